@@ -26,16 +26,6 @@ typename Inspector::result_type inspect(Inspector& f, close_info& x) {
            x.ws_code);
 }
 
-/// What a connection's owner handles.
-///  - (incoming_atom, msg): a request from the peer. Reply with the BLIP reply to send (type
-///    reply or error; number/flags are filled in by the connection). For no_reply requests the
-///    reply is dropped. An error result becomes ERR BLIP/501.
-///  - (connected_atom): the app's open completion succeeded; requests may flow.
-///  - (closed_atom, close_info): the connection is over, for any reason. Sent exactly once.
-using connection_owner = caf::typed_actor<
-    caf::replies_to<incoming_atom, protocol::message>::with<protocol::message>,
-    caf::reacts_to<connected_atom>, caf::reacts_to<closed_atom, close_info>>;
-
 /// What the owner may ask of a connection actor.
 ///  - (request_atom, msg) -> the peer's reply (reply or error type) or a caf::error when the
 ///    connection closes first (disconnected). The caller uses a named timeout.
@@ -46,6 +36,16 @@ using connection_owner = caf::typed_actor<
 using connection_api = caf::typed_actor<
     caf::replies_to<request_atom, protocol::message>::with<protocol::message>,
     caf::reacts_to<post_atom, protocol::message>, caf::reacts_to<close_atom, close_info>>;
+
+/// What a connection's owner handles.
+///  - (incoming_atom, msg): a request from the peer. Reply with the BLIP reply to send (type
+///    reply or error; number/flags are filled in by the connection). For no_reply requests the
+///    reply is dropped. An error result becomes ERR BLIP/501.
+///  - (connected_atom, conn): the app's open completion succeeded; requests may flow on conn.
+///  - (closed_atom, close_info): the connection is over, for any reason. Sent exactly once.
+using connection_owner = caf::typed_actor<
+    caf::replies_to<incoming_atom, protocol::message>::with<protocol::message>,
+    caf::reacts_to<connected_atom, connection_api>, caf::reacts_to<closed_atom, close_info>>;
 
 }  // namespace peerlite::actors
 
