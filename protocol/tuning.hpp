@@ -1,0 +1,61 @@
+// Every number of the protocol layer, each with the reason for its value (PROTOCOL.md §1-2).
+// The BLIP section is the reference implementation's defaults (LiteCore BLIPProtocol.hh,
+// ReplicatorTuning.hh) so that frames we cut match what a Couchbase Lite 3.x peer cuts.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace peerlite::protocol {
+
+// ---- BLIP framing (owner: BLIP) ----------------------------------------------------------
+
+/// Frame size (header + payload + checksum) while other messages wait in the outbox: small
+/// enough that an urgent message never waits long behind a big one.
+constexpr size_t kDefaultFrameSize = 4096;
+/// Frame size when the outbox holds nothing else: fewer frames (and CRCs) for a lone big message.
+constexpr size_t kBigFrameSize = 16384;
+/// Bytes of the running CRC32 trailer on every non-ACK frame.
+constexpr size_t kChecksumSize = 4;
+/// Longest varint we accept: 10 bytes hold any uint64_t; more is a malformed header.
+constexpr size_t kMaxVarintSize = 10;
+
+/// A receiver ACKs a message each time this many more of its frame bytes have arrived
+/// (LiteCore kIncomingAckThreshold): often enough that a sender at the cap keeps moving.
+constexpr uint64_t kIncomingAckThreshold = 50'000;
+/// A sender pauses a message with this many un-ACKed bytes until an ACK arrives
+/// (LiteCore kOutgoingAckThreshold): bounds what a slow receiver must buffer.
+constexpr uint64_t kOutgoingAckThreshold = 128'000;
+
+/// Largest encoded properties block (PROTOCOL.md §1): a peer cannot make us keep more.
+constexpr size_t kMaxPropertiesSize = 100 * 1024;
+/// Largest incoming message (properties + body, after inflating). The biggest legitimate one
+/// is a `rev` carrying a document with inline data; 64 MiB bounds memory per message.
+constexpr size_t kMaxMessageSize = 64 * 1024 * 1024;
+/// Largest output one compressed frame may inflate to. A frame carries at most kBigFrameSize
+/// deflated bytes; deflate expands at most ~1032:1, so honest frames stay far below this and a
+/// deflate bomb stops here.
+constexpr size_t kMaxInflatedFrameSize = 4 * 1024 * 1024;
+/// Most incoming messages being reassembled at once per direction: each costs memory, and the
+/// reference never interleaves more than a handful.
+constexpr size_t kMaxIncompleteMessages = 1024;
+
+/// Deflate level for compressed frames (zlib 0..9; 0 = never compress). LiteCore uses 6.
+constexpr int kDefaultCompressionLevel = 6;
+/// Deflate window (log2 bytes) and memLevel: zlib's maximum, as the reference. A hub with many
+/// connections may lower them per session (options) to save memory; the inflater always uses
+/// the maximum window because the peer chooses its own.
+constexpr int kDeflateWindowBits = 15;
+constexpr int kDeflateMemLevel = 9;
+/// Error domain of BLIP-level ERR replies and its HTTP-like codes (PROTOCOL.md §1).
+constexpr const char* kBlipErrorDomain = "BLIP";
+constexpr int kBlipBadRequest = 400;
+constexpr int kBlipForbidden = 403;
+constexpr int kBlipNotFound = 404;  ///< request with no handler
+constexpr int kBlipConflict = 409;
+constexpr int kBlipRangeNotSatisfiable = 416;
+constexpr int kBlipHandlerFailed = 501;
+constexpr int kBlipUnexpected = 599;
+
+}  // namespace peerlite::protocol
