@@ -59,3 +59,23 @@ constexpr int kBlipHandlerFailed = 501;
 constexpr int kBlipUnexpected = 599;
 
 }  // namespace peerlite::protocol
+
+namespace peerlite::protocol {
+
+// ---- WebSocket framing for BYTE_STREAM (owner: WS) ----------------------------------------
+
+/// Largest WebSocket message (reassembled from fragments) we accept (PROTOCOL.md §2, the
+/// reference's cap). One BLIP frame is at most kBigFrameSize plus a header, so honest peers stay
+/// far below; the cap bounds what a hostile peer can make us buffer.
+constexpr size_t kWsMaxMessage = 1024 * 1024;
+/// Largest control frame payload (ping, pong, close): RFC 6455 §5.5 fixes it at 125 bytes.
+constexpr size_t kWsMaxControlPayload = 125;
+/// Interval between heartbeat PINGs on an idle BYTE_STREAM connection (reference default
+/// `heartbeat` option: 300 s); keeps NAT/proxy state alive and detects dead peers.
+constexpr std::chrono::seconds kWsHeartbeat{300};
+/// How long a PING may wait for its PONG before the connection counts as dead (transient 1006).
+constexpr std::chrono::seconds kWsPongTimeout{20};
+/// How long after sending CLOSE we wait for the peer's CLOSE before dropping the transport.
+constexpr std::chrono::seconds kWsCloseTimeout{5};
+
+}  // namespace peerlite::protocol
