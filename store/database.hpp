@@ -1,0 +1,204 @@
+// peerlite store: one SQLite file per database (WAL, synchronous=NORMAL).
+//
+// A `database` is the single writer of one file; it can also read. `reader`s are separate
+// read-only connections on the same file: in WAL mode they never wait for the writer and see
+// the last committed state when each call starts.
+//
+// Every call that can fail returns `status` / `expected<T>`; nothing throws. Errors:
+//  - errc::invalid_argument: malformed revID, body not a JSON object, reserved property;
+//  - errc::not_found: unknown document, revision, or checkpoint;
+//  - errc::conflict: fail_on_conflict parent mismatch, or checkpoint rev mismatch (409);
+//  - errc::not_a_database: the file is not a peerlite database or has a newer schema;
+//  - errc::read_only: a write on a read-only file or database opened read_only;
+//  - errc::io_error: SQLite or the file system failed.
+// A write that fails leaves the file as it was (each call is one transaction, or part of the
+// caller's in_transaction()).
+//
+// Thread safety: a `database` (and each `reader`) is used by ONE thread at a time; calls on it
+// are not synchronized. Any number of readers may each run on their own thread, concurrently
+// with the writer. Objects must be destroyed before the file is removed. For ":memory:" the
+// data lives in a shared-cache in-memory database that the readers share; there readers may
+// briefly wait while the writer holds a transaction (no WAL in memory).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <peerlite/status.hpp>
+
+#include "store/document.hpp"
+
+namespace peerlite::store {
+
+/// How to open a database.
+struct options {
+  uint32_t max_rev_tree_depth = 50;  ///< revisions kept per branch (PROTOCOL.md §5)
+  bool read_only = false;            ///< open without write access; writes fail with read_only
+  bool create_if_missing = true;     ///< false: a missing file is errc::not_found
+};
+
+/// Seconds since the Unix epoch; 0 = no expiration.
+using unix_seconds = int64_t;
+
+class connection;  // internal: one SQLite handle plus its prepared statements
+
+/// A read-only view of a database. Each call sees one consistent committed state.
+class reader {
+ public:
+  virtual ~reader();
+  reader(const reader&) = delete;
+  reader& operator=(const reader&) = delete;
+
+  /// The document at its current revision, or at `rev` when given. not_found when the
+  /// document (or that revision) is unknown, or the revision's body was dropped (non-leaf).
+  /// A deleted document is returned with deleted=true (not an error).
+  expected<document> get(const std::string& id, const std::optional<std::string>& rev = {});
+
+  /// The changes after `since`, oldest first, one per document (its latest), tombstones
+  /// included, at most `limit` entries. Purged documents do not appear.
+  expected<std::vector<change>> changes(uint64_t since, size_t limit);
+
+  /// The highest sequence ever assigned (never decreases, even after purge). 0 when empty.
+  expected<uint64_t> last_sequence();
+
+  /// For each (id, rev), aligned with the input: whether it is missing and, if so, up to
+  /// `max_ancestors` revisions we have that it might extend (for the `changes` reply).
+  expected<std::vector<rev_diff>> revs_diff(std::span<const rev_ref> revs,
+                                            size_t max_ancestors = 10);
+
+  /// For each proposed change, aligned with the input: 0 if the proposed rev's parent is our
+  /// current revision (or the doc is absent or deleted and no parent is given), 304 if we
+  /// already have the revision, else 409 with our current revision.
+  expected<std::vector<proposal_answer>> propose(std::span<const proposed_change> changes);
+
+  /// A revision with its body and up to `max_history` ancestors (newest first), for a `rev`
+  /// message. not_found when the document or revision is unknown or its body was dropped.
+  expected<revision_to_send> read_revision(const std::string& id, const std::string& rev,
+                                           size_t max_history = 50);
+
+  /// Live documents (current revision not deleted) as (id, current rev), sorted by id.
+  expected<std::vector<std::pair<std::string, std::string>>> list_documents();
+
+  /// The open conflicts of a document: its live leaves other than the current revision,
+  /// with their bodies. Empty when there are none. not_found for an unknown document.
+  expected<std::vector<document>> conflicts(const std::string& id);
+
+  /// A checkpoint; not_found when none was saved under `id`.
+  expected<checkpoint> get_checkpoint(checkpoint_store store, const std::string& id);
+
+  /// The expiration of a document (0 = none). not_found for an unknown document.
+  expected<unix_seconds> get_expiration(const std::string& id);
+
+  /// Counts for `peerlite info`.
+  expected<database_info> info();
+
+  /// The database's public UUID (hex, 32 chars): may be shown to peers.
+  const std::string& public_uuid() const { return public_uuid_; }
+  /// The database's private UUID (hex, 32 chars): input to checkpoint IDs, never sent.
+  const std::string& private_uuid() const { return private_uuid_; }
+
+  /// The path it was opened with.
+  const std::string& path() const { return path_; }
+
+ protected:
+  reader(std::unique_ptr<connection> conn, std::string path);
+  expected<std::optional<document>> load_current(const std::string& id);
+
+  std::unique_ptr<connection> conn_;
+  std::string path_;
+  std::string public_uuid_;
+  std::string private_uuid_;
+};
+
+/// The writer. Owns the file's write connection; use it from one thread at a time.
+class database : public reader {
+ public:
+  /// Opens (creating when missing and allowed) the database at `path`; ":memory:" makes a
+  /// fresh in-memory database. Sets WAL and synchronous=NORMAL. Fails with:
+  ///  - not_a_database: the file is not SQLite, is another program's SQLite file, or has a
+  ///    schema newer than this build (the file is left untouched in each case);
+  ///  - not_found: missing file with !create_if_missing;
+  ///  - io_error: a directory, or the file cannot be opened.
+  /// A file without write permission opens read-only (writes fail with read_only).
+  static expected<std::unique_ptr<database>> open(const std::string& path, options opts = {});
+
+  ~database() override;
+
+  /// A new read-only connection on the same file, for use on another thread.
+  expected<std::unique_ptr<reader>> open_reader();
+
+  /// True when writes are refused (options::read_only or a file without write permission).
+  bool is_read_only() const;
+
+  /// Saves a new revision of `id` with `body` (JSON object text; canonicalized). In
+  /// last_write_wins mode the parent is the current revision whatever `parent` says. In
+  /// fail_on_conflict mode `parent` must be the current revision (or absent for a new or
+  /// deleted document), else errc::conflict. Returns the new revID.
+  expected<std::string> put(const std::string& id, const std::string& body,
+                            const std::optional<std::string>& parent = {},
+                            concurrency mode = concurrency::last_write_wins);
+
+  /// Writes a tombstone on top of the current revision; returns its revID. not_found for an
+  /// unknown document; conflict when `parent` is given (fail_on_conflict) and not current.
+  /// Removing an already deleted document is a not_found.
+  expected<std::string> remove(const std::string& id, const std::optional<std::string>& parent = {},
+                               concurrency mode = concurrency::last_write_wins);
+
+  /// Group commit: writes every revision in ONE transaction, all or nothing. Every item is
+  /// validated before anything is written: a malformed revID, bad history or a body that is
+  /// not a JSON object fails the whole call with invalid_argument naming the item (see
+  /// validate()). With !allow_conflicts ("no incoming conflicts"), an item that would branch
+  /// is answered `rejected` and not written (the others still are). Results align with input.
+  expected<std::vector<insert_result>> insert_batch(std::span<const incoming_revision> revs,
+                                                    bool allow_conflicts = true);
+
+  /// One revision from a peer (insert_batch of one).
+  expected<insert_result> insert_with_history(const incoming_revision& rev,
+                                              bool allow_conflicts = true);
+
+  /// Whether insert_batch would accept this item (revIDs, history generations, body).
+  static status validate(const incoming_revision& rev);
+
+  /// Resolves a conflict: adds a tombstone on `losing_rev` (closing that branch) and, when
+  /// `merged_body` is given, a new revision on top of `winning_rev` with it (deleted when
+  /// `merged_deleted`). Both must be leaves. Returns the document's new current revision.
+  expected<std::string> resolve(const std::string& id, const std::string& winning_rev,
+                                const std::string& losing_rev,
+                                const std::optional<std::string>& merged_body = {},
+                                bool merged_deleted = false);
+
+  /// Removes a document and its whole history locally (never replicated). not_found when
+  /// unknown.
+  status purge(const std::string& id);
+
+  /// Sets (or clears with 0) a document's expiration time. not_found for an unknown doc.
+  status set_expiration(const std::string& id, unix_seconds when);
+
+  /// Purges every document whose expiration is <= `now`. Returns how many.
+  expected<size_t> expire(unix_seconds now);
+
+  /// Saves a checkpoint. `expected_rev` must be the stored revision (absent when none
+  /// exists), else errc::conflict (HTTP 409). Returns the new revision "N-cc".
+  expected<std::string> set_checkpoint(checkpoint_store store, const std::string& id,
+                                       const std::string& body,
+                                       const std::optional<std::string>& expected_rev);
+
+  /// Runs `fn` inside one transaction: every write it makes on this object commits together
+  /// when it returns ok, or is rolled back when it returns an error. Not re-entrant.
+  status in_transaction(const std::function<status()>& fn);
+
+ private:
+  database(std::unique_ptr<connection> conn, std::string path, options opts);
+
+  options opts_;
+  std::string reader_uri_;
+};
+
+}  // namespace peerlite::store
