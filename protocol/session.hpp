@@ -82,8 +82,8 @@ class session {
   ///    deflate data, a new request whose number is not last+1, a reply to a number we have
   ///    no pending request for, malformed properties or ACK body, or a session that already
   ///    failed or was closed;
-  ///  - errc::too_large: properties over 100 KiB, a message over max_message_size, a frame
-  ///    inflating past kMaxInflatedFrameSize, or too many messages in reassembly at once.
+  ///  - errc::too_large: properties over 100 KiB, a message (or a compressed frame inflating)
+  ///    over max_message_size, or too many messages in reassembly at once.
   /// ACKs for messages we already finished sending are ignored (they cross on the wire).
   /// Frames with an unknown type (3, 6, 7) are ignored.
   status receive_frame(std::string_view frame);

@@ -33,10 +33,6 @@ constexpr size_t kMaxPropertiesSize = 100 * 1024;
 /// Largest incoming message (properties + body, after inflating). The biggest legitimate one
 /// is a `rev` carrying a document with inline data; 64 MiB bounds memory per message.
 constexpr size_t kMaxMessageSize = 64 * 1024 * 1024;
-/// Largest output one compressed frame may inflate to. A frame carries at most kBigFrameSize
-/// deflated bytes; deflate expands at most ~1032:1, so honest frames stay far below this and a
-/// deflate bomb stops here.
-constexpr size_t kMaxInflatedFrameSize = 4 * 1024 * 1024;
 /// Most incoming messages being reassembled at once per direction: each costs memory, and the
 /// reference never interleaves more than a handful.
 constexpr size_t kMaxIncompleteMessages = 1024;
@@ -48,6 +44,14 @@ constexpr int kDefaultCompressionLevel = 6;
 /// the maximum window because the peer chooses its own.
 constexpr int kDeflateWindowBits = 15;
 constexpr int kDeflateMemLevel = 9;
+/// Room kept free beyond deflateBound() in each Z_SYNC_FLUSH chunk for the flush marker (an
+/// empty stored block, at most 5 bytes) and the final partial byte (LiteCore keeps 12 too).
+constexpr size_t kDeflateFlushHeadroom = 12;
+/// A compressed frame stops taking more input once less than this much output room is left:
+/// each extra chunk costs a ~5-byte flush marker, so tiny chunks would waste the frame.
+constexpr size_t kDeflateMinChunkRoom = 100;
+/// Output grows in steps of this size while inflating one frame.
+constexpr size_t kInflateChunkSize = 16384;
 /// Error domain of BLIP-level ERR replies and its HTTP-like codes (PROTOCOL.md §1).
 constexpr const char* kBlipErrorDomain = "BLIP";
 constexpr int kBlipBadRequest = 400;
