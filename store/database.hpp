@@ -28,6 +28,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -108,8 +109,10 @@ class reader {
   const std::string& path() const { return path_; }
 
  protected:
+  friend class database;
   reader(std::unique_ptr<connection> conn, std::string path);
-  expected<std::optional<document>> load_current(const std::string& id);
+  /// Reads the UUIDs; called once right after construction.
+  status load_meta();
 
   std::unique_ptr<connection> conn_;
   std::string path_;
@@ -196,6 +199,11 @@ class database : public reader {
 
  private:
   database(std::unique_ptr<connection> conn, std::string path, options opts);
+  status check_writable() const;
+  expected<std::string> save_local(const std::string& id, std::string_view canonical, bool deleted,
+                                   const std::optional<std::string>& parent, concurrency mode);
+  status insert_one(const incoming_revision& rev, bool allow_conflicts, uint64_t& seq,
+                    insert_result& out);
 
   options opts_;
   std::string reader_uri_;

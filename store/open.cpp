@@ -1,0 +1,169 @@
+// Opening a database: path checks, schema check or creation, pragmas, readers.
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
+#include "store/database.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite.hpp"
+#include "store/tuning.hpp"
+
+namespace peerlite::store {
+
+namespace {
+
+std::string random_hex_uuid() {
+  unsigned char bytes[16];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xF]);
+  }
+  return out;
+}
+
+/// What the path is before SQLite sees it.
+struct path_facts {
+  bool exists = false;
+  bool writable = true;
+};
+
+expected<path_facts> inspect_path(const std::string& path, const options& opts) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return error{errc::io_error, path + ": " + std::strerror(errno)};
+    if (!opts.create_if_missing || opts.read_only) {
+      return error{errc::not_found, path + ": no such database file"};
+    }
+    return path_facts{false, true};
+  }
+  if (S_ISDIR(st.st_mode)) return error{errc::io_error, path + ": is a directory, not a database"};
+  if (!S_ISREG(st.st_mode)) return error{errc::io_error, path + ": not a regular file"};
+  /// root passes access(W_OK) on any file: a file without write bits counts as read-only too.
+  bool writable = (st.st_mode & 0222) != 0 && ::access(path.c_str(), W_OK) == 0;
+  return path_facts{true, writable};
+}
+
+/// Creates the schema on an empty file, or checks that the file is a peerlite database of a
+/// schema we understand. Touches nothing before the check passes.
+status check_or_create_schema(connection& c, bool writable) {
+  auto app_id = c.query_int("PRAGMA application_id");
+  if (!app_id) return app_id.err();
+  auto version = c.query_int("PRAGMA user_version");
+  if (!version) return version.err();
+  auto tables = c.query_int(sql::kCountTables);
+  if (!tables) return tables.err();
+  if (*app_id == kApplicationId) {
+    if (*version > kSchemaVersion) {
+      return error{errc::not_a_database, c.label() + ": schema version " +
+                                             std::to_string(*version) + " is newer than " +
+                                             std::to_string(kSchemaVersion) +
+                                             " (this peerlite is too old for it)"};
+    }
+    if (*version == kSchemaVersion) return {};
+  }
+  if (*app_id != 0 || *version != 0 || *tables != 0) {
+    return error{errc::not_a_database, c.label() + ": not a peerlite database"};
+  }
+  if (!writable) return error{errc::not_a_database, c.label() + ": empty file, not a database"};
+  transaction tx(c, true);
+  if (!tx.begun().ok()) return tx.begun();
+  if (auto st = c.exec(sql::kCreateSchema); !st.ok()) return st;
+  std::string pragmas = "PRAGMA application_id = " + std::to_string(kApplicationId) +
+                        "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
+  if (auto st = c.exec(pragmas.c_str()); !st.ok()) return st;
+  for (const char* key : {"private_uuid", "public_uuid"}) {
+    statement* s = c.prepare(sql::kSetMeta);
+    std::string uuid = random_hex_uuid();
+    s->bind(1, std::string_view(key));
+    s->bind(2, std::string_view(uuid));
+    int rc = s->step();
+    s->reset();
+    if (rc != SQLITE_DONE) return c.error_for(rc, "create database");
+  }
+  return tx.commit();
+}
+
+status apply_pragmas(connection& c, bool writable, bool in_memory) {
+  std::string pragmas = "PRAGMA cache_size = -" + std::to_string(kCacheSizeKiB) + ";";
+  if (writable && !in_memory) pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+  if (!writable) pragmas += "PRAGMA query_only = 1;";
+  return c.exec(pragmas.c_str());
+}
+
+std::string memory_uri() {
+  static std::atomic<uint64_t> counter{0};
+  return "file:peerlite-mem-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) +
+         "?mode=memory&cache=shared";
+}
+
+}  // namespace
+
+reader::reader(std::unique_ptr<connection> conn, std::string path)
+    : conn_(std::move(conn)), path_(std::move(path)) {}
+
+reader::~reader() = default;
+
+status reader::load_meta() {
+  for (auto [key, out] : {std::pair{"private_uuid", &private_uuid_}, {"public_uuid", &public_uuid_}}) {
+    statement* s = conn_->prepare(sql::kGetMeta);
+    if (!s) return conn_->last_error("prepare");
+    s->bind(1, std::string_view(key));
+    int rc = s->step();
+    if (rc != SQLITE_ROW) {
+      s->reset();
+      return conn_->error_for(rc, "read database identity");
+    }
+    out->assign(s->text(0));
+    s->reset();
+  }
+  return {};
+}
+
+database::database(std::unique_ptr<connection> conn, std::string path, options opts)
+    : reader(std::move(conn), std::move(path)), opts_(opts) {}
+
+database::~database() = default;
+
+bool database::is_read_only() const { return conn_->read_only(); }
+
+expected<std::unique_ptr<database>> database::open(const std::string& path, options opts) {
+  bool in_memory = path == ":memory:";
+  std::string uri = in_memory ? memory_uri() : path;
+  bool writable = !opts.read_only;
+  if (!in_memory) {
+    auto facts = inspect_path(path, opts);
+    if (!facts) return facts.err();
+    writable = writable && facts->writable;
+  }
+  /// Plain paths are opened without URI parsing so that '?' or '#' in a file name is literal.
+  int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+  if (in_memory) flags = SQLITE_OPEN_URI | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  auto conn = connection::open(uri, path, flags, !writable);
+  if (!conn) return conn.err();
+  if (auto st = check_or_create_schema(**conn, writable); !st.ok()) return st.err();
+  if (auto st = apply_pragmas(**conn, writable, in_memory); !st.ok()) return st.err();
+  std::unique_ptr<database> db(new database(std::move(*conn), path, opts));
+  db->reader_uri_ = in_memory ? uri : path;
+  if (auto st = db->load_meta(); !st.ok()) return st.err();
+  return db;
+}
+
+expected<std::unique_ptr<reader>> database::open_reader() {
+  bool in_memory = path_ == ":memory:";
+  int flags = in_memory ? SQLITE_OPEN_URI | SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+  auto conn = connection::open(reader_uri_, path_, flags, true);
+  if (!conn) return conn.err();
+  if (auto st = apply_pragmas(**conn, false, in_memory); !st.ok()) return st.err();
+  std::unique_ptr<reader> r(new reader(std::move(*conn), path_));
+  if (auto st = r->load_meta(); !st.ok()) return st.err();
+  return r;
+}
+
+}  // namespace peerlite::store

@@ -1,0 +1,61 @@
+// peerlite store (internal): the schema and every SQL statement, in one place.
+//
+// docs holds one row per document: its current revision's columns (rev, flags, body) for fast
+// reads and the changes feed, plus the encoded rev_tree (conflict leaves' bodies included, the
+// current body excluded). One row per document keeps a new document at one INSERT.
+#pragma once
+
+namespace peerlite::store::sql {
+
+/// docs.flags bits.
+inline constexpr int kDeleted = 1;
+inline constexpr int kConflicted = 2;
+
+inline constexpr char kCreateSchema[] = R"(
+CREATE TABLE docs(
+  id TEXT PRIMARY KEY NOT NULL,
+  seq INTEGER NOT NULL,
+  rev TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  tree BLOB NOT NULL,
+  expires INTEGER);
+CREATE UNIQUE INDEX docs_seq ON docs(seq);
+CREATE INDEX docs_expires ON docs(expires) WHERE expires IS NOT NULL;
+CREATE TABLE checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE peer_checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value NOT NULL);
+)";
+
+inline constexpr char kSelectRow[] =
+    "SELECT seq, rev, flags, body, tree FROM docs WHERE id = ?1";
+inline constexpr char kSelectCurrent[] = "SELECT seq, rev, flags, body FROM docs WHERE id = ?1";
+inline constexpr char kInsertRow[] =
+    "INSERT INTO docs(id, seq, rev, flags, body, tree) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+inline constexpr char kUpdateRow[] =
+    "UPDATE docs SET seq = ?2, rev = ?3, flags = ?4, body = ?5, tree = ?6 WHERE id = ?1";
+inline constexpr char kDeleteRow[] = "DELETE FROM docs WHERE id = ?1";
+inline constexpr char kChanges[] =
+    "SELECT seq, id, rev, flags, length(body) FROM docs WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+inline constexpr char kListLive[] = "SELECT id, rev FROM docs WHERE (flags & 1) = 0 ORDER BY id";
+inline constexpr char kInfo[] =
+    "SELECT count(*) FILTER (WHERE (flags & 1) = 0), count(*) FILTER (WHERE (flags & 1) = 1), "
+    "count(*) FILTER (WHERE (flags & 2) = 2) FROM docs";
+inline constexpr char kSetExpires[] = "UPDATE docs SET expires = ?2 WHERE id = ?1";
+inline constexpr char kGetExpires[] = "SELECT expires FROM docs WHERE id = ?1";
+inline constexpr char kExpire[] = "DELETE FROM docs WHERE expires IS NOT NULL AND expires <= ?1";
+
+inline constexpr char kGetMeta[] = "SELECT value FROM meta WHERE key = ?1";
+inline constexpr char kSetMeta[] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)";
+
+inline constexpr char kGetCheckpoint[] = "SELECT rev, body FROM checkpoints WHERE id = ?1";
+inline constexpr char kSetCheckpoint[] =
+    "INSERT OR REPLACE INTO checkpoints(id, rev, body) VALUES(?1, ?2, ?3)";
+inline constexpr char kGetPeerCheckpoint[] =
+    "SELECT rev, body FROM peer_checkpoints WHERE id = ?1";
+inline constexpr char kSetPeerCheckpoint[] =
+    "INSERT OR REPLACE INTO peer_checkpoints(id, rev, body) VALUES(?1, ?2, ?3)";
+
+inline constexpr char kCountTables[] = "SELECT count(*) FROM sqlite_master";
+
+}  // namespace peerlite::store::sql

@@ -1,0 +1,30 @@
+// peerlite store: the numbers that tune the SQLite layer, each with its reason.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace peerlite::store {
+
+/// How long a statement waits for a lock held by another connection (another process writing
+/// the same file, or the shared-cache writer of a ":memory:" database) before failing.
+inline constexpr std::chrono::milliseconds kBusyTimeout{5000};
+
+/// Pause between retries of a statement locked in shared-cache (":memory:") mode.
+inline constexpr std::chrono::microseconds kLockedRetryPause{200};
+
+/// Page cache per connection, in KiB (SQLite's negative cache_size). 16 MiB keeps the docs
+/// table's interior pages and both indexes hot during large group commits.
+inline constexpr int64_t kCacheSizeKiB = 16 * 1024;
+
+/// The peerlite schema version written to PRAGMA user_version.
+inline constexpr int64_t kSchemaVersion = 1;
+
+/// PRAGMA application_id of a peerlite file ("PRLT"): tells our files from other SQLite files.
+inline constexpr int64_t kApplicationId = 0x50524c54;
+
+/// Ancestors returned per missing revision to a `changes` message (PROTOCOL.md §3).
+inline constexpr size_t kMaxKnownAncestors = 10;
+
+}  // namespace peerlite::store
