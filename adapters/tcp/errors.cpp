@@ -1,0 +1,25 @@
+#include "adapters/tcp/errors.hpp"
+
+#include <boost/asio/error.hpp>
+#include <string>
+
+namespace peerlite::net {
+
+bool is_recoverable(const boost::system::error_code& ec) {
+  namespace e = boost::asio::error;
+  return ec == e::connection_reset || ec == e::connection_refused || ec == e::timed_out ||
+         ec == e::connection_aborted || ec == e::network_reset || ec == e::eof ||
+         ec == e::broken_pipe || ec == e::try_again;
+}
+
+messaging_error to_messaging_error(const boost::system::error_code& ec, std::string_view where) {
+  std::string what(where);
+  what += ": ";
+  if (ec == boost::asio::error::eof)
+    what += "peer closed the connection";
+  else
+    what += ec.message();
+  return messaging_error{std::move(what), is_recoverable(ec)};
+}
+
+}  // namespace peerlite::net

@@ -1,0 +1,33 @@
+// The threads that run the network adapters' sockets (Boost.Asio). One io_runtime serves any
+// number of connections and listeners; it lives as long as they do.
+//
+// Thread safety: construct and destroy from one thread; context() may be used from any thread.
+#pragma once
+
+#include <memory>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace peerlite::net {
+
+class io_runtime {
+ public:
+  /// Starts `threads` (>= 1) threads running the io_context. One is plenty for thousands of
+  /// sockets: the engine's actors do the heavy work, the socket threads only copy bytes.
+  explicit io_runtime(unsigned threads = 1);
+  /// Stops the threads and joins them. Connections still open are dropped without callbacks,
+  /// so close listeners and replicators first.
+  ~io_runtime();
+  io_runtime(const io_runtime&) = delete;
+  io_runtime& operator=(const io_runtime&) = delete;
+
+  boost::asio::io_context& context();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace peerlite::net

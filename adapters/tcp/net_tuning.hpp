@@ -1,0 +1,56 @@
+// Every number of the network adapters (TCP and WebSocket), each with the reason for its value.
+// The adapters are written only against the public API, so their tuning lives here rather than
+// in actors/tuning.hpp; an app copying an adapter copies this file with it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace peerlite::net {
+
+/// Longest a TCP connect (resolve + SYN/ACK) may take before it fails as a recoverable
+/// timeout. Loopback and LAN peers answer in milliseconds; 10 s covers a slow Wi-Fi join
+/// without leaving a replicator CONNECTING for minutes.
+constexpr std::chrono::seconds kConnectTimeout{10};
+
+/// Largest chunk one socket read hands to replicator_connection::receive. Reads are sized to
+/// what the kernel holds (FIONREAD), up to this: 64 KiB is a few BLIP frames and one syscall's
+/// worth at loopback speed, and nothing is held while a connection is idle.
+constexpr size_t kMaxReadChunk = 64 * 1024;
+
+/// Most queued sends gathered into one write (scatter/gather): fewer syscalls when the engine
+/// sends many small frames, while one completion batch stays small.
+constexpr size_t kMaxGatheredWrites = 64;
+
+/// After close(), how long queued bytes (e.g. the engine's final close frame) may take to
+/// drain before the socket is closed anyway. Below the engine's 5 s close timeout so the close
+/// completion always comes from us.
+constexpr std::chrono::milliseconds kCloseDrainTimeout{2000};
+
+/// Pause before accepting again after accept() fails for lack of resources (EMFILE/ENFILE):
+/// retrying at once would spin a core while the hub is full.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+/// Pending-connection queue of a listening socket. A hub with thousands of peers reconnecting
+/// at once (after a restart) needs more than the usual 128; the kernel caps it at somaxconn.
+constexpr int kListenBacklog = 4096;
+
+// ---- WebSocket (Beast) ---------------------------------------------------------------------
+
+/// Longest an HTTP upgrade (request in, 101 out, or the client's whole handshake) may take.
+/// A peer that opens a socket and sends half a request is closed after this.
+constexpr std::chrono::seconds kWsHandshakeTimeout{10};
+
+/// Largest HTTP upgrade request header we read: real ones are a few hundred bytes; this
+/// bounds what a garbage-sending peer makes us buffer before its connection is refused.
+constexpr size_t kWsMaxRequestHeader = 8 * 1024;
+
+/// Largest incoming WebSocket message. One message carries one BLIP frame (at most 16 KiB
+/// plus headers), so 1 MiB (PROTOCOL.md §2's message cap) is generous and bounds memory.
+constexpr size_t kWsMaxMessage = 1024 * 1024;
+
+/// Beast's per-stream write buffer (used to mask client frames): a BLIP frame is at most
+/// 16 KiB; 4 KiB keeps idle connections small at the cost of a few more syscalls.
+constexpr size_t kWsWriteBufferBytes = 4 * 1024;
+
+}  // namespace peerlite::net

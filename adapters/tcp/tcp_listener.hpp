@@ -1,0 +1,47 @@
+// The passive side of the TCP adapter: a listening socket that turns every accepted socket
+// into a tcp_connection and hands it to the app's accept handler, which passes it to a
+// message_endpoint_listener (the seed's `listener.accept(connection)`).
+//
+// Thread safety: the accept handler and the observer run on the adapter's socket thread.
+// port() and stop() may be called from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "adapters/tcp/connection_events.hpp"
+#include "peerlite/message_endpoint.hpp"
+#include "peerlite/status.hpp"
+
+namespace peerlite::net {
+
+class io_runtime;
+
+class tcp_listener {
+ public:
+  /// Receives each accepted connection; typically `listener.accept(std::move(c))`.
+  using accept_handler = std::function<void(std::unique_ptr<message_endpoint_connection>)>;
+
+  /// Binds host:port (port 0 picks a free port; see port()) and starts accepting. Fails with
+  /// io_error and a message such as "127.0.0.1:4985: address already in use". When the process
+  /// runs out of file descriptors, accepting pauses briefly (kAcceptRetryDelay) and resumes.
+  static expected<std::unique_ptr<tcp_listener>> start(io_runtime& io, const std::string& host,
+                                                       uint16_t port, accept_handler on_accept,
+                                                       connection_observer observer = {});
+
+  /// Stops accepting; connections already handed over are unaffected. Idempotent.
+  ~tcp_listener();
+  void stop();
+
+  /// The bound port (useful after binding port 0).
+  uint16_t port() const;
+
+  struct impl;
+
+ private:
+  explicit tcp_listener(std::shared_ptr<impl> p) : impl_(std::move(p)) {}
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace peerlite::net

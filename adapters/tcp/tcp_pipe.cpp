@@ -1,0 +1,211 @@
+#include "adapters/tcp/tcp_pipe.hpp"
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "adapters/tcp/errors.hpp"
+#include "adapters/tcp/net_tuning.hpp"
+
+namespace peerlite::net {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+std::string address_of(const asio::ip::tcp::socket& s) {
+  error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "unknown peer";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+}  // namespace
+
+tcp_pipe::tcp_pipe(socket_type sock, std::string label)
+    : socket_(std::move(sock)),
+      timer_(socket_.get_executor()),
+      label_(label.empty() ? address_of(socket_) : std::move(label)) {}
+
+// ---- connect (active side) ------------------------------------------------------------------
+
+void tcp_pipe::connect(std::string host, uint16_t port, messaging_completion done) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), host = std::move(host), port,
+                                      done = std::move(done)]() mutable {
+    if (self->closing_) return done(false, self->closed_error());
+    self->resolver_ = std::make_unique<asio::ip::tcp::resolver>(self->socket_.get_executor());
+    /// One timer bounds resolve + connect together: the user waits for "connected", not steps.
+    self->timer_.expires_after(kConnectTimeout);
+    self->timer_.async_wait([self](const error_code& ec) {
+      if (ec) return;  // cancelled: connected or failed first
+      self->timed_out_ = true;
+      self->resolver_->cancel();
+      error_code ignored;
+      self->socket_.close(ignored);
+    });
+    self->resolver_->async_resolve(
+        host, std::to_string(port),
+        [self, done = std::move(done)](const error_code& ec, auto results) mutable {
+          self->on_resolved(ec, results, std::move(done));
+        });
+  });
+}
+
+void tcp_pipe::on_resolved(const error_code& ec,
+                           const asio::ip::tcp::resolver::results_type& results,
+                           messaging_completion done) {
+  if (ec) return on_connected(ec, std::move(done));
+  asio::async_connect(socket_, results,
+                      [self = shared_from_this(), done = std::move(done)](
+                          const error_code& ec, const asio::ip::tcp::endpoint&) mutable {
+                        self->on_connected(ec, std::move(done));
+                      });
+}
+
+void tcp_pipe::on_connected(const error_code& ec, messaging_completion done) {
+  timer_.cancel();
+  if (timed_out_) return done(false, to_messaging_error(asio::error::timed_out, label_));
+  if (closing_) return done(false, closed_error());
+  if (ec) return done(false, to_messaging_error(ec, label_));
+  /// Replication traffic is many small frames whose replies gate the next ones: Nagle's delay
+  /// would add 40 ms round trips.
+  socket_.set_option(asio::ip::tcp::no_delay(true));
+  done(true, std::nullopt);
+}
+
+// ---- reading ----------------------------------------------------------------------------------
+
+void tcp_pipe::start(bytes_handler on_bytes, ended_handler on_ended) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), on_bytes = std::move(on_bytes),
+                                      on_ended = std::move(on_ended)]() mutable {
+    if (self->closing_) return;
+    self->on_bytes_ = std::move(on_bytes);
+    self->on_ended_ = std::move(on_ended);
+    error_code ec;
+    self->socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    /// Non-blocking reads after a readiness wait: no buffer is held while the peer is quiet,
+    /// which keeps an idle connection at the hub cheap.
+    self->socket_.non_blocking(true, ec);
+    if (ec) return self->report_end(ec);
+    self->wait_readable();
+  });
+}
+
+void tcp_pipe::wait_readable() {
+  socket_.async_wait(socket_type::wait_read,
+                     [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+}
+
+void tcp_pipe::on_readable(const error_code& ec) {
+  if (closing_ || ended_) return;
+  if (ec) return report_end(ec);
+  /// A busy peer usually has more bytes waiting: a few reads per wake save epoll round trips.
+  for (int i = 0; i < 4; ++i)
+    if (!read_once(i == 0)) break;
+  if (!closing_ && !ended_) wait_readable();
+}
+
+/// Reads what the kernel holds (up to kMaxReadChunk) into a fresh buffer that becomes the
+/// message, so bytes are copied once. Returns false when there is nothing more to read now.
+bool tcp_pipe::read_once(bool first) {
+  error_code ec;
+  size_t available = socket_.available(ec);
+  if (ec) return report_end(ec), false;
+  if (available == 0 && !first) return false;
+  std::string buf(std::clamp<size_t>(available, 1, kMaxReadChunk), '\0');
+  size_t n = socket_.read_some(asio::buffer(buf), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
+  if (ec) return report_end(ec), false;
+  buf.resize(n);
+  on_bytes_(message(std::move(buf)));
+  return !closing_ && !ended_;
+}
+
+void tcp_pipe::report_end(const error_code& ec) {
+  if (ended_ || closing_) return;
+  ended_ = true;
+  if (on_ended_) on_ended_(to_messaging_error(ec, label_));
+}
+
+// ---- writing ----------------------------------------------------------------------------------
+
+void tcp_pipe::write(message msg, messaging_completion done) {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), msg = std::move(msg), done = std::move(done)]() mutable {
+               if (self->closed_ || self->closing_) return done(false, self->closed_error());
+               self->queue_.push_back({std::move(msg), std::move(done)});
+               if (!self->writing_) self->flush();
+             });
+}
+
+void tcp_pipe::flush() {
+  if (queue_.empty() || closed_) {
+    writing_ = false;
+    if (closing_) finish_close();
+    return;
+  }
+  writing_ = true;
+  std::vector<asio::const_buffer> buffers;
+  while (!queue_.empty() && in_flight_.size() < kMaxGatheredWrites) {
+    in_flight_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+    auto bytes = in_flight_.back().msg.data();
+    buffers.emplace_back(bytes.data(), bytes.size());
+  }
+  asio::async_write(socket_, buffers, [self = shared_from_this()](const error_code& ec, size_t) {
+    self->on_written(ec);
+  });
+}
+
+void tcp_pipe::on_written(const error_code& ec) {
+  auto batch = std::move(in_flight_);
+  in_flight_.clear();
+  for (auto& w : batch) {
+    if (ec)
+      w.done(false, closed_ ? closed_error() : to_messaging_error(ec, label_));
+    else
+      w.done(true, std::nullopt);
+  }
+  if (ec && !closed_) {
+    report_end(ec);
+    for (auto& w : queue_) w.done(false, to_messaging_error(ec, label_));
+    queue_.clear();
+  }
+  flush();
+}
+
+// ---- closing ----------------------------------------------------------------------------------
+
+void tcp_pipe::close(std::function<void()> done) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), done = std::move(done)]() mutable {
+    if (self->closed_) return done();
+    self->close_waiters_.push_back(std::move(done));
+    if (self->closing_) return;
+    self->closing_ = true;
+    if (!self->writing_) return self->finish_close();
+    self->timer_.expires_after(kCloseDrainTimeout);
+    self->timer_.async_wait([self](const error_code& ec) {
+      if (!ec) self->finish_close();
+    });
+  });
+}
+
+void tcp_pipe::finish_close() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.cancel();
+  error_code ignored;
+  socket_.shutdown(socket_type::shutdown_both, ignored);
+  socket_.close(ignored);  // aborts a pending read wait or write; their handlers see closed_
+  for (auto& w : queue_) w.done(false, closed_error());
+  queue_.clear();
+  on_bytes_ = nullptr;  /// drop the engine's handle now, not when the last handler runs
+  on_ended_ = nullptr;
+  auto waiters = std::move(close_waiters_);
+  for (auto& w : waiters) w();
+}
+
+messaging_error tcp_pipe::closed_error() const {
+  return messaging_error{label_ + ": connection closed locally", false};
+}
+
+}  // namespace peerlite::net
