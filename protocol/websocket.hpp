@@ -17,19 +17,19 @@
 // Errors: any protocol violation (reserved bits, wrong masking for the role, bad opcode,
 // fragmented or > 125-byte control frame, continuation without a start, a new data frame
 // inside a fragmented message, a 64-bit length with the top bit set, a close payload of
-// 1 byte or with an unsendable code or a non-UTF-8 reason, a non-UTF-8 text message) makes the decoder fail with errc::protocol_error; a message (or frame)
-// over the cap fails with errc::too_large. A failure is sticky: every later feed() returns
-// the same error, and failure_close_code() says which close code to send (1002 / 1009 /
-// 1007 / 1003) before dropping the connection.
+// 1 byte or with an unsendable code or a non-UTF-8 reason, a non-UTF-8 text message) makes the
+// decoder fail with errc::protocol_error; a message (or frame) over the cap fails with
+// errc::too_large. A failure is sticky: every later feed() returns the same error, and
+// failure_close_code() says which close code to send (1002 / 1009 / 1007 / 1003) before dropping
+// the connection.
 //
 // Thread safety: none; one object per connection, used from one actor.
 #pragma once
 
-#include <peerlite/status.hpp>
-
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <peerlite/status.hpp>
 #include <random>
 #include <string>
 #include <string_view>
@@ -49,16 +49,16 @@ enum class opcode : uint8_t {
 
 /// Close codes (RFC 6455 §7.4 and PROTOCOL.md §2).
 namespace close_code {
-constexpr uint16_t normal = 1000;         ///< done
-constexpr uint16_t going_away = 1001;     ///< peer going away (not transient)
-constexpr uint16_t protocol_error = 1002; ///< the peer broke framing
-constexpr uint16_t unsupported = 1003;    ///< e.g. a text message where BLIP needs binary
-constexpr uint16_t no_status = 1005;      ///< never sent: a close frame without a code
-constexpr uint16_t abnormal = 1006;       ///< never sent: connection dropped (transient)
-constexpr uint16_t bad_data = 1007;       ///< non-UTF-8 text / close reason
-constexpr uint16_t too_big = 1009;        ///< message over the cap
-constexpr uint16_t app_transient = 4001;  ///< recoverable MessagingError
-constexpr uint16_t app_permanent = 4002;  ///< non-recoverable MessagingError
+constexpr uint16_t normal = 1000;          ///< done
+constexpr uint16_t going_away = 1001;      ///< peer going away (not transient)
+constexpr uint16_t protocol_error = 1002;  ///< the peer broke framing
+constexpr uint16_t unsupported = 1003;     ///< e.g. a text message where BLIP needs binary
+constexpr uint16_t no_status = 1005;       ///< never sent: a close frame without a code
+constexpr uint16_t abnormal = 1006;        ///< never sent: connection dropped (transient)
+constexpr uint16_t bad_data = 1007;        ///< non-UTF-8 text / close reason
+constexpr uint16_t too_big = 1009;         ///< message over the cap
+constexpr uint16_t app_transient = 4001;   ///< recoverable MessagingError
+constexpr uint16_t app_permanent = 4002;   ///< non-recoverable MessagingError
 /// True for codes a peer may put on the wire (RFC 6455 §7.4.1 / §7.4.2).
 bool sendable(uint16_t code);
 /// True for codes whose failure is transient (retry): 1006 and 4001 (PROTOCOL.md §6).
@@ -106,22 +106,25 @@ class decoder {
  private:
   size_t parse_header(std::string_view in);
   size_t parse_payload(std::string_view in);
-  status finish_frame();
-  status fail(errc code, uint16_t close, std::string msg);
   status check_header();
+  status check_control(uint64_t len);
+  status check_data(uint64_t len);
+  status finish_frame();
+  status finish_control();
+  status fail(errc code, uint16_t close, std::string msg);
 
   role local_;
   size_t max_message_;
-  std::string header_;        ///< bytes of a header not yet complete
-  bool in_payload_ = false;   ///< header parsed, reading payload
+  std::string header_;       ///< bytes of a header not yet complete
+  bool in_payload_ = false;  ///< header parsed, reading payload
   bool fin_ = false;
   opcode op_ = opcode::binary;
   bool masked_ = false;
   uint8_t mask_[4] = {};
-  uint64_t remaining_ = 0;    ///< payload bytes still to read for this frame
-  uint64_t mask_pos_ = 0;     ///< payload bytes of this frame already read (mask phase)
-  std::string frame_payload_; ///< control frame payload being read
-  std::string message_;       ///< data message being reassembled
+  uint64_t remaining_ = 0;     ///< payload bytes still to read for this frame
+  uint64_t mask_pos_ = 0;      ///< payload bytes of this frame already read (mask phase)
+  std::string frame_payload_;  ///< control frame payload being read
+  std::string message_;        ///< data message being reassembled
   bool in_message_ = false;
   opcode message_op_ = opcode::binary;
   std::deque<event> events_;
@@ -131,10 +134,10 @@ class decoder {
 
 /// Where the close handshake stands.
 enum class close_state : uint8_t {
-  open,          ///< no close seen or sent
-  close_sent,    ///< we sent close, waiting for the peer's (run kWsCloseTimeout)
-  close_received,///< the peer closed first; we answered (echoed its code)
-  closed,        ///< both closes exchanged: drop the transport
+  open,            ///< no close seen or sent
+  close_sent,      ///< we sent close, waiting for the peer's (run kWsCloseTimeout)
+  close_received,  ///< the peer closed first and our echo is queued: flush, then drop
+  closed,          ///< both closes exchanged, or a framing failure: flush, then drop
 };
 
 /// One side of a WebSocket connection over a byte stream.
@@ -168,10 +171,14 @@ class stream {
   bool pong_outstanding() const { return pings_outstanding_ > 0; }
   /// Counts pongs received (including unsolicited ones), for tests and heartbeat logic.
   uint64_t pongs_received() const { return pongs_received_; }
+  /// The framing error that ended the stream, or ok.
+  const status& failure() const { return failure_; }
 
  private:
   std::optional<uint32_t> next_mask();
   status handle(event&& ev);
+  status handle_close(close_frame&& cf);
+  void fail(const status& st, uint16_t code);
 
   role local_;
   decoder decoder_;
@@ -182,6 +189,8 @@ class stream {
   std::optional<close_frame> peer_close_;
   uint64_t pings_outstanding_ = 0;
   uint64_t pongs_received_ = 0;
+  status failure_;
+  uint16_t fail_code_ = close_code::protocol_error;
 };
 
 }  // namespace peerlite::protocol::ws
