@@ -1,0 +1,208 @@
+// What replication asks of the store: group commit, revs_diff, proposeChanges, conflicts.
+#include <boost/test/unit_test.hpp>
+
+#include <thread>
+
+#include "store/database.hpp"
+#include "store/rev_id.hpp"
+#include "temp_dir.hpp"
+
+using namespace peerlite;
+using namespace peerlite::store;
+
+namespace {
+
+std::unique_ptr<database> open_mem(options o = {}) {
+  auto db = database::open(":memory:", o);
+  BOOST_REQUIRE(db);
+  return std::move(*db);
+}
+
+incoming_revision rev(std::string id, std::string r, std::vector<std::string> history,
+                      std::string body = "{}", bool deleted = false) {
+  return {std::move(id), std::move(r), std::move(history), std::move(body), deleted};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(batch_inserts_assign_sequences_and_report_outcomes) {
+  auto db = open_mem();
+  std::vector<incoming_revision> batch{rev("a", "1-a", {}), rev("b", "1-b", {}),
+                                       rev("a", "2-a", {"1-a"}, R"({"v":2})"), rev("b", "1-b", {})};
+  auto out = db->insert_batch(batch);
+  BOOST_REQUIRE(out);
+  BOOST_REQUIRE(out->size() == 4u);
+  BOOST_TEST(((*out)[0].outcome == insert_outcome::inserted));
+  BOOST_TEST((*out)[2].sequence == 3u);
+  BOOST_TEST((*out)[2].current_rev == "2-a");
+  BOOST_TEST(((*out)[3].outcome == insert_outcome::already_had));
+  BOOST_TEST((*out)[3].sequence == 0u);
+  BOOST_TEST(*db->last_sequence() == 3u);
+  BOOST_TEST(db->get("a")->body == R"({"v":2})");
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_batch_leaves_nothing_half_written) {
+  auto db = open_mem();
+  db->put("keep", "{}");
+  std::vector<incoming_revision> batch{rev("x", "1-x", {}), rev("y", "1-y", {}, "[not an object]"),
+                                       rev("z", "1-z", {})};
+  auto out = db->insert_batch(batch);
+  BOOST_REQUIRE(!out);
+  BOOST_TEST((out.err().code == errc::invalid_argument));
+  BOOST_TEST(out.err().message.find("\"y\"") != std::string::npos);
+  BOOST_TEST(!db->get("x").has_value());
+  BOOST_TEST(*db->last_sequence() == 1u);
+  // A failure inside the transaction (a corrupt history found only against the tree) too.
+  db->insert_with_history(rev("t", "1-t", {}));
+  std::vector<incoming_revision> late{rev("u", "1-u", {}), rev("t", "3-t", {"2-t"}, "{}"),
+                                      rev("v", "2-v", {"1-v"})};
+  late[1].history = {"2-t", "1-t"};
+  BOOST_REQUIRE(db->insert_batch(late));  // valid: ancestors are added without bodies
+  std::vector<incoming_revision> bad{rev("w", "1-w", {}), rev("t", "x-bad", {})};
+  BOOST_TEST(!db->insert_batch(bad).has_value());
+  BOOST_TEST(!db->get("w").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(conflicts_and_resolution) {
+  auto db = open_mem();
+  auto base = *db->put("d", R"({"v":0})");
+  auto local = *db->put("d", R"({"v":"local"})");
+  std::string remote = "2-ffff";  // sorts above local's digest? either way the branch loses
+  auto r = db->insert_with_history(rev("d", remote, {base}, R"({"v":"remote"})"));
+  BOOST_REQUIRE(r);
+  BOOST_TEST((r->outcome == insert_outcome::conflict));
+  BOOST_TEST(r->current_rev == local);
+  auto d = db->get("d");
+  BOOST_TEST(d->conflicted);
+  auto c = db->conflicts("d");
+  BOOST_REQUIRE(c->size() == 1u);
+  BOOST_TEST(c->front().rev == remote);
+  BOOST_TEST(c->front().body == R"({"v":"remote"})");
+  BOOST_TEST(db->info()->conflicts == 1u);
+  // Refusing conflicts (passive side, "no incoming conflicts") rejects a new branch.
+  auto rej = db->insert_with_history(rev("d", "2-0000", {base}), false);
+  BOOST_TEST((rej->outcome == insert_outcome::rejected));
+  BOOST_TEST(rej->sequence == 0u);
+  // Resolve: remote wins with a merged body; local's branch is closed by a tombstone.
+  auto merged = db->resolve("d", remote, local, std::string(R"({"v":"merged"})"));
+  BOOST_REQUIRE(merged);
+  BOOST_TEST(rev_generation(*merged) == 3u);
+  d = db->get("d");
+  BOOST_TEST(d->rev == *merged);
+  BOOST_TEST(d->body == R"({"v":"merged"})");
+  BOOST_TEST(!d->conflicted);
+  BOOST_TEST(db->conflicts("d")->empty());
+  auto hist = db->read_revision("d", *merged);
+  BOOST_TEST(hist->history == (std::vector<std::string>{remote, base}),
+             boost::test_tools::per_element());
+  BOOST_TEST((db->resolve("d", "9-x", local).err().code == errc::invalid_argument));
+  BOOST_TEST((db->conflicts("zz").err().code == errc::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(resolve_without_merge_keeps_the_winning_side) {
+  auto db = open_mem();
+  auto base = *db->put("d", "{}");
+  auto local = *db->put("d", R"({"side":"local"})");
+  db->insert_with_history(rev("d", "2-remote", {base}, R"({"side":"remote"})"));
+  auto cur = db->resolve("d", local, "2-remote");
+  BOOST_REQUIRE(cur);
+  BOOST_TEST(*cur == local);
+  BOOST_TEST(db->conflicts("d")->empty());
+  BOOST_TEST(db->get("d")->body == R"({"side":"local"})");
+}
+
+BOOST_AUTO_TEST_CASE(revs_diff_reports_missing_and_known_ancestors) {
+  auto db = open_mem();
+  auto r1 = *db->put("a", R"({"v":1})");
+  auto r2 = *db->put("a", R"({"v":2})");
+  std::vector<rev_ref> q{{"a", r2}, {"a", "5-x"}, {"new", "1-n"}, {"a", "1-other"}};
+  auto d = db->revs_diff(q);
+  BOOST_REQUIRE(d);
+  BOOST_TEST(!(*d)[0].missing);
+  BOOST_TEST((*d)[1].missing);
+  BOOST_TEST((*d)[1].known_ancestors == (std::vector<std::string>{r2, r1}),
+             boost::test_tools::per_element());
+  BOOST_TEST((*d)[2].missing);
+  BOOST_TEST((*d)[2].known_ancestors.empty());
+  BOOST_TEST((*d)[3].missing);
+  BOOST_TEST((*d)[3].known_ancestors.empty());  // nothing below generation 1
+}
+
+BOOST_AUTO_TEST_CASE(proposed_changes_follow_no_incoming_conflicts) {
+  auto db = open_mem();
+  auto a1 = *db->put("a", R"({"v":1})");
+  auto d1 = *db->put("dead", "{}");
+  db->remove("dead");
+  auto dead_rev = db->get("dead")->rev;
+  std::vector<proposed_change> p{
+      {"a", "2-next", a1},      // extends our current: send it
+      {"a", a1, ""},            // we have it: 304
+      {"a", "2-other", "1-zz"}, // based on something else: 409 with our rev
+      {"fresh", "1-f", ""},     // unknown doc, no parent: send it
+      {"fresh", "2-f", "1-f"},  // unknown doc with a parent: 409
+      {"dead", "1-new", ""},    // deleted doc, no parent: send it
+      {"a", "1-new", ""},       // live doc, no parent: 409
+  };
+  auto ans = db->propose(p);
+  BOOST_REQUIRE(ans);
+  std::vector<int> want{0, 304, 409, 0, 409, 0, 409};
+  for (size_t i = 0; i < want.size(); ++i) BOOST_TEST((*ans)[i].status == want[i], i);
+  BOOST_TEST((*ans)[2].current_rev == a1);
+  BOOST_TEST((*ans)[6].current_rev == a1);
+  (void)d1;
+  (void)dead_rev;
+}
+
+BOOST_AUTO_TEST_CASE(read_revision_gives_body_and_history) {
+  auto db = open_mem();
+  std::vector<std::string> revs;
+  for (int i = 0; i < 5; ++i) revs.push_back(*db->put("a", cat("{\"i\":", std::to_string(i), "}")));
+  auto r = db->read_revision("a", revs.back(), 3);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->body == R"({"i":4})");
+  BOOST_TEST(r->sequence == 5u);
+  BOOST_TEST(r->history == (std::vector<std::string>{revs[3], revs[2], revs[1]}),
+             boost::test_tools::per_element());
+  BOOST_TEST((db->read_revision("a", revs[0]).err().code == errc::not_found));  // body dropped
+  BOOST_TEST((db->read_revision("zz", revs[0]).err().code == errc::not_found));
+}
+
+BOOST_AUTO_TEST_CASE(deep_histories_are_pruned_to_the_configured_depth) {
+  auto db = open_mem({.max_rev_tree_depth = 5});
+  std::string last;
+  for (int i = 0; i < 12; ++i) last = *db->put("a", cat("{\"i\":", std::to_string(i), "}"));
+  auto r = db->read_revision("a", last, 100);
+  BOOST_TEST(r->history.size() == 4u);
+  BOOST_TEST(rev_generation(last) == 12u);
+}
+
+BOOST_AUTO_TEST_CASE(readers_see_commits_from_their_own_thread) {
+  for (std::string where : {std::string("file"), std::string(":memory:")}) {
+    temp_dir dir;
+    auto opened = database::open(where == "file" ? dir.file("r.db") : where);
+    BOOST_REQUIRE(opened);
+    auto& db = *opened;
+    auto rd = db->open_reader();
+    BOOST_REQUIRE_MESSAGE(rd, (rd ? "" : rd.err().message));
+    BOOST_TEST((*rd)->public_uuid() == db->public_uuid());
+    std::vector<incoming_revision> batch;
+    for (int i = 0; i < 500; ++i) batch.push_back(rev(cat("d", std::to_string(i)), "1-x", {}));
+    std::thread writer([&] {
+      for (int b = 0; b < 10; ++b) {
+        for (auto& r : batch) r.id = cat("b", std::to_string(b), "-", r.id.substr(r.id.find('d')));
+        BOOST_REQUIRE(db->insert_batch(batch));
+      }
+    });
+    uint64_t seen = 0;
+    for (int i = 0; i < 200 && seen < 5000; ++i) {
+      auto seq = (*rd)->last_sequence();
+      BOOST_REQUIRE(seq);
+      BOOST_TEST(*seq % 500 == 0u);  // whole batches only
+      BOOST_TEST(*seq >= seen);
+      seen = *seq;
+    }
+    writer.join();
+    BOOST_TEST(*(*rd)->last_sequence() == 5000u, where);
+    BOOST_TEST((*rd)->changes(0, 10000)->size() == 5000u);
+  }
+}
