@@ -22,10 +22,9 @@
 // Thread safety: plain values and pure functions; no shared state.
 #pragma once
 
-#include <peerlite/status.hpp>
-
 #include <cstdint>
 #include <optional>
+#include <peerlite/status.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,10 +73,10 @@ status check_reply(const message& m, std::string_view what);
 /// A checkpoint body: {"time":..., "local": N, "localCompleted": [...], "remote": <seq>}.
 /// Every field is optional on the wire (a fresh checkpoint has only time + local).
 struct checkpoint {
-  std::optional<int64_t> time;        ///< seconds since the epoch of the save
-  sequence_json local;                ///< last local sequence fully pushed; "" = absent
-  std::string local_completed;        ///< JSON text of the completed-ranges array; "" = absent
-  sequence_json remote;               ///< last remote sequence fully pulled; "" = absent
+  std::optional<int64_t> time;  ///< seconds since the epoch of the save
+  sequence_json local;          ///< last local sequence fully pushed; "" = absent
+  std::string local_completed;  ///< JSON text of the completed-ranges array; "" = absent
+  sequence_json remote;         ///< last remote sequence fully pulled; "" = absent
 
   /// Compact JSON object with only the present fields, in the order above.
   std::string to_json() const;
@@ -128,9 +127,9 @@ struct set_checkpoint_reply {
 /// sendReplacementRevs, revocations; body {"docIDs":[...]} only when doc_ids is non-empty.
 /// The reply is empty (check it with check_reply).
 struct sub_changes_request {
-  sequence_json since;        ///< "" = from the beginning
+  sequence_json since;  ///< "" = from the beginning
   bool continuous = false;
-  uint32_t batch = 200;       ///< entries per `changes` message
+  uint32_t batch = 200;  ///< entries per `changes` message
   std::string versioning = "rev-trees";
   bool active_only = false;
   bool send_replacement_revs = true;
@@ -229,13 +228,13 @@ struct propose_changes_reply {
 struct rev_message {
   std::string doc_id;
   std::string rev_id;
-  sequence_json sequence;             ///< the sender's sequence, as JSON text ("" = absent)
+  sequence_json sequence;  ///< the sender's sequence, as JSON text ("" = absent)
   bool deleted = false;
-  std::vector<std::string> history;   ///< ancestors, newest first, excluding rev_id
+  std::vector<std::string> history;  ///< ancestors, newest first, excluding rev_id
   bool no_conflicts = false;
-  std::string replaced_rev;           ///< "" = absent
+  std::string replaced_rev;  ///< "" = absent
   bool deleted_branch = false;
-  std::string body;                   ///< document JSON ("{}" for a deletion)
+  std::string body;  ///< document JSON ("{}" for a deletion)
   std::optional<uint32_t> collection;
   /// Not compressed by default (Couchbase Lite compresses revs: set m.compressed if wanted).
   message encode() const&;
@@ -250,7 +249,7 @@ struct norev_message {
   std::string doc_id;
   std::string rev_id;
   sequence_json sequence;
-  int error = 404;        ///< HTTP-like status
+  int error = 404;  ///< HTTP-like status
   std::string reason;
   std::optional<uint32_t> collection;
   message encode() const;
