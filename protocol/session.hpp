@@ -50,6 +50,8 @@ struct session_options {
   /// Caps on one incoming message (after inflating) and on its properties block.
   size_t max_message_size = kMaxMessageSize;
   size_t max_properties_size = kMaxPropertiesSize;
+  /// Cap on the bytes of all incomplete incoming messages together.
+  size_t max_buffered_size = kMaxBufferedSize;
 };
 
 /// Counters for logs and benchmarks; all in bytes or frames since construction.
@@ -81,9 +83,11 @@ class session {
   ///  - errc::protocol_error: truncated frame or header, bad varint, checksum mismatch, corrupt
   ///    deflate data, a new request whose number is not last+1, a reply to a number we have
   ///    no pending request for, malformed properties or ACK body, or a session that already
-  ///    failed or was closed;
+  ///    failed (the same error again);
+  ///  - errc::disconnected: the session was closed.
   ///  - errc::too_large: properties over 100 KiB, a message (or a compressed frame inflating)
-  ///    over max_message_size, or too many messages in reassembly at once.
+  ///    over max_message_size, more than max_buffered_size bytes or
+  ///    kMaxIncompleteMessages messages in reassembly at once.
   /// ACKs for messages we already finished sending are ignored (they cross on the wire).
   /// Frames with an unknown type (3, 6, 7) are ignored.
   status receive_frame(std::string_view frame);
@@ -104,8 +108,8 @@ class session {
   ///    msg.number; unless msg.no_reply the request becomes pending until its reply arrives.
   ///  - type reply / error: msg.number must be the peer's request number being answered.
   /// `compressed` asks for deflate (ignored when compression_level is 0); `urgent` and
-  /// `no_reply` become frame flags. Returns 0 (and queues nothing) after close() or failure, or
-  /// for an ACK type or a reply with number 0.
+  /// `no_reply` become frame flags. Returns 0 (and queues nothing) after close() or failure, for
+  /// an ACK type, a reply with number 0, or a property key or value containing a NUL byte.
   uint64_t send(message msg);
 
   /// True when next_frame() would produce a frame (an owed ACK or an unpaused message).

@@ -33,6 +33,9 @@ constexpr size_t kMaxPropertiesSize = 100 * 1024;
 /// Largest incoming message (properties + body, after inflating). The biggest legitimate one
 /// is a `rev` carrying a document with inline data; 64 MiB bounds memory per message.
 constexpr size_t kMaxMessageSize = 64 * 1024 * 1024;
+/// Most bytes held in incomplete incoming messages at once per session: the peer can interleave
+/// many big messages, and this bounds what all of them together can make us buffer.
+constexpr size_t kMaxBufferedSize = 2 * kMaxMessageSize;
 /// Most incoming messages being reassembled at once per direction: each costs memory, and the
 /// reference never interleaves more than a handful.
 constexpr size_t kMaxIncompleteMessages = 1024;

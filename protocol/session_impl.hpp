@@ -1,0 +1,87 @@
+// Internal: the state behind protocol::session, shared by session.cpp (lifetime and glue),
+// session_receive.cpp (incoming frames) and session_send.cpp (outbox). Not a public header.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "protocol/deflate.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/session.hpp"
+
+namespace peerlite::protocol {
+
+/// A message of ours on its way out.
+struct outgoing {
+  uint64_t number = 0;
+  uint8_t flags = 0;          ///< type | compressed | urgent | no_reply (never more_coming)
+  std::string data;           ///< the encoded message
+  size_t offset = 0;          ///< bytes of `data` already framed
+  uint64_t bytes_sent = 0;    ///< frame bytes after headers, the unit the peer ACKs in
+  uint64_t bytes_acked = 0;
+  bool urgent() const { return flags & flag::urgent; }
+  bool started() const { return offset > 0; }
+  bool is_request() const { return (flags & flag::type_mask) == 0; }
+  uint64_t unacked() const { return bytes_sent - bytes_acked; }
+};
+
+/// A message of the peer's being reassembled (an incoming request, or the reply to one of our
+/// pending requests once its first frame arrived).
+struct partial {
+  message msg;                ///< type, number and flags from the first frame
+  std::string data;           ///< encoded bytes so far (inflated)
+  bool started = false;
+  uint64_t raw_received = 0;  ///< frame bytes after headers, what we ACK
+  uint64_t raw_acked = 0;
+};
+
+struct session::impl {
+  explicit impl(session_options o);
+
+  session_options options;
+  status failure;
+  bool closed = false;
+  session_stats stats;
+
+  // ---- outgoing direction ----
+  uint32_t crc_out = 0;
+  std::optional<deflater> deflate;  ///< created with the first compressed message
+  std::deque<outgoing> outbox;      ///< ready to frame, in sending order
+  std::vector<outgoing> paused;     ///< waiting for an ACK (flow control)
+  std::deque<std::string> acks;     ///< ACK frames we owe
+  uint64_t last_request_sent = 0;
+
+  // ---- incoming direction ----
+  uint32_t crc_in = 0;
+  std::optional<inflater> inflate;  ///< created with the first compressed frame
+  uint64_t last_request_received = 0;
+  std::unordered_map<uint64_t, partial> requests_in;  ///< peer requests not yet complete
+  std::unordered_map<uint64_t, partial> pending;      ///< our requests awaiting replies
+  size_t buffered = 0;  ///< bytes held in partial messages, capped by options
+  std::deque<message> ready;
+
+  // session_receive.cpp
+  status receive(std::string_view frame);
+  status fail(status st);
+  status receive_ack(const frame_header& h, std::string_view body);
+  status receive_data(const frame_header& h, std::string_view body);
+  expected<partial*> find_partial(const frame_header& h);
+  status append_payload(partial& p, const frame_header& h, std::string_view payload,
+                        uint32_t checksum);
+  void owe_ack_if_due(partial& p, size_t raw_bytes);
+  status complete(partial& p, bool is_request);
+
+  // session_send.cpp
+  uint64_t enqueue(message msg);
+  void insert_new(outgoing&& o);
+  void requeue(outgoing&& o);
+  bool frame_next(std::string& out);
+  bool write_frame(outgoing& o, size_t frame_size, std::string& out);
+  void apply_ack(bool for_request, uint64_t number, uint64_t bytes);
+};
+
+}  // namespace peerlite::protocol
