@@ -1,0 +1,138 @@
+// peerlite-bench: runs sqlite_raw plus the selected cases and prints db_bench lines.
+#include <sqlite3.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "bench/bench.hpp"
+
+namespace peerlite::bench {
+
+namespace {
+
+std::vector<bench_case>& registry() {
+  static std::vector<bench_case> r;
+  return r;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown CPU";
+}
+
+void print_header(const std::vector<const bench_case*>& run, size_t docs) {
+  utsname u{};
+  uname(&u);
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  std::time_t now = std::time(nullptr);
+  char date[64];
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+  std::printf("Date:       %s\n", date);
+  std::printf("CPU:        %ld x %s\n", sysconf(_SC_NPROCESSORS_ONLN), cpu_model().c_str());
+  std::printf("Memory:     %.1f GiB\n", double(pages) * double(page) / (1 << 30));
+  std::printf("Kernel:     %s %s\n", u.sysname, u.release);
+  std::printf("SQLite:     %s\n", sqlite3_libversion());
+  std::printf("Docs:       %zu per case\n", docs);
+  for (const auto* c : run) std::printf("Case:       %-16s %s\n", c->name.c_str(), c->params.c_str());
+  std::printf("------------------------------------------------\n");
+  std::fflush(stdout);
+}
+
+/// A scratch directory per case, removed after it.
+struct scratch {
+  std::filesystem::path path;
+  explicit scratch(const std::string& base) {
+    std::string tmpl = (std::filesystem::path(base) / "peerlite-bench-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~scratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+void print_line(const bench_case& c, const result& r, double baseline_rate, bool json) {
+  double rate = r.seconds > 0 ? r.ops / r.seconds : 0;
+  double micros = r.ops > 0 ? r.seconds * 1e6 / r.ops : 0;
+  double ratio = baseline_rate > 0 ? rate / baseline_rate : 0;
+  if (json) {
+    nlohmann::json j{{"name", c.name}, {"params", c.params}, {"ops", r.ops},
+                     {"seconds", r.seconds}, {"micros_per_op", micros}, {"docs_per_s", rate},
+                     {"ratio_to_sqlite_raw", ratio}, {"note", r.note}};
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%-16s : %10.3f micros/op; %9.0f docs/s; ratio_to_sqlite_raw %.2f%s%s\n",
+                c.name.c_str(), micros, rate, ratio, r.note.empty() ? "" : "; ", r.note.c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void context::progress(const std::string& what) const { std::cerr << "... " << what << std::endl; }
+
+bool add_case(bench_case c) {
+  auto& r = registry();
+  auto at = c.name == "sqlite_raw" ? r.begin() : r.end();
+  r.insert(at, std::move(c));
+  return true;
+}
+
+const std::vector<bench_case>& cases() { return registry(); }
+
+int run_main(int argc, char** argv) {
+  CLI::App app{"peerlite-bench: db_bench-style measurements; sqlite_raw always runs as the "
+               "baseline for every ratio"};
+  std::vector<std::string> names;
+  size_t docs = 100000;
+  bool json = false, list = false;
+  std::string dir = std::filesystem::temp_directory_path().string();
+  app.add_option("cases", names, "Cases to run (default: all); sqlite_raw is always added");
+  app.add_option("--docs", docs, "Documents per case")->check(CLI::Range(size_t{1000}, size_t{10000000}));
+  app.add_option("--dir", dir, "Where scratch databases go")->check(CLI::ExistingDirectory);
+  app.add_flag("--json", json, "One JSON object per case instead of text lines");
+  app.add_flag("--list", list, "List the cases and exit");
+  CLI11_PARSE(app, argc, argv);
+  if (list) {
+    for (const auto& c : cases()) std::printf("%-16s %s\n", c.name.c_str(), c.params.c_str());
+    return 0;
+  }
+  std::vector<const bench_case*> run;
+  for (const auto& c : cases()) {
+    bool chosen = names.empty() || c.name == "sqlite_raw" ||
+                  std::find(names.begin(), names.end(), c.name) != names.end();
+    if (chosen) run.push_back(&c);
+  }
+  for (const auto& n : names) {
+    if (std::none_of(cases().begin(), cases().end(), [&](auto& c) { return c.name == n; })) {
+      std::fprintf(stderr, "peerlite-bench: unknown case \"%s\" (see --list)\n", n.c_str());
+      return 2;
+    }
+  }
+  if (!json) print_header(run, docs);
+  double baseline = 0;
+  for (const auto* c : run) {
+    scratch s(dir);
+    context ctx{docs, s.path.string()};
+    ctx.progress("running " + c->name);
+    result r = c->run(ctx);
+    if (c->name == "sqlite_raw") baseline = r.seconds > 0 ? r.ops / r.seconds : 0;
+    print_line(*c, r, baseline, json);
+  }
+  return 0;
+}
+
+}  // namespace peerlite::bench
+
+int main(int argc, char** argv) { return peerlite::bench::run_main(argc, argv); }
