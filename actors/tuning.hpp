@@ -64,4 +64,58 @@ constexpr auto kCloseAllTimeout = kCloseTimeout + kCloseDrainTimeout + kCloseTim
 
 // --- replication (REPL): append below ---
 
+/// Group commit caps (db actor): one transaction takes every queued insert up to these. SQLite's
+/// per-transaction cost dominates small batches (62k rows/s at 100 per transaction, 245k at
+/// 10,000 on this machine), so the cap is large; 16 MiB bounds the memory a round holds.
+constexpr std::size_t kGroupCommitMaxRevs = 20000;
+constexpr std::size_t kGroupCommitMaxBytes = 16 << 20;
+
+/// How long a worker waits for the db actor to answer (a group commit included). Generous: a
+/// commit may queue behind many others on a slow disk; a dead db actor is a bug, not a wait.
+constexpr auto kDbRequestTimeout = 120s;
+
+/// Entries per proposeChanges / changes message (PROTOCOL.md §3: batches of 200).
+constexpr std::size_t kChangesBatchSize = 200;
+
+/// proposeChanges / changes lists awaiting the peer's answer. The reference allows 5; more keep
+/// the pipe full when the peer answers quickly in-process (each list is only ~10 KiB).
+constexpr std::size_t kMaxChangeListsInFlight = 8;
+
+/// `rev` messages sent and not yet replied to. The reference's 10 revs / 2 MiB caps a
+/// low-latency pipe at a few thousand docs/s; the peer's group commit wants thousands of revs
+/// queued at once, so we allow a few commits' worth, bounded by bytes for big documents.
+constexpr std::size_t kMaxRevsInFlight = 6000;
+constexpr std::size_t kMaxRevBytesInFlight = 16 << 20;
+
+/// How long we wait for the peer to answer one request (proposeChanges, changes, rev,
+/// checkpoints). A rev reply waits on the peer's commit, so this is generous; a dead peer is
+/// noticed by the transport closing, this only guards against a silent one.
+constexpr auto kPeerRequestTimeout = 120s;
+
+/// Checkpoints are saved this long after progress (PROTOCOL.md §4), and at once on idle/stop.
+constexpr auto kCheckpointSaveDelay = 5s;
+
+/// Status reports go out at most this often (plus always the final one).
+constexpr auto kStatusInterval = 200ms;
+
+/// Workers report progress to their replicator at most this often (activity changes go at
+/// once): per-document messages upward would cost more than the documents themselves.
+constexpr auto kWorkerReportInterval = 50ms;
+
+/// History sent with each rev (the receiver's maxHistory default, PROTOCOL.md §3).
+constexpr std::size_t kMaxRevHistory = 50;
+
+/// Ancestors offered per missing revision in a `changes` reply.
+constexpr std::size_t kMaxKnownAncestors = 10;
+
+/// Default connection attempts of a one-shot replicator (continuous: unlimited).
+constexpr unsigned kDefaultMaxAttemptsOneShot = 10;
+
+/// stop() and the destructor reach STOPPED within this even if the connection never reports
+/// closed (it is itself bounded by kCloseTimeout + kCloseDrainTimeout).
+constexpr auto kStopTimeout = kCloseTimeout + kCloseDrainTimeout + 2s;
+
+/// How long a public database call waits for the db actor.
+constexpr auto kDatabaseCallTimeout = 120s;
+
 }  // namespace peerlite::actors

@@ -1,0 +1,76 @@
+// The shared state behind peerlite::database: reader pool and change listeners.
+#include "actors/database_core.hpp"
+
+namespace peerlite::actors {
+
+reader_lease& reader_lease::operator=(reader_lease&& other) {
+  if (this != &other) {
+    release();
+    core_ = std::move(other.core_);
+    reader_ = std::move(other.reader_);
+  }
+  return *this;
+}
+
+reader_lease::~reader_lease() { release(); }
+
+void reader_lease::release() {
+  if (core_ && reader_) core_->release_reader(std::move(reader_));
+  core_.reset();
+}
+
+expected<reader_lease> database_core::acquire_reader() {
+  {
+    std::lock_guard<std::mutex> guard{pool_mtx_};
+    if (!pool_.empty()) {
+      auto r = std::move(pool_.back());
+      pool_.pop_back();
+      return reader_lease(shared_from_this(), std::move(r));
+    }
+  }
+  if (!open_reader) return error{errc::invalid_argument, "database is closed"};
+  auto r = open_reader();
+  if (!r) return r.err();
+  return reader_lease(shared_from_this(), std::move(*r));
+}
+
+void database_core::release_reader(std::unique_ptr<store::reader> r) {
+  std::lock_guard<std::mutex> guard{pool_mtx_};
+  pool_.push_back(std::move(r));
+}
+
+listener_token database_core::add_listener(
+    std::function<void(const std::vector<change_entry>&)> fn) {
+  uint64_t id;
+  {
+    std::lock_guard<std::mutex> guard{listen_mtx_};
+    id = next_listener_++;
+    listeners_.emplace(id, std::move(fn));
+    listener_count_ = listeners_.size();
+  }
+  std::weak_ptr<database_core> weak = weak_from_this();
+  return listener_token([weak, id] {
+    if (auto core = weak.lock()) {
+      std::lock_guard<std::mutex> guard{core->listen_mtx_};
+      core->listeners_.erase(id);
+      core->listener_count_ = core->listeners_.size();
+    }
+  });
+}
+
+void database_core::notify(const std::vector<change_entry>& changes) {
+  std::vector<std::function<void(const std::vector<change_entry>&)>> fns;
+  {
+    std::lock_guard<std::mutex> guard{listen_mtx_};
+    for (auto& [id, fn] : listeners_) fns.push_back(fn);
+  }
+  for (auto& fn : fns) fn(changes);
+}
+
+database_core::~database_core() {
+  /// Readers first: they must be closed before the writer closes the file.
+  pool_.clear();
+  if (writer) caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+}
+
+}  // namespace peerlite::actors

@@ -1,0 +1,53 @@
+// The db actor: the only writer of one database (DESIGN.md "Ownership rules").
+//
+// Peer revisions are committed in groups: every insert request queued when the previous
+// commit ends is written in one transaction, up to kGroupCommitMaxRevs / kGroupCommitMaxBytes
+// (the rest waits for the next round). Each insert request is answered only after its commit,
+// so a `rev` reply means durable. After every commit that changed documents, subscribers get
+// (db_changed_atom, last_sequence) and the app's change listeners run.
+//
+// Interface (every write replies with its result or a peerlite error inside caf::error):
+//  - (put_atom, id, body, parent, has_parent, fail_on_conflict) -> new revID
+//  - (remove_atom, id) -> tombstone revID
+//  - (insert_atom, revs, allow_conflicts) -> per-rev insert_result, aligned, after commit
+//  - (resolve_atom, id, winning_rev, losing_rev, merged_body, has_body, merged_deleted)
+//      -> new current revID
+//  - (purge_atom, id) -> true
+//  - (expire_atom, id, unix_seconds) -> true
+//  - (checkpoint_atom, store, id, body, expected_rev, has_expected_rev) -> new rev "N-cc"
+//  - (subscribe_atom, who) / (unsub_atom, who): change notices to `who`
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/store_types.hpp"
+#include "actors/type_ids.hpp"
+#include "store/database.hpp"
+
+namespace peerlite::actors {
+
+struct database_core;
+
+using db_actor = caf::typed_actor<
+    caf::replies_to<put_atom, std::string, std::string, std::string, bool, bool>::with<std::string>,
+    caf::replies_to<remove_atom, std::string>::with<std::string>,
+    caf::replies_to<insert_atom, std::vector<store::incoming_revision>, bool>::with<
+        std::vector<store::insert_result>>,
+    caf::replies_to<resolve_atom, std::string, std::string, std::string, std::string, bool,
+                    bool>::with<std::string>,
+    caf::replies_to<purge_atom, std::string>::with<bool>,
+    caf::replies_to<expire_atom, std::string, int64_t>::with<bool>,
+    caf::replies_to<checkpoint_atom, store::checkpoint_store, std::string, std::string,
+                    std::string, bool>::with<std::string>,
+    caf::reacts_to<subscribe_atom, caf::actor>, caf::reacts_to<unsub_atom, caf::actor>,
+    caf::reacts_to<flush_atom>>;
+
+/// Spawns the writer for `db`. `core` (weak) receives change notifications for the app's
+/// listeners. The actor owns `db` and closes it when it quits.
+db_actor spawn_db_actor(caf::actor_system& sys, std::unique_ptr<store::database> db,
+                        std::weak_ptr<database_core> core);
+
+}  // namespace peerlite::actors

@@ -1,0 +1,180 @@
+// The passive replicator: serves one accepted connection (PROTOCOL.md §3, "Passive side").
+#include "actors/passive_replicator.hpp"
+
+#include "actors/database_core.hpp"
+#include "actors/errors.hpp"
+#include "actors/status_mixer.hpp"
+#include "actors/tuning.hpp"
+#include "actors/workers.hpp"
+#include "protocol/rep_messages.hpp"
+
+namespace peerlite::actors {
+
+namespace rep = protocol::rep;
+
+namespace {
+
+using passive_actor = connection_owner::extend<
+    caf::reacts_to<worker_status_atom, worker_report>,
+    caf::reacts_to<doc_events_atom, uint64_t, std::vector<replicated_document>>,
+    caf::reacts_to<tick_atom>>;
+
+struct passive_state {
+  database db;
+  passive_observer observer;
+  uint64_t id = 0;
+  connection_api conn;
+  puller_actor puller;
+  pusher_actor pusher;
+  status_mixer mixer;
+  status_pacer pacer;
+  replicator_status last_sent;
+  bool closed = false;
+  static inline const char* name = "peerlite.passive";
+};
+
+using passive_self = passive_actor::stateful_pointer<passive_state>;
+
+void emit(passive_self self, replicator_status s) {
+  auto& st = self->state;
+  st.last_sent = s;
+  st.pacer.last = std::chrono::steady_clock::now();
+  if (st.observer) self->send(st.observer, repl_status_atom::value, st.id, std::move(s));
+}
+
+void status_changed(passive_self self) {
+  auto& st = self->state;
+  if (st.closed) return;
+  auto now = std::chrono::steady_clock::now();
+  if (st.pacer.may_send(now)) return emit(self, st.mixer.connected());
+  if (!st.pacer.tick_pending) {
+    st.pacer.tick_pending = true;
+    self->delayed_send(self, st.pacer.delay(now), tick_atom::value);
+  }
+}
+
+protocol::message get_checkpoint(passive_self self, const protocol::message& msg) {
+  auto req = rep::get_checkpoint_request::decode(msg);
+  if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
+  auto r = self->state.db.core()->acquire_reader();
+  if (!r) return protocol::make_error_reply(0, "HTTP", 500, r.err().message);
+  auto cp = (*r)->get_checkpoint(store::checkpoint_store::peer, req->client);
+  if (!cp) {
+    int code = cp.err().code == errc::not_found ? 404 : 500;
+    return protocol::make_error_reply(0, "HTTP", code, cp.err().message);
+  }
+  auto body = rep::checkpoint::from_json(cp->body);
+  if (!body) return protocol::make_error_reply(0, "HTTP", 500, body.err().message);
+  return rep::get_checkpoint_reply{cp->rev, std::move(*body)}.encode(0);
+}
+
+caf::result<protocol::message> set_checkpoint(passive_self self, const protocol::message& msg) {
+  auto req = rep::set_checkpoint_request::decode(msg);
+  if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
+  auto rp = self->make_response_promise<protocol::message>();
+  self->request(self->state.db.core()->writer, kDbRequestTimeout, checkpoint_atom::value,
+                store::checkpoint_store::peer, req->client, req->body.to_json(), req->rev,
+                !req->rev.empty())
+      .then([=](std::string& rev) mutable { rp.deliver(rep::set_checkpoint_reply{rev}.encode(0)); },
+            [=](caf::error& err) mutable {
+              auto e = to_error(err);
+              int code = e.code == errc::conflict ? 409 : 500;
+              rp.deliver(protocol::make_error_reply(0, "HTTP", code, e.message));
+            });
+  return rp;
+}
+
+protocol::message sub_changes(passive_self self, const protocol::message& msg) {
+  auto& st = self->state;
+  auto req = rep::sub_changes_request::decode(msg);
+  if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
+  if (st.pusher) return protocol::make_error_reply(0, "BLIP", 409, "already subscribed");
+  pusher_config cfg;
+  cfg.db = st.db;
+  cfg.conn = st.conn;
+  cfg.parent = caf::actor_cast<caf::actor>(self);
+  cfg.propose = false;
+  cfg.continuous = req->continuous;
+  cfg.since = rep::sequence_to_u64(req->since).value_or(0);
+  cfg.doc_ids.insert(req->doc_ids.begin(), req->doc_ids.end());
+  st.pusher = spawn_pusher(self->system(), std::move(cfg));
+  self->link_to(st.pusher);
+  self->send(st.pusher, start_atom::value);
+  return empty_reply();
+}
+
+caf::result<protocol::message> incoming(passive_self self, protocol::message& msg) {
+  auto& st = self->state;
+  auto p = msg.profile();
+  if (p == rep::profile::get_checkpoint) return get_checkpoint(self, msg);
+  if (p == rep::profile::set_checkpoint) return set_checkpoint(self, msg);
+  if (p == rep::profile::sub_changes) return sub_changes(self, msg);
+  if (st.puller && (p == rep::profile::rev || p == rep::profile::changes ||
+                    p == rep::profile::propose_changes || p == rep::profile::norev))
+    return self->delegate(st.puller, incoming_atom::value, std::move(msg));
+  return protocol::make_error_reply(0, "BLIP", 404, "no handler for " + std::string(p));
+}
+
+void on_connected(passive_self self, connection_api conn) {
+  auto& st = self->state;
+  st.conn = conn;
+  puller_config cfg;
+  cfg.db = st.db;
+  cfg.conn = conn;
+  cfg.parent = caf::actor_cast<caf::actor>(self);
+  cfg.active = false;
+  st.puller = spawn_puller(self->system(), std::move(cfg));
+  self->link_to(st.puller);
+  emit(self, replicator_status{activity_level::idle, {}, {}});
+}
+
+void on_closed(passive_self self, const close_info& info) {
+  auto& st = self->state;
+  if (st.closed) return;
+  st.closed = true;
+  for (auto a : {caf::actor_cast<caf::actor>(st.puller), caf::actor_cast<caf::actor>(st.pusher)})
+    if (a) {
+      self->unlink_from(a);
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+    }
+  auto s = st.mixer.connected();
+  s.activity = activity_level::stopped;
+  if (info.code != errc::ok) s.err = error{info.code, info.message};
+  emit(self, std::move(s));
+  self->quit();
+}
+
+passive_actor::behavior_type passive_impl(passive_self self, database db,
+                                          passive_observer observer, uint64_t id) {
+  self->state.db = std::move(db);
+  self->state.observer = std::move(observer);
+  self->state.id = id;
+  return {
+      [=](incoming_atom, protocol::message& msg) { return incoming(self, msg); },
+      [=](connected_atom, connection_api conn) { on_connected(self, std::move(conn)); },
+      [=](closed_atom, const close_info& info) { on_closed(self, info); },
+      [=](worker_status_atom, const worker_report& w) {
+        self->state.mixer.update(w);
+        status_changed(self);
+      },
+      [=](doc_events_atom, uint64_t, std::vector<replicated_document>& events) {
+        auto& st = self->state;
+        if (st.observer && !events.empty())
+          self->send(st.observer, doc_events_atom::value, st.id, std::move(events));
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        st.pacer.tick_pending = false;
+        if (!st.closed) emit(self, st.mixer.connected());
+      },
+  };
+}
+
+}  // namespace
+
+connection_owner spawn_passive_replicator(caf::actor_system& sys, database db,
+                                          passive_observer observer, uint64_t connection_id) {
+  return sys.spawn(passive_impl, std::move(db), std::move(observer), connection_id);
+}
+
+}  // namespace peerlite::actors

@@ -1,0 +1,181 @@
+// The puller: answers the peer's change lists and receives its revisions (PROTOCOL.md §3).
+#include "actors/errors.hpp"
+#include "actors/puller_state.hpp"
+#include "actors/tuning.hpp"
+#include "protocol/rep_messages.hpp"
+
+namespace peerlite::actors {
+
+namespace rep = protocol::rep;
+
+void remote_sequences::add(std::string seq, bool done) {
+  if (!done) index.emplace(seq, base + entries.size());
+  entries.emplace_back(std::move(seq), done);
+  finish({});
+}
+
+void remote_sequences::finish(const std::string& seq) {
+  if (!seq.empty()) {
+    auto it = index.find(seq);
+    if (it == index.end()) return;
+    if (it->second >= base) entries[it->second - base].second = true;
+    index.erase(it);
+  }
+  while (!entries.empty() && entries.front().second) {
+    checkpoint = std::move(entries.front().first);
+    entries.pop_front();
+    ++base;
+  }
+}
+
+protocol::message empty_reply() {
+  protocol::message m;
+  m.type = protocol::message_type::reply;
+  return m;
+}
+
+namespace {
+
+protocol::message bad_request(const error& e) {
+  return protocol::make_error_reply(0, "BLIP", 400, e.message);
+}
+
+protocol::message handle_changes(puller_self self, const protocol::message& msg) {
+  auto& st = self->state;
+  auto req = rep::changes_request::decode(msg);
+  if (!req) return bad_request(req.err());
+  if (req->entries.empty()) {
+    st.caught_up = true;
+    check_idle(self);
+    return empty_reply();
+  }
+  std::vector<store::rev_ref> refs;
+  refs.reserve(req->entries.size());
+  for (auto& c : req->entries) refs.push_back({c.doc_id, c.rev_id});
+  auto diffs = st.reader->revs_diff(refs, kMaxKnownAncestors);
+  if (!diffs) return protocol::make_error_reply(0, "HTTP", 500, diffs.err().message);
+  rep::changes_reply reply;
+  reply.max_history = kMaxRevHistory;
+  reply.entries.resize(req->entries.size());
+  for (size_t i = 0; i < req->entries.size(); ++i) {
+    auto& c = req->entries[i];
+    bool want = (*diffs)[i].missing && (st.cfg.doc_ids.empty() || st.cfg.doc_ids.count(c.doc_id));
+    if (want) {
+      reply.entries[i] = {true, std::move((*diffs)[i].known_ancestors)};
+      ++st.revs_expected;
+      ++st.total;
+    }
+    st.seqs.add(std::move(c.sequence), !want);
+  }
+  if (st.activity != activity_level::busy) check_idle(self);
+  return reply.encode(0);
+}
+
+protocol::message handle_propose(puller_self self, const protocol::message& msg) {
+  auto req = rep::propose_changes_request::decode(msg);
+  if (!req) return bad_request(req.err());
+  std::vector<store::proposed_change> props;
+  props.reserve(req->entries.size());
+  for (auto& e : req->entries) props.push_back({e.doc_id, e.rev_id, e.server_rev_id});
+  auto answers = self->state.reader->propose(props);
+  if (!answers) return protocol::make_error_reply(0, "HTTP", 500, answers.err().message);
+  rep::propose_changes_reply reply;
+  reply.max_history = kMaxRevHistory;
+  for (auto& a : *answers) {
+    if (a.status == rep::proposal_status::send) ++self->state.total;
+    reply.entries.push_back({a.status, std::move(a.current_rev)});
+  }
+  return reply.encode(0);
+}
+
+bool accepted_by_filter(puller_self self, const rep::rev_message& m) {
+  auto& f = self->state.cfg.filter;
+  if (!f) return true;
+  document d{m.doc_id, m.rev_id, m.body, m.deleted, 0};
+  return f(d, document_flags{m.deleted, false});
+}
+
+caf::result<protocol::message> handle_rev(puller_self self, protocol::message& msg) {
+  auto& st = self->state;
+  auto m = rep::rev_message::decode(std::move(msg));
+  if (!m) return bad_request(m.err());
+  if (st.revs_expected > 0) --st.revs_expected;
+  if (!accepted_by_filter(self, *m)) {
+    st.seqs.finish(m->sequence);
+    ++st.completed;
+    check_idle(self);
+    return empty_reply();
+  }
+  store::incoming_revision rev{std::move(m->doc_id), std::move(m->rev_id), std::move(m->history),
+                               std::move(m->body), m->deleted};
+  if (auto ok = store::database::validate(rev); !ok) return bad_request(ok.err());
+  auto rp = self->make_response_promise<protocol::message>();
+  st.queue.push_back({std::move(rev), rp, std::move(m->sequence)});
+  if (!st.inserting) flush_inserts(self);
+  return rp;
+}
+
+protocol::message handle_norev(puller_self self, const protocol::message& msg) {
+  auto& st = self->state;
+  auto m = rep::norev_message::decode(msg);
+  if (!m) return bad_request(m.err());
+  if (st.revs_expected > 0) --st.revs_expected;
+  st.seqs.finish(m->sequence);
+  ++st.completed;
+  st.events.push_back({m->doc_id, m->rev_id, replication_direction::pull, {},
+                       error{errc::not_found, m->doc_id + ": the peer could not send it: " +
+                                                  m->reason}});
+  check_idle(self);
+  return empty_reply();
+}
+
+void send_sub_changes(puller_self self) {
+  auto& cfg = self->state.cfg;
+  rep::sub_changes_request req;
+  req.since = cfg.since;
+  req.continuous = cfg.continuous;
+  req.batch = kChangesBatchSize;
+  req.doc_ids.assign(cfg.doc_ids.begin(), cfg.doc_ids.end());
+  self->request(cfg.conn, kPeerRequestTimeout, request_atom::value, req.encode())
+      .then(
+          [=](protocol::message& reply) {
+            if (auto ok = rep::check_reply(reply, "subChanges"); !ok) fail(self, ok.err());
+          },
+          [=](caf::error& err) { fail(self, to_error(err)); });
+}
+
+puller_actor::behavior_type puller_impl(puller_self self, puller_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->state.seqs.checkpoint = self->state.cfg.since;
+  self->state.activity = self->state.cfg.active ? activity_level::busy : activity_level::idle;
+  auto r = self->state.cfg.db.core()->acquire_reader();
+  if (r) self->state.reader = std::move(*r);
+  else fail(self, r.err());
+  return {
+      [=](incoming_atom, protocol::message& msg) -> caf::result<protocol::message> {
+        if (self->state.failed) return protocol::make_error_reply(0, "HTTP", 503, "stopping");
+        auto p = msg.profile();
+        if (p == rep::profile::rev) return handle_rev(self, msg);
+        if (p == rep::profile::changes) return handle_changes(self, msg);
+        if (p == rep::profile::propose_changes) return handle_propose(self, msg);
+        if (p == rep::profile::norev) return handle_norev(self, msg);
+        return protocol::make_error_reply(0, "BLIP", 404, "no handler for " + std::string(p));
+      },
+      [=](start_atom) {
+        report(self, true);
+        if (self->state.cfg.active && !self->state.failed) send_sub_changes(self);
+      },
+      [=](tick_atom) {
+        self->state.report_scheduled = false;
+        report(self, false);
+      },
+  };
+}
+
+}  // namespace
+
+puller_actor spawn_puller(caf::actor_system& sys, puller_config cfg) {
+  return sys.spawn(puller_impl, std::move(cfg));
+}
+
+}  // namespace peerlite::actors

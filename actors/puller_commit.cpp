@@ -1,0 +1,173 @@
+// The puller's group commits through the db actor, conflict resolution and reports upward.
+#include <algorithm>
+
+#include "actors/errors.hpp"
+#include "actors/puller_state.hpp"
+#include "actors/tuning.hpp"
+#include "store/rev_id.hpp"
+
+namespace peerlite::actors {
+
+namespace {
+
+std::optional<document> as_public(const store::document& d) {
+  if (d.deleted) return std::nullopt;
+  return document{d.id, d.rev, d.body, false, d.sequence};
+}
+
+/// What to write for a conflict: the merged revision always goes on top of the REMOTE leaf
+/// (so the peer, which has that leaf as current, accepts it without a conflict) and the local
+/// leaf is closed. `body` unset = keep the remote revision as it is.
+struct resolution {
+  std::optional<std::string> body;
+  bool deleted = false;
+};
+
+resolution default_rule(const store::document& local, const store::document& remote) {
+  if (remote.deleted) return {};
+  if (local.deleted) return {std::string("{}"), true};
+  if (store::compare_revs(remote.rev, local.rev) >= 0) return {};
+  return {local.body, false};
+}
+
+resolution app_rule(const conflict_resolver& fn, const store::document& local,
+                    const store::document& remote) {
+  auto merged = fn(conflict{local.id, as_public(local), as_public(remote)});
+  if (!merged) return remote.deleted ? resolution{} : resolution{std::string("{}"), true};
+  if (!remote.deleted && merged->body == remote.body && !merged->deleted) return {};
+  return {merged->body, merged->deleted};
+}
+
+/// Finds both leaves of `id` after `remote_rev` arrived on a conflict branch, decides, and
+/// asks the db actor to write the resolution.
+void resolve_conflict(puller_self self, const std::string& id, const std::string& remote_rev) {
+  auto& st = self->state;
+  auto current = st.reader->get(id);
+  auto others = st.reader->conflicts(id);
+  if (!current || !others || others->empty()) return;
+  std::vector<store::document> leaves{*current};
+  leaves.insert(leaves.end(), others->begin(), others->end());
+  auto remote_it = std::find_if(leaves.begin(), leaves.end(),
+                                [&](const store::document& d) { return d.rev == remote_rev; });
+  if (remote_it == leaves.end()) return;
+  auto local_it = remote_it == leaves.begin() ? leaves.begin() + 1 : leaves.begin();
+  auto& local = *local_it;
+  auto& remote = *remote_it;
+  if (remote.deleted) remote.body = "{}";
+  auto res = st.cfg.resolver ? app_rule(st.cfg.resolver, local, remote)
+                             : default_rule(local, remote);
+  ++st.resolving;
+  self->request(st.cfg.db.core()->writer, kDbRequestTimeout, resolve_atom::value, id, remote.rev,
+                local.rev, res.body.value_or(std::string{}), res.body.has_value(), res.deleted)
+      .then(
+          [=](const std::string&) {
+            --self->state.resolving;
+            check_idle(self);
+          },
+          [=](caf::error& err) {
+            --self->state.resolving;
+            self->state.events.push_back({id, remote_rev, replication_direction::pull, {},
+                                          to_error(err)});
+            check_idle(self);
+          });
+}
+
+void settle(puller_self self, pending_rev& p, const store::insert_result& res) {
+  auto& st = self->state;
+  error err;
+  if (res.outcome == store::insert_outcome::rejected) {
+    err = {errc::conflict, p.rev.id + ": conflicts with current revision " + res.current_rev};
+    p.rp.deliver(protocol::make_error_reply(0, "HTTP", 409, err.message));
+  } else {
+    p.rp.deliver(empty_reply());
+  }
+  if (res.outcome == store::insert_outcome::conflict && st.cfg.active)
+    resolve_conflict(self, p.rev.id, p.rev.rev);
+  st.events.push_back({std::move(p.rev.id), std::move(p.rev.rev), replication_direction::pull,
+                       document_flags{p.rev.deleted, false}, std::move(err)});
+  st.seqs.finish(p.sequence);
+  ++st.completed;
+}
+
+void on_committed(puller_self self, std::vector<pending_rev>& batch,
+                  std::vector<store::insert_result>& results) {
+  for (size_t i = 0; i < batch.size(); ++i)
+    settle(self, batch[i], i < results.size() ? results[i] : store::insert_result{});
+  self->state.inserting = false;
+  if (!self->state.queue.empty()) flush_inserts(self);
+  report(self, false);
+  check_idle(self);
+}
+
+}  // namespace
+
+void flush_inserts(puller_self self) {
+  auto& st = self->state;
+  if (st.queue.empty() || st.inserting) return;
+  st.inserting = true;
+  auto batch = std::make_shared<std::vector<pending_rev>>(std::move(st.queue));
+  st.queue.clear();
+  std::vector<store::incoming_revision> revs;
+  revs.reserve(batch->size());
+  /// The bodies move to the db actor; the batch keeps ids for events and replies.
+  for (auto& p : *batch) {
+    store::incoming_revision r{p.rev.id, p.rev.rev, std::move(p.rev.history),
+                               std::move(p.rev.body), p.rev.deleted};
+    revs.push_back(std::move(r));
+  }
+  self->request(st.cfg.db.core()->writer, kDbRequestTimeout, insert_atom::value, std::move(revs),
+                !st.cfg.active ? false : true)
+      .then([=](std::vector<store::insert_result>& res) { on_committed(self, *batch, res); },
+            [=](caf::error& err) {
+              for (auto& p : *batch)
+                p.rp.deliver(protocol::make_error_reply(0, "HTTP", 500, to_error(err).message));
+              fail(self, to_error(err));
+            });
+}
+
+void check_idle(puller_self self) {
+  auto& st = self->state;
+  if (st.failed) return;
+  bool idle = st.queue.empty() && !st.inserting && st.resolving == 0;
+  if (st.cfg.active) idle = idle && st.caught_up && st.revs_expected == 0;
+  auto level = idle ? activity_level::idle : activity_level::busy;
+  if (level != st.activity) {
+    st.activity = level;
+    report(self, true);
+  }
+}
+
+void fail(puller_self self, error err) {
+  auto& st = self->state;
+  if (st.failed) return;
+  st.failed = true;
+  st.err = std::move(err);
+  report(self, true);
+  self->quit();
+}
+
+void report(puller_self self, bool now) {
+  auto& st = self->state;
+  auto t = std::chrono::steady_clock::now();
+  if (!now && t - st.last_report < kWorkerReportInterval) {
+    if (!st.report_scheduled) {
+      st.report_scheduled = true;
+      self->delayed_send(self, kWorkerReportInterval, tick_atom::value);
+    }
+    return;
+  }
+  st.last_report = t;
+  if (!st.events.empty())
+    caf::anon_send(st.cfg.parent, doc_events_atom::value, uint64_t{0}, std::move(st.events));
+  st.events.clear();
+  worker_report w;
+  w.is_pusher = false;
+  w.activity = st.failed ? activity_level::stopped : st.activity;
+  w.completed = st.completed;
+  w.total = st.total;
+  w.remote_checkpoint = st.seqs.checkpoint;
+  w.err = st.err;
+  caf::anon_send(st.cfg.parent, worker_status_atom::value, std::move(w));
+}
+
+}  // namespace peerlite::actors

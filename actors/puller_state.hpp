@@ -1,0 +1,61 @@
+// The puller's state, shared by puller.cpp (incoming lists and revs) and puller_commit.cpp
+// (group commit, conflicts, reports).
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/database_core.hpp"
+#include "actors/workers.hpp"
+
+namespace peerlite::actors {
+
+/// A received revision waiting for its commit; the peer's rev reply waits in `rp`.
+struct pending_rev {
+  store::incoming_revision rev;
+  caf::typed_response_promise<protocol::message> rp;
+  std::string sequence;  ///< the peer's sequence JSON ("" = untracked)
+};
+
+/// The peer's sequences in arrival order; the checkpoint is the last of the finished prefix.
+struct remote_sequences {
+  std::deque<std::pair<std::string, bool>> entries;  ///< (sequence JSON, done)
+  uint64_t base = 0;                                 ///< ordinal of entries.front()
+  std::unordered_map<std::string, uint64_t> index;   ///< sequence JSON -> ordinal
+  std::string checkpoint;
+
+  void add(std::string seq, bool done);
+  void finish(const std::string& seq);
+};
+
+struct puller_state {
+  puller_config cfg;
+  reader_lease reader;
+  std::vector<pending_rev> queue;  ///< the next group for the db actor
+  bool inserting = false;
+  remote_sequences seqs;
+  size_t revs_expected = 0;  ///< wanted in a changes reply, not yet arrived
+  size_t resolving = 0;      ///< conflicts being resolved
+  bool caught_up = false;    ///< the peer sent its empty `changes`
+  uint64_t completed = 0;
+  uint64_t total = 0;
+  activity_level activity = activity_level::busy;
+  bool failed = false;
+  error err;
+  bool report_scheduled = false;
+  std::chrono::steady_clock::time_point last_report;
+  std::vector<replicated_document> events;
+  static inline const char* name = "peerlite.puller";
+};
+
+using puller_self = puller_actor::stateful_pointer<puller_state>;
+
+void flush_inserts(puller_self self);
+void check_idle(puller_self self);
+void fail(puller_self self, error err);
+void report(puller_self self, bool now);
+
+}  // namespace peerlite::actors

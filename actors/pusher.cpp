@@ -1,0 +1,190 @@
+// The pusher: local changes feed -> proposeChanges / changes lists -> revs (PROTOCOL.md §3).
+#include <deque>
+
+#include "actors/database_core.hpp"
+#include "actors/errors.hpp"
+#include "actors/pusher_state.hpp"
+#include "actors/tuning.hpp"
+#include "protocol/rep_messages.hpp"
+
+namespace peerlite::actors {
+
+namespace rep = protocol::rep;
+
+namespace {
+
+bool wanted(pusher_self self, const store::change& c) {
+  auto& cfg = self->state.cfg;
+  if (!cfg.doc_ids.empty() && !cfg.doc_ids.count(c.id)) return false;
+  if (!cfg.filter) return true;
+  auto doc = self->state.reader->get(c.id);
+  if (!doc) return false;
+  document d{doc->id, doc->rev, std::move(doc->body), doc->deleted, doc->sequence};
+  return cfg.filter(d, document_flags{c.deleted, false});
+}
+
+/// Reads feed batches while the window of lists in flight allows.
+void fill(pusher_self self) {
+  auto& st = self->state;
+  while (!st.failed && !st.feed_done && st.lists_in_flight < kMaxChangeListsInFlight) {
+    auto cs = st.reader->changes(st.read_seq, kChangesBatchSize);
+    if (!cs) return fail(self, cs.err());
+    if (cs->empty()) {
+      st.feed_done = true;
+      break;
+    }
+    st.read_seq = cs->back().sequence;
+    std::vector<store::change> list;
+    for (auto& c : *cs)
+      if (wanted(self, c)) list.push_back(std::move(c));
+    if (list.empty()) continue;
+    for (auto& c : list) st.pending_seqs.insert(c.sequence);
+    st.total += list.size();
+    send_list(self, std::move(list));
+  }
+  send_revs(self);
+  check_idle(self);
+}
+
+void on_propose_reply(pusher_self self, std::vector<store::change>& list,
+                      protocol::message& reply) {
+  auto r = rep::propose_changes_reply::decode(reply);
+  if (!r) return fail(self, r.err());
+  for (size_t i = 0; i < list.size(); ++i) {
+    auto& c = list[i];
+    rep::proposal_status e = i < r->entries.size() ? r->entries[i] : rep::proposal_status{};
+    if (e.status == rep::proposal_status::send) {
+      self->state.to_send.push_back({c.sequence, std::move(c.id), std::move(c.rev), {}, false, {}});
+    } else if (e.status == rep::proposal_status::conflict) {
+      /// 409 also means "you named the wrong parent": send anyway when the peer's current
+      /// revision is one of ours (checked once the revision is read).
+      self->state.to_send.push_back(
+          {c.sequence, std::move(c.id), std::move(c.rev), {}, true, e.current_rev});
+    } else {
+      mark_done(self, c.sequence);
+    }
+  }
+}
+
+void on_changes_reply(pusher_self self, std::vector<store::change>& list,
+                      protocol::message& reply) {
+  auto r = rep::changes_reply::decode(reply);
+  if (!r) return fail(self, r.err());
+  for (size_t i = 0; i < list.size(); ++i) {
+    auto& c = list[i];
+    if (!r->wants(i)) {
+      mark_done(self, c.sequence);
+      continue;
+    }
+    self->state.to_send.push_back({c.sequence, std::move(c.id), std::move(c.rev),
+                                   std::move(r->entries[i].known_ancestors), false, {}});
+  }
+}
+
+protocol::message encode_list(bool propose, const std::vector<store::change>& list) {
+  if (propose) {
+    rep::propose_changes_request req;
+    req.entries.reserve(list.size());
+    for (auto& c : list) req.entries.push_back({c.id, c.rev, {}, c.body_size});
+    return req.encode();
+  }
+  rep::changes_request req;
+  req.entries.reserve(list.size());
+  for (auto& c : list)
+    req.entries.push_back({rep::sequence_from_u64(c.sequence), c.id, c.rev, c.deleted, c.body_size});
+  return req.encode();
+}
+
+}  // namespace
+
+void send_list(pusher_self self, std::vector<store::change> list) {
+  auto& st = self->state;
+  ++st.lists_in_flight;
+  auto msg = encode_list(st.cfg.propose, list);
+  auto shared = std::make_shared<std::vector<store::change>>(std::move(list));
+  self->request(st.cfg.conn, kPeerRequestTimeout, request_atom::value, std::move(msg))
+      .then(
+          [=](protocol::message& reply) {
+            --self->state.lists_in_flight;
+            if (self->state.cfg.propose)
+              on_propose_reply(self, *shared, reply);
+            else
+              on_changes_reply(self, *shared, reply);
+            fill(self);
+          },
+          [=](caf::error& err) { fail(self, to_error(err)); });
+}
+
+void mark_done(pusher_self self, uint64_t seq) {
+  auto& st = self->state;
+  st.pending_seqs.erase(seq);
+  ++st.completed;
+  report(self, false);
+}
+
+void fail(pusher_self self, error err) {
+  auto& st = self->state;
+  if (st.failed) return;
+  st.failed = true;
+  st.err = std::move(err);
+  report(self, true);
+  self->quit();
+}
+
+void check_idle(pusher_self self) {
+  auto& st = self->state;
+  if (st.failed) return;
+  bool idle = st.feed_done && st.lists_in_flight == 0 && st.to_send.empty() &&
+              st.revs_in_flight == 0;
+  if (idle && !st.cfg.propose && !st.sent_caught_up) {
+    /// An empty `changes` tells the puller the initial scan is over (no reply expected).
+    st.sent_caught_up = true;
+    self->send(st.cfg.conn, post_atom::value, rep::changes_request{}.encode());
+  }
+  auto level = idle ? activity_level::idle : activity_level::busy;
+  if (level != st.activity) {
+    st.activity = level;
+    report(self, true);
+  }
+}
+
+pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->state.read_seq = self->state.cfg.since;
+  return {
+      [=](start_atom) {
+        auto& st = self->state;
+        auto r = st.cfg.db.core()->acquire_reader();
+        if (!r) return fail(self, r.err());
+        st.reader = std::move(*r);
+        if (st.cfg.continuous)
+          self->send(st.cfg.db.core()->writer, subscribe_atom::value,
+                     caf::actor_cast<caf::actor>(self));
+        report(self, true);
+        fill(self);
+      },
+      [=](db_changed_atom, uint64_t last) {
+        auto& st = self->state;
+        if (!st.reader || last <= st.read_seq) return;
+        st.feed_done = false;
+        fill(self);
+      },
+      [=](tick_atom) {
+        self->state.report_scheduled = false;
+        report(self, false);
+      },
+      [=](caught_up_atom) -> bool {
+        auto& st = self->state;
+        if (!st.reader || st.failed) return true;
+        st.feed_done = false;
+        fill(self);
+        return st.activity == activity_level::idle;
+      },
+  };
+}
+
+pusher_actor spawn_pusher(caf::actor_system& sys, pusher_config cfg) {
+  return sys.spawn(pusher_impl, std::move(cfg));
+}
+
+}  // namespace peerlite::actors

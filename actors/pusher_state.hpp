@@ -1,0 +1,57 @@
+// The pusher's state, shared by pusher.cpp (feed, lists) and pusher_revs.cpp (revs, reports).
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "actors/database_core.hpp"
+#include "actors/workers.hpp"
+
+namespace peerlite::actors {
+
+/// A revision the peer wants (or may want: see check_conflict).
+struct queued_rev {
+  uint64_t sequence = 0;
+  std::string id;
+  std::string rev;
+  std::vector<std::string> known_ancestors;  ///< from a `changes` reply: trims the history
+  bool check_conflict = false;  ///< proposeChanges said 409: send only if peer_rev is ours
+  std::string peer_rev;
+};
+
+struct pusher_state {
+  pusher_config cfg;
+  reader_lease reader;
+  uint64_t read_seq = 0;       ///< the feed has been read up to here
+  bool feed_done = false;      ///< the last read found nothing new
+  size_t lists_in_flight = 0;
+  std::deque<queued_rev> to_send;
+  size_t revs_in_flight = 0;
+  size_t bytes_in_flight = 0;
+  std::set<uint64_t> pending_seqs;  ///< read but not finished: bounds the checkpoint
+  uint64_t completed = 0;
+  uint64_t total = 0;
+  activity_level activity = activity_level::busy;
+  bool failed = false;
+  error err;
+  bool sent_caught_up = false;
+  bool report_scheduled = false;
+  std::chrono::steady_clock::time_point last_report;
+  std::vector<replicated_document> events;
+  static inline const char* name = "peerlite.pusher";
+};
+
+using pusher_self = pusher_actor::stateful_pointer<pusher_state>;
+
+void send_list(pusher_self self, std::vector<store::change> list);
+void send_revs(pusher_self self);
+void mark_done(pusher_self self, uint64_t seq);
+void fail(pusher_self self, error err);
+void check_idle(pusher_self self);
+/// Sends events and a worker_report upward: at once when `now`, else throttled.
+void report(pusher_self self, bool now);
+
+}  // namespace peerlite::actors

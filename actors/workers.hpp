@@ -1,0 +1,87 @@
+// The replication workers shared by the active and the passive replicator.
+//
+// pusher: reads the local changes feed and sends it to the peer, either as proposeChanges
+//   (active push) or as `changes` (passive side answering subChanges), then `rev` for every
+//   wanted entry, with bounded windows of lists and revs in flight.
+// puller: receives the peer's revisions. It answers `changes` (known ancestors) and
+//   `proposeChanges` (0/304/409), commits `rev`s through the db actor's group commit and
+//   replies after the commit; on the active side it first sends subChanges and resolves
+//   conflicts that pulled revisions create.
+//
+// Both report upward to their parent (an untyped handle on the replicator):
+//   (worker_status_atom, worker_report) on every activity change and at most every
+//   kWorkerReportInterval otherwise; (doc_events_atom, uint64_t{0}, events) in batches.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "actors/connection.hpp"
+#include "actors/repl_types.hpp"
+#include "actors/type_ids.hpp"
+#include "peerlite/database.hpp"
+#include "peerlite/replicator.hpp"
+
+namespace peerlite::actors {
+
+/// A worker's state, for its parent to combine.
+struct worker_report {
+  bool is_pusher = true;
+  activity_level activity = activity_level::busy;
+  uint64_t completed = 0;
+  uint64_t total = 0;
+  uint64_t local_checkpoint = 0;  ///< pusher: every local sequence <= this is done
+  std::string remote_checkpoint;  ///< puller: every remote sequence up to this is done
+  error err;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_report& x) {
+  return f(caf::meta::type_name("worker_report"), x.is_pusher, x.activity, x.completed, x.total,
+           x.local_checkpoint, x.remote_checkpoint, x.err);
+}
+
+/// (caught_up_atom) -> true when the pusher has nothing left to send right now (it re-reads
+/// the feed first, so a change committed before the request is seen).
+using pusher_actor =
+    caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<db_changed_atom, uint64_t>,
+                     caf::reacts_to<tick_atom>, caf::replies_to<caught_up_atom>::with<bool>>;
+
+struct pusher_config {
+  database db;
+  connection_api conn;
+  caf::actor parent;
+  bool propose = true;      ///< proposeChanges (active) or changes (passive, for subChanges)
+  bool continuous = false;  ///< keep watching the feed after catching up
+  uint64_t since = 0;       ///< start after this local sequence
+  std::set<std::string> doc_ids;  ///< empty = all
+  replication_filter filter;
+};
+
+/// Spawns a pusher; it starts on (start_atom).
+pusher_actor spawn_pusher(caf::actor_system& sys, pusher_config cfg);
+
+/// (incoming_atom, msg) with Profile rev / changes / proposeChanges / norev.
+using puller_actor = caf::typed_actor<
+    caf::replies_to<incoming_atom, protocol::message>::with<protocol::message>,
+    caf::reacts_to<start_atom>, caf::reacts_to<tick_atom>>;
+
+struct puller_config {
+  database db;
+  connection_api conn;
+  caf::actor parent;
+  bool active = true;            ///< send subChanges at start; resolve conflicts
+  bool continuous = false;
+  std::string since;             ///< remote sequence JSON; "" = from the start
+  std::set<std::string> doc_ids;
+  replication_filter filter;
+  conflict_resolver resolver;
+};
+
+/// An empty RPY (the connection fills in the number).
+protocol::message empty_reply();
+
+/// Spawns a puller; an active one sends subChanges on (start_atom).
+puller_actor spawn_puller(caf::actor_system& sys, puller_config cfg);
+
+}  // namespace peerlite::actors
