@@ -9,10 +9,12 @@
 namespace peerlite::net {
 
 struct connection_event {
-  enum kind_type { opened, closed } kind = opened;
+  /// refused: a socket that never became a connection (bad HTTP upgrade, wrong password,
+  /// unknown database); one line, no opened/closed pair.
+  enum kind_type { opened, closed, refused } kind = opened;
   std::string transport;  ///< "tcp" or "ws"
   std::string peer;       ///< "127.0.0.1:53122", or the URL dialled
-  std::string reason;     ///< closed only: "normal close", "tcp: connection reset by peer", ...
+  std::string reason;     ///< closed/refused: "normal close", "...: connection reset by peer"
 };
 
 /// Called from the adapter's socket thread; must be quick and must not block. Each connection

@@ -45,6 +45,11 @@ constexpr std::chrono::seconds kWsHandshakeTimeout{10};
 /// bounds what a garbage-sending peer makes us buffer before its connection is refused.
 constexpr size_t kWsMaxRequestHeader = 8 * 1024;
 
+/// A WebSocket with no bytes from the peer for half this sends a PING; with none for all of
+/// it, the connection fails (recoverable). Peers answer PINGs automatically, so only vanished
+/// or stuck peers (half a frame, then silence) hit it. `peerlite serve --idle-timeout` sets it.
+constexpr std::chrono::seconds kWsIdleTimeout{60};
+
 /// Largest incoming WebSocket message. One message carries one BLIP frame (at most 16 KiB
 /// plus headers), so 1 MiB (PROTOCOL.md §2's message cap) is generous and bounds memory.
 constexpr size_t kWsMaxMessage = 1024 * 1024;

@@ -1,0 +1,314 @@
+#include "adapters/websocket/ws_pipe.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "adapters/tcp/errors.hpp"
+
+namespace peerlite::net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using boost::system::error_code;
+
+namespace {
+
+std::string address_of(const asio::ip::tcp::socket& s) {
+  error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "unknown peer";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+/// PROTOCOL.md §6: these HTTP refusals are temporary (the server is busy or restarting).
+bool http_status_is_transient(unsigned status) {
+  return status == 408 || status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+std::string explain_http_status(unsigned status) {
+  switch (status) {
+    case 401:
+      return "HTTP 401 Unauthorized (wrong or missing user/password)";
+    case 403:
+      return "HTTP 403 Forbidden";
+    case 404:
+      return "HTTP 404 Not Found (no such database on that server)";
+    default:
+      return "HTTP " + std::to_string(status) + " (upgrade to WebSocket refused)";
+  }
+}
+
+/// How the peer's close frame maps onto PROTOCOL.md §2's close codes.
+std::optional<messaging_error> from_close_reason(const websocket::close_reason& r,
+                                                 const std::string& where) {
+  if (r.code == websocket::close_code::normal) return std::nullopt;
+  std::string what =
+      where + ": peer closed the WebSocket (" + std::to_string(r.code) +
+      (r.reason.empty() ? std::string() : " " + std::string(r.reason.data(), r.reason.size())) +
+      ")";
+  bool transient = r.code == 1006 || r.code == 4001;
+  return messaging_error{std::move(what), transient};
+}
+
+}  // namespace
+
+ws_pipe::ws_pipe(socket_type sock, std::string label, std::chrono::milliseconds idle_timeout)
+    : ws_(std::move(sock)),
+      timer_(ws_.get_executor()),
+      label_(label.empty() ? address_of(ws_.next_layer()) : std::move(label)),
+      idle_timeout_(idle_timeout) {}
+
+void ws_pipe::configure(bool client) {
+  ws_.binary(true);
+  /// One BLIP frame per WebSocket message, unsplit (PROTOCOL.md §2).
+  ws_.auto_fragment(false);
+  ws_.read_message_max(kWsMaxMessage);
+  ws_.write_buffer_bytes(kWsWriteBufferBytes);
+  websocket::stream_base::timeout t;
+  t.handshake_timeout = kWsHandshakeTimeout;
+  t.idle_timeout = idle_timeout_;
+  t.keep_alive_pings = true;
+  ws_.set_option(t);
+  error_code ignored;
+  ws_.next_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (!client)
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::sec_websocket_protocol, kBlipSubprotocol);
+      res.set(http::field::server, "peerlite");
+    }));
+}
+
+// ---- client: connect + upgrade --------------------------------------------------------------
+
+void ws_pipe::connect(const endpoint_url& url, credentials creds, messaging_completion done) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), url, creds = std::move(creds),
+                                  done = std::move(done)]() mutable {
+    if (self->closing_) return done(false, self->closed_error());
+    self->resolver_ = std::make_unique<asio::ip::tcp::resolver>(self->ws_.get_executor());
+    self->timer_.expires_after(kConnectTimeout);
+    self->timer_.async_wait([self](const error_code& ec) {
+      if (ec || self->upgraded_) return;
+      self->timed_out_ = true;
+      self->resolver_->cancel();
+      error_code ignored;
+      self->ws_.next_layer().close(ignored);
+    });
+    auto host_header = url.host + ":" + std::to_string(url.port);
+    auto target = "/" + url.db + "/_blipsync";
+    self->resolver_->async_resolve(
+        url.host, std::to_string(url.port),
+        [self, host_header, target, creds, done = std::move(done)](const error_code& ec,
+                                                                   auto results) mutable {
+          if (ec) return self->on_tcp_connected(ec, {}, {}, {}, std::move(done));
+          asio::async_connect(self->ws_.next_layer(), results,
+                              [self, host_header, target, creds, done = std::move(done)](
+                                  const error_code& ec, const auto&) mutable {
+                                self->on_tcp_connected(ec, host_header, target, creds,
+                                                       std::move(done));
+                              });
+        });
+  });
+}
+
+void ws_pipe::on_tcp_connected(const error_code& ec, std::string host_header, std::string target,
+                               credentials creds, messaging_completion done) {
+  timer_.cancel();
+  if (timed_out_) return done(false, to_messaging_error(asio::error::timed_out, label_));
+  if (closing_) return done(false, closed_error());
+  if (ec) return done(false, to_messaging_error(ec, label_));
+  configure(true);
+  ws_.set_option(websocket::stream_base::decorator([creds](websocket::request_type& req) {
+    req.set(http::field::sec_websocket_protocol, kBlipSubprotocol);
+    req.set(http::field::user_agent, "peerlite");
+    if (!creds.empty()) req.set(http::field::authorization, basic_auth_header(creds));
+  }));
+  response_ = std::make_unique<websocket::response_type>();
+  ws_.async_handshake(
+      *response_, host_header, target,
+      [self = shared_from_this(), done = std::move(done)](const error_code& ec) mutable {
+        self->on_handshake(ec, std::move(done));
+      });
+}
+
+void ws_pipe::on_handshake(const error_code& ec, messaging_completion done) {
+  auto status = response_->result_int();
+  auto offered = (*response_)[http::field::sec_websocket_protocol];
+  bool has_protocol = std::string_view(offered.data(), offered.size()) == kBlipSubprotocol;
+  response_.reset();  /// the response headers are not needed once checked
+  if (closing_) return done(false, closed_error());
+  if (ec == beast::error::timeout)
+    return done(false, messaging_error{label_ + ": WebSocket upgrade timed out", true});
+  if (ec && status != 0 && status != 101)
+    return done(false, messaging_error{label_ + ": " + explain_http_status(status),
+                                       http_status_is_transient(status)});
+  if (ec) return done(false, to_messaging_error(ec, label_));
+  if (!has_protocol)
+    return done(false,
+                messaging_error{label_ + ": server does not speak " + std::string(kBlipSubprotocol),
+                                false});
+  upgraded_ = true;
+  done(true, std::nullopt);
+}
+
+// ---- server: finish the upgrade --------------------------------------------------------------
+
+void ws_pipe::accept(http_request request, messaging_completion done) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), request = std::move(request),
+                                  done = std::move(done)]() mutable {
+    if (self->closing_) return done(false, self->closed_error());
+    self->configure(false);
+    self->ws_.async_accept(request, [self, done = std::move(done)](const error_code& ec) mutable {
+      if (ec) return done(false, to_messaging_error(ec, self->label_));
+      self->upgraded_ = true;
+      done(true, std::nullopt);
+    });
+  });
+}
+
+// ---- reading ----------------------------------------------------------------------------------
+
+void ws_pipe::start(message_handler on_message, ended_handler on_ended) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), on_message = std::move(on_message),
+                                  on_ended = std::move(on_ended)]() mutable {
+    if (self->closing_) return;
+    self->on_message_ = std::move(on_message);
+    self->on_ended_ = std::move(on_ended);
+    self->read_next();
+  });
+}
+
+void ws_pipe::read_next() {
+  /// Beast reads the message straight into rx_, which then becomes the peerlite message
+  /// without a copy. The buffer adapter keeps its own size, so it is remade per message.
+  rx_buffer_.emplace(rx_, kWsMaxMessage);
+  ws_.async_read(*rx_buffer_,
+                 [self = shared_from_this()](const error_code& ec, size_t) { self->on_read(ec); });
+}
+
+void ws_pipe::on_read(const error_code& ec) {
+  if (closing_ || ended_) return;
+  if (ec) return report_end(ec);
+  if (!ws_.got_binary()) {
+    ended_ = true;
+    if (on_ended_)
+      on_ended_(messaging_error{label_ + ": peer sent a text WebSocket message", false});
+    return;
+  }
+  rx_buffer_.reset();
+  message msg(std::exchange(rx_, std::string()));
+  on_message_(std::move(msg));
+  if (!closing_ && !ended_) read_next();
+}
+
+void ws_pipe::report_end(const error_code& ec) {
+  if (ended_ || closing_) return;
+  ended_ = true;
+  std::optional<messaging_error> why;
+  if (ec == websocket::error::closed)
+    why = from_close_reason(ws_.reason(), label_);
+  else if (ec == beast::error::timeout)
+    why = messaging_error{label_ + ": peer silent for " +
+                              std::to_string(idle_timeout_.count() / 1000) + " s (timeout)",
+                          true};
+  else
+    why = to_messaging_error(ec, label_);
+  if (on_ended_) on_ended_(why);
+}
+
+// ---- writing ----------------------------------------------------------------------------------
+
+void ws_pipe::write(message msg, messaging_completion done) {
+  asio::post(ws_.get_executor(),
+             [self = shared_from_this(), msg = std::move(msg), done = std::move(done)]() mutable {
+               if (self->closed_ || self->closing_ || self->ended_)
+                 return done(false, self->closed_error());
+               self->queue_.push_back({std::move(msg), std::move(done)});
+               if (!self->in_flight_) self->flush();
+             });
+}
+
+void ws_pipe::flush() {
+  if (in_flight_) return;
+  if (queue_.empty() || closed_) {
+    if (closing_) begin_close();
+    return;
+  }
+  in_flight_ = std::move(queue_.front());
+  queue_.pop_front();
+  auto bytes = in_flight_->msg.data();
+  ws_.async_write(
+      asio::buffer(bytes.data(), bytes.size()),
+      [self = shared_from_this()](const error_code& ec, size_t) { self->on_written(ec); });
+}
+
+void ws_pipe::on_written(const error_code& ec) {
+  auto w = std::move(*in_flight_);
+  in_flight_.reset();
+  if (!ec) {
+    w.done(true, std::nullopt);
+  } else {
+    w.done(false, closed_ ? closed_error() : to_messaging_error(ec, label_));
+    if (!closed_) {
+      report_end(ec);
+      for (auto& q : queue_) q.done(false, to_messaging_error(ec, label_));
+      queue_.clear();
+    }
+  }
+  flush();
+}
+
+// ---- closing ----------------------------------------------------------------------------------
+
+void ws_pipe::close(std::optional<messaging_error> why, std::function<void()> done) {
+  asio::post(ws_.get_executor(),
+             [self = shared_from_this(), why = std::move(why), done = std::move(done)]() mutable {
+               if (self->closed_) return done();
+               self->close_waiters_.push_back(std::move(done));
+               if (self->closing_) return;
+               self->closing_ = true;
+               self->close_reason_ = std::move(why);
+               self->timer_.expires_after(kCloseDrainTimeout);
+               self->timer_.async_wait([self](const error_code& ec) {
+                 if (!ec) self->finish_close();
+               });
+               self->flush();  // drains the queue, then begin_close()
+             });
+}
+
+/// Sends our close frame: 1000 for a normal close, 4001/4002 when peerlite closes because of
+/// a recoverable/permanent error (PROTOCOL.md §2), so the peer learns whether to retry.
+void ws_pipe::begin_close() {
+  if (closed_) return;
+  if (!upgraded_ || ended_) return finish_close();
+  websocket::close_reason reason(websocket::close_code::normal);
+  if (close_reason_) {
+    reason.code = close_reason_->recoverable ? 4001 : 4002;
+    /// A close frame's reason must fit in 123 bytes.
+    reason.reason = close_reason_->what.substr(0, 120);
+  }
+  ended_ = true;  /// the pending read will end with `closed`; not news for peerlite
+  ws_.async_close(reason, [self = shared_from_this()](const error_code&) { self->finish_close(); });
+}
+
+void ws_pipe::finish_close() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.cancel();
+  error_code ignored;
+  ws_.next_layer().shutdown(socket_type::shutdown_both, ignored);
+  ws_.next_layer().close(ignored);
+  for (auto& q : queue_) q.done(false, closed_error());
+  queue_.clear();
+  on_message_ = nullptr;  /// drop peerlite's handle now, not when the last handler runs
+  on_ended_ = nullptr;
+  auto waiters = std::move(close_waiters_);
+  for (auto& w : waiters) w();
+}
+
+messaging_error ws_pipe::closed_error() const {
+  return messaging_error{label_ + ": connection closed locally", false};
+}
+
+}  // namespace peerlite::net

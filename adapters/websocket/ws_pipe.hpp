@@ -1,0 +1,118 @@
+// A WebSocket over TCP (Boost.Beast) carrying one binary WebSocket message per peerlite
+// message: the "communication framework" half of the WebSocket adapter, as tcp_pipe is for
+// TCP. Client side: connect() dials, upgrades to ws://host:port/<db>/_blipsync with the
+// BLIP_3+CBMobile_3 subprotocol (and optional Basic auth). Server side: accept() finishes an
+// upgrade whose HTTP request ws_listener has already read and checked.
+//
+// Memory: an idle pipe holds Beast's stream state (a small fixed read buffer, and a write
+// buffer of kWsWriteBufferBytes only while masking client frames) and no message buffer;
+// permessage-deflate is off.
+//
+// Thread safety: every public member may be called from any thread; work runs on the
+// socket's strand; callbacks run there, one at a time, in order.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "adapters/tcp/net_tuning.hpp"
+#include "adapters/tcp/url.hpp"
+#include "adapters/websocket/ws_credentials.hpp"
+#include "peerlite/message_endpoint.hpp"
+
+namespace peerlite::net {
+
+/// The WebSocket subprotocol peerlite and Couchbase Lite 3.x speak (PROTOCOL.md §2).
+constexpr const char* kBlipSubprotocol = "BLIP_3+CBMobile_3";
+
+class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
+ public:
+  using socket_type = boost::asio::ip::tcp::socket;
+  using http_request = boost::beast::http::request<boost::beast::http::empty_body>;
+  using message_handler = std::function<void(message)>;
+  /// The pipe ended on its own: an error, or the peer's close frame. nullopt = the peer
+  /// closed normally (1000).
+  using ended_handler = std::function<void(const std::optional<messaging_error>&)>;
+
+  /// `sock` is fresh (client) or accepted (server); its executor must be a strand. `label`
+  /// names the pipe in errors; empty means the peer's "ip:port".
+  /// `idle_timeout`: with no bytes from the peer for half of it, send a PING; with none for
+  /// all of it, fail the pipe (recoverable timeout). Catches peers that vanish or go silent.
+  ws_pipe(socket_type sock, std::string label,
+          std::chrono::milliseconds idle_timeout = kWsIdleTimeout);
+
+  /// Client: resolve, connect (kConnectTimeout), upgrade to ws://url/_blipsync
+  /// (kWsHandshakeTimeout). Failures: refused/reset/timeout and HTTP 408/429/502/503/504 are
+  /// recoverable; 401/403 ("wrong user or password"), 404 (no such database) and any other
+  /// refusal are permanent.
+  void connect(const endpoint_url& url, credentials creds, messaging_completion done);
+
+  /// Server: answers `request` (already checked: path, auth, subprotocol) with 101 and our
+  /// subprotocol. done(true) when the socket speaks WebSocket.
+  void accept(http_request request, messaging_completion done);
+
+  /// Starts reading: each binary message goes to on_message; the first failure or the peer's
+  /// close goes to on_ended once. Neither is called after close().
+  void start(message_handler on_message, ended_handler on_ended);
+
+  /// Sends msg as one binary WebSocket message; done(true) once written, done(false, error)
+  /// if the pipe fails or closes first. Every done is called exactly once.
+  void write(message msg, messaging_completion done);
+
+  /// Drains queued writes, sends a close frame (1000, or 4001/4002 for an error), closes the
+  /// socket, then calls done; at most kCloseDrainTimeout in all. A second close's done runs
+  /// when the first finishes.
+  void close(std::optional<messaging_error> why, std::function<void()> done);
+
+  const std::string& peer() const { return label_; }
+
+ private:
+  struct pending_write {
+    message msg;
+    messaging_completion done;
+  };
+  void configure(bool client);
+  void on_tcp_connected(const boost::system::error_code& ec, std::string host_header,
+                        std::string target, credentials creds, messaging_completion done);
+  void on_handshake(const boost::system::error_code& ec, messaging_completion done);
+  void read_next();
+  void on_read(const boost::system::error_code& ec);
+  void flush();
+  void on_written(const boost::system::error_code& ec);
+  void report_end(const boost::system::error_code& ec);
+  void begin_close();
+  void finish_close();
+  messaging_error closed_error() const;
+
+  boost::beast::websocket::stream<socket_type> ws_;
+  boost::asio::steady_timer timer_;
+  std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
+  std::unique_ptr<boost::beast::websocket::response_type> response_;  ///< client handshake only
+  const std::string label_;
+  const std::chrono::milliseconds idle_timeout_;
+  std::string rx_;  ///< the message being read; moved out whole, so idle pipes hold nothing
+  std::optional<
+      boost::asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>>
+      rx_buffer_;
+  message_handler on_message_;
+  ended_handler on_ended_;
+  std::deque<pending_write> queue_;
+  std::optional<pending_write> in_flight_;
+  std::vector<std::function<void()>> close_waiters_;
+  std::optional<messaging_error> close_reason_;
+  bool ended_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+  bool timed_out_ = false;
+  bool upgraded_ = false;
+};
+
+}  // namespace peerlite::net
