@@ -1,0 +1,254 @@
+// The active replicator: connect, retry with backoff, status, one-shot completion, stop.
+#include <algorithm>
+
+#include "actors/errors.hpp"
+#include "actors/replicator_state.hpp"
+#include "actors/tuning.hpp"
+
+namespace peerlite::actors {
+
+namespace {
+
+uint32_t max_attempts(const replicator_config& cfg) {
+  if (cfg.max_attempts > 0) return cfg.max_attempts;
+  return cfg.continuous ? UINT32_MAX : kDefaultMaxAttemptsOneShot;
+}
+
+replicator_status current_status(repl_self self) {
+  auto& st = self->state;
+  replicator_status s = st.mixer.connected();
+  switch (st.phase) {
+    case repl_phase::stopped:
+      s.activity = activity_level::stopped;
+      s.err = st.last_error;
+      break;
+    case repl_phase::offline:
+      s.activity = activity_level::offline;
+      s.err = st.last_error;
+      break;
+    case repl_phase::connecting:
+      s.activity = activity_level::connecting;
+      break;
+    case repl_phase::closing:
+      s.activity = activity_level::busy;
+      break;
+    case repl_phase::connected:
+      if (!st.pusher && !st.puller) s.activity = activity_level::busy;
+      break;
+  }
+  return s;
+}
+
+void set_stopped(repl_self self, error err) {
+  auto& st = self->state;
+  stop_workers(self);
+  st.phase = repl_phase::stopped;
+  st.last_error = std::move(err);
+  st.conn = connection_api{};
+  ++st.generation;
+  status_changed(self, true);
+}
+
+/// Asks the delegate for a new connection and opens it.
+void connect(repl_self self) {
+  auto& st = self->state;
+  auto& cfg = st.shared->config;
+  ++st.generation;
+  st.phase = repl_phase::connecting;
+  st.failure.reset();
+  st.finishing = false;
+  st.mixer.clear();
+  status_changed(self);
+  std::unique_ptr<message_endpoint_connection> app;
+  if (cfg.target.delegate) app = cfg.target.delegate(cfg.target);
+  if (!app)
+    return set_stopped(self, {errc::transport_permanent,
+                              cfg.target.target + ": the endpoint's delegate made no connection"});
+  connection_options opts;
+  opts.heartbeat = cfg.heartbeat;
+  st.conn = spawn_connection(self->system(), std::move(app), cfg.target.protocol, role::active,
+                             caf::actor_cast<connection_owner>(self), std::move(opts));
+}
+
+std::chrono::milliseconds backoff(const replicator_config& cfg, uint32_t failures) {
+  auto wait = cfg.min_attempt_wait_time;
+  for (uint32_t i = 1; i < failures && wait < cfg.max_attempt_wait_time; ++i) wait *= 2;
+  return std::min(wait, cfg.max_attempt_wait_time);
+}
+
+void on_closed(repl_self self, const close_info& info) {
+  auto& st = self->state;
+  if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.conn)) return;
+  stop_workers(self);
+  st.conn = connection_api{};
+  error err{info.code, info.message};
+  bool recoverable = info.recoverable;
+  if (st.failure && info.code == errc::ok) {
+    err = *st.failure;
+    recoverable = err.code == errc::timeout || err.code == errc::transport_transient;
+  }
+  if (st.phase == repl_phase::closing || st.stop_requested || err.code == errc::ok)
+    return set_stopped(self, st.stop_requested ? error{} : err);
+  ++st.failures;
+  if (!recoverable || st.failures >= max_attempts(st.shared->config)) return set_stopped(self, err);
+  auto wait = backoff(st.shared->config, st.failures);
+  st.phase = repl_phase::offline;
+  st.last_error = err;
+  st.last_error.message += " (will retry in " + std::to_string(wait.count()) + " ms)";
+  status_changed(self);
+  self->delayed_send(self, wait, retry_atom::value, st.generation);
+}
+
+void on_stop(repl_self self) {
+  auto& st = self->state;
+  st.stop_requested = true;
+  switch (st.phase) {
+    case repl_phase::stopped:
+    case repl_phase::closing:
+      return;
+    case repl_phase::offline:
+      return set_stopped(self, {});
+    case repl_phase::connecting:
+      self->send(st.conn, close_atom::value, close_info{});
+      st.phase = repl_phase::closing;
+      break;
+    case repl_phase::connected:
+      begin_close(self, std::nullopt);
+      break;
+  }
+  self->delayed_send(self, kStopTimeout, stop_atom::value, st.generation);
+}
+
+/// One-shot completion: every worker is idle. The pusher re-checks the feed first, since a
+/// conflict resolution may have just written a revision to push.
+void on_all_idle(repl_self self) {
+  auto& st = self->state;
+  if (st.shared->config.continuous || st.finishing || st.phase != repl_phase::connected) return;
+  st.finishing = true;
+  auto finish = [=] {
+    if (self->state.mixer.all_idle()) return begin_close(self, std::nullopt);
+    self->state.finishing = false;
+  };
+  if (!st.pusher) return finish();
+  self->request(st.pusher, kPeerRequestTimeout, caught_up_atom::value)
+      .then([=](bool idle) { idle ? finish() : void(self->state.finishing = false); },
+            [=](caf::error&) { self->state.finishing = false; });
+}
+
+void on_worker(repl_self self, const worker_report& w) {
+  auto& st = self->state;
+  if (st.phase != repl_phase::connected && st.phase != repl_phase::closing) return;
+  st.mixer.update(w);
+  if (w.is_pusher) {
+    st.current.local = w.local_checkpoint;
+    st.shared->local_checkpoint = std::max<uint64_t>(st.shared->local_checkpoint, w.local_checkpoint);
+  } else {
+    st.current.remote = w.remote_checkpoint;
+  }
+  if (w.activity == activity_level::stopped && w.err.code != errc::ok &&
+      st.phase == repl_phase::connected)
+    return begin_close(self, w.err);
+  if (!(st.current == st.saved)) schedule_checkpoint(self);
+  status_changed(self);
+  if (st.mixer.all_idle()) {
+    save_checkpoint(self);
+    on_all_idle(self);
+  }
+}
+
+}  // namespace
+
+void status_changed(repl_self self, bool final_report) {
+  auto& st = self->state;
+  auto s = current_status(self);
+  auto now = std::chrono::steady_clock::now();
+  bool send_now = final_report || st.pacer.may_send(now);
+  st.shared->set_status(s, send_now);
+  if (send_now) {
+    st.pacer.last = now;
+  } else if (!st.pacer.tick_pending) {
+    st.pacer.tick_pending = true;
+    self->delayed_send(self, st.pacer.delay(now), tick_atom::value);
+  }
+}
+
+void begin_close(repl_self self, std::optional<error> failure) {
+  auto& st = self->state;
+  if (st.phase != repl_phase::connected) return;
+  st.failure = std::move(failure);
+  auto close = [=] {
+    auto& s = self->state;
+    close_info info;
+    if (s.failure) {
+      info.code = s.failure->code;
+      info.message = s.failure->message;
+      info.recoverable = s.failure->code == errc::timeout ||
+                         s.failure->code == errc::transport_transient;
+      info.ws_code = info.recoverable ? 4001 : 4002;
+    }
+    if (s.conn) self->send(s.conn, close_atom::value, info);
+  };
+  if (!st.failure) st.phase = repl_phase::closing;
+  status_changed(self);
+  if (st.failure) return close();
+  save_checkpoint(self, close);
+}
+
+replicator_actor::behavior_type replicator_impl(repl_self self,
+                                                std::shared_ptr<replicator_shared> shared) {
+  self->state.shared = std::move(shared);
+  return {
+      [=](start_atom, bool reset) {
+        auto& st = self->state;
+        if (st.phase != repl_phase::stopped) return;
+        st.reset = reset;
+        st.stop_requested = false;
+        st.failures = 0;
+        st.last_error = {};
+        connect(self);
+      },
+      [=](stop_atom) { on_stop(self); },
+      [=](stop_atom, uint64_t gen) {
+        if (gen == self->state.generation && self->state.phase != repl_phase::stopped)
+          set_stopped(self, {});
+      },
+      [=](retry_atom, uint64_t gen) {
+        if (gen == self->state.generation && self->state.phase == repl_phase::offline)
+          connect(self);
+      },
+      [=](checkpoint_atom, uint64_t gen) {
+        self->state.save_scheduled = false;
+        if (gen == self->state.generation) save_checkpoint(self);
+      },
+      [=](tick_atom) {
+        self->state.pacer.tick_pending = false;
+        status_changed(self);
+      },
+      [=](incoming_atom, protocol::message& msg) -> caf::result<protocol::message> {
+        auto& st = self->state;
+        if (st.puller) return self->delegate(st.puller, incoming_atom::value, std::move(msg));
+        return protocol::make_error_reply(0, "BLIP", 404,
+                                          "no handler for " + std::string(msg.profile()));
+      },
+      [=](connected_atom, connection_api conn) {
+        auto& st = self->state;
+        if (st.phase != repl_phase::connecting) return;
+        st.conn = std::move(conn);
+        st.phase = repl_phase::connected;
+        st.failures = 0;
+        status_changed(self);
+        exchange_checkpoints(self);
+      },
+      [=](closed_atom, const close_info& info) { on_closed(self, info); },
+      [=](worker_status_atom, const worker_report& w) { on_worker(self, w); },
+      [=](doc_events_atom, uint64_t, const std::vector<replicated_document>& events) {
+        self->state.shared->doc_events(events);
+      },
+  };
+}
+
+replicator_actor spawn_replicator(caf::actor_system& sys, std::shared_ptr<replicator_shared> s) {
+  return sys.spawn(replicator_impl, std::move(s));
+}
+
+}  // namespace peerlite::actors

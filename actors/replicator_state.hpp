@@ -1,0 +1,63 @@
+// The active replicator actor's state, shared by replicator_actor.cpp (connection lifecycle,
+// retry, status) and replicator_checkpoint.cpp (checkpoints, workers).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "actors/replicator_actor.hpp"
+#include "actors/status_mixer.hpp"
+
+namespace peerlite::actors {
+
+enum class repl_phase : uint8_t { stopped, connecting, connected, closing, offline };
+
+struct saved_checkpoint {
+  uint64_t local = 0;      ///< last local sequence fully pushed
+  std::string remote;      ///< last remote sequence fully pulled (JSON; "" = none)
+  bool operator==(const saved_checkpoint& o) const {
+    return local == o.local && remote == o.remote;
+  }
+};
+
+struct replicator_state {
+  std::shared_ptr<replicator_shared> shared;
+  repl_phase phase = repl_phase::stopped;
+  uint64_t generation = 0;  ///< bumps per attempt; stale timers compare against it
+  connection_api conn;
+  pusher_actor pusher;
+  puller_actor puller;
+  status_mixer mixer;
+  status_pacer pacer;
+  uint32_t failures = 0;    ///< consecutive failed attempts
+  bool reset = false;
+  bool stop_requested = false;
+  bool finishing = false;   ///< one-shot: caught up, saving and closing
+  std::optional<error> failure;  ///< why we are closing, when it is an error
+  error last_error;
+  // checkpoints
+  std::string cp_id;
+  std::string local_cp_rev;   ///< rev of our local copy ("" = none)
+  std::string remote_cp_rev;  ///< rev of the peer's copy ("" = none)
+  saved_checkpoint start_cp;
+  saved_checkpoint saved;     ///< last written
+  saved_checkpoint current;   ///< as far as the workers got
+  bool save_scheduled = false;
+  bool saving = false;
+  bool save_again = false;
+  static inline const char* name = "peerlite.replicator";
+};
+
+using repl_self = replicator_actor::stateful_pointer<replicator_state>;
+
+// replicator_actor.cpp
+void status_changed(repl_self self, bool final_report = false);
+void begin_close(repl_self self, std::optional<error> failure);
+// replicator_checkpoint.cpp
+void exchange_checkpoints(repl_self self);
+/// Saves now; `then` runs when done (success or not).
+void save_checkpoint(repl_self self, std::function<void()> then = {});
+void schedule_checkpoint(repl_self self);
+void stop_workers(repl_self self);
+
+}  // namespace peerlite::actors
