@@ -10,7 +10,8 @@
 namespace peerlite::protocol {
 
 namespace {
-constexpr char kSyncFlushTrailer[4] = {0x00, 0x00, static_cast<char>(0xff), static_cast<char>(0xff)};
+constexpr char kSyncFlushTrailer[4] = {0x00, 0x00, static_cast<char>(0xff),
+                                       static_cast<char>(0xff)};
 
 Bytef* bytes(const char* p) { return reinterpret_cast<Bytef*>(const_cast<char*>(p)); }
 
@@ -125,7 +126,8 @@ status inflater::state::feed(std::string_view in, std::string& out, size_t max_t
     if (rc == Z_STREAM_END)
       return {errc::protocol_error, "corrupt deflate data: the peer ended its deflate stream"};
     bool done = z.avail_in == 0 && z.avail_out != 0;
-    if (rc == Z_BUF_ERROR && z.avail_in == 0) done = true;  // consumed, nothing pending
+    if (rc == Z_BUF_ERROR && z.avail_in == 0)
+      done = true;  // consumed, nothing pending
     else if (rc != Z_OK)
       return {errc::protocol_error, "corrupt deflate data: " + zlib_message(z, rc)};
     if (done) return {};

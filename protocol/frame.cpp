@@ -52,8 +52,7 @@ uint32_t extend_crc(uint32_t crc, std::string_view data) {
 
 std::string make_ack_frame(message_type ack_type, uint64_t number, uint64_t bytes_received) {
   std::string out;
-  append_frame_header(out, number,
-                      static_cast<uint8_t>(ack_type) | flag::urgent | flag::no_reply);
+  append_frame_header(out, number, static_cast<uint8_t>(ack_type) | flag::urgent | flag::no_reply);
   put_varint(out, bytes_received);
   return out;
 }

@@ -45,8 +45,7 @@ std::string make_ack_frame(message_type ack_type, uint64_t number, uint64_t byte
 bool properties_encodable(const property_list& properties);
 
 /// Appends the encoded message (properties length, properties, body) to `out`.
-void append_message_bytes(std::string& out, const property_list& properties,
-                          std::string_view body);
+void append_message_bytes(std::string& out, const property_list& properties, std::string_view body);
 
 /// Checks the properties length prefix of a message's first `bytes` (possibly incomplete).
 /// Returns errc::too_large when the declared length exceeds `max_properties`, protocol_error

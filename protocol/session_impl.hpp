@@ -18,10 +18,10 @@ namespace peerlite::protocol {
 /// A message of ours on its way out.
 struct outgoing {
   uint64_t number = 0;
-  uint8_t flags = 0;          ///< type | compressed | urgent | no_reply (never more_coming)
-  std::string data;           ///< the encoded message
-  size_t offset = 0;          ///< bytes of `data` already framed
-  uint64_t bytes_sent = 0;    ///< frame bytes after headers, the unit the peer ACKs in
+  uint8_t flags = 0;        ///< type | compressed | urgent | no_reply (never more_coming)
+  std::string data;         ///< the encoded message
+  size_t offset = 0;        ///< bytes of `data` already framed
+  uint64_t bytes_sent = 0;  ///< frame bytes after headers, the unit the peer ACKs in
   uint64_t bytes_acked = 0;
   bool urgent() const { return flags & flag::urgent; }
   bool started() const { return offset > 0; }
@@ -32,8 +32,8 @@ struct outgoing {
 /// A message of the peer's being reassembled (an incoming request, or the reply to one of our
 /// pending requests once its first frame arrived).
 struct partial {
-  message msg;                ///< type, number and flags from the first frame
-  std::string data;           ///< encoded bytes so far (inflated)
+  message msg;       ///< type, number and flags from the first frame
+  std::string data;  ///< encoded bytes so far (inflated)
   bool started = false;
   uint64_t raw_received = 0;  ///< frame bytes after headers, what we ACK
   uint64_t raw_acked = 0;

@@ -8,8 +8,8 @@ namespace peerlite::protocol {
 
 namespace {
 const char* type_name(uint8_t flags) {
-  static const char* const kNames[8] = {"MSG", "RPY", "ERR", "type-3", "ACKMSG", "ACKRPY",
-                                        "type-6", "type-7"};
+  static const char* const kNames[8] = {"MSG",    "RPY",    "ERR",    "type-3",
+                                        "ACKMSG", "ACKRPY", "type-6", "type-7"};
   return kNames[flags & flag::type_mask];
 }
 
@@ -83,9 +83,8 @@ expected<partial*> session::impl::find_partial(const frame_header& h) {
     }
     auto it = requests_in.find(h.number);
     if (it != requests_in.end()) return &it->second;
-    return error{errc::protocol_error,
-                 fmt::format("request number out of order (expected #{})",
-                             last_request_received + 1)};
+    return error{errc::protocol_error, fmt::format("request number out of order (expected #{})",
+                                                   last_request_received + 1)};
   }
   auto it = pending.find(h.number);
   if (it == pending.end())
@@ -102,8 +101,8 @@ status session::impl::append_payload(partial& p, const frame_header& h, std::str
     p.msg.compressed = true;
   } else {
     if (payload.size() > options.max_message_size - before)
-      return {errc::too_large, fmt::format("message exceeds the size cap of {} bytes",
-                                           options.max_message_size)};
+      return {errc::too_large,
+              fmt::format("message exceeds the size cap of {} bytes", options.max_message_size)};
     p.data.append(payload);
   }
   std::string_view added = std::string_view(p.data).substr(before);
@@ -122,8 +121,8 @@ status session::impl::append_payload(partial& p, const frame_header& h, std::str
 void session::impl::owe_ack_if_due(partial& p, size_t raw_bytes) {
   p.raw_received += raw_bytes;
   if (p.raw_received - p.raw_acked < kIncomingAckThreshold) return;
-  auto type = p.msg.type == message_type::request ? message_type::ack_request
-                                                   : message_type::ack_reply;
+  auto type =
+      p.msg.type == message_type::request ? message_type::ack_request : message_type::ack_reply;
   acks.push_back(make_ack_frame(type, p.msg.number, p.raw_received));
   p.raw_acked = p.raw_received;
 }

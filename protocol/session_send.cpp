@@ -8,8 +8,7 @@ namespace peerlite::protocol {
 uint64_t session::impl::enqueue(message msg) {
   if (closed || !failure.ok()) return 0;
   auto t = msg.type;
-  if (t != message_type::request && t != message_type::reply && t != message_type::error)
-    return 0;
+  if (t != message_type::request && t != message_type::reply && t != message_type::error) return 0;
   if (!properties_encodable(msg.properties)) return 0;
   outgoing o;
   if (t == message_type::request) {

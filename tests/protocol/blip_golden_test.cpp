@@ -30,7 +30,12 @@ BOOST_AUTO_TEST_CASE(varints) {
   /// LEB128: 7 bits per byte, low group first. 60968 = 0b11_1011100_0101000 -> a8 dc 03.
   std::string out;
   for (uint64_t v : {0ull, 127ull, 128ull, 60968ull, ~0ull}) put_varint(out, v);
-  BOOST_CHECK_EQUAL(hex(out), "00" "7f" "8001" "a8dc03" "ffffffffffffffffff01");
+  BOOST_CHECK_EQUAL(hex(out),
+                    "00"
+                    "7f"
+                    "8001"
+                    "a8dc03"
+                    "ffffffffffffffffff01");
   std::string_view in = out;
   uint64_t v = 0;
   for (uint64_t want : {0ull, 127ull, 128ull, 60968ull, ~0ull}) {
@@ -43,7 +48,13 @@ BOOST_AUTO_TEST_CASE(varints) {
 /// Request #1, flags 00, properties "Profile\0echo\0" (13 = 0x0d bytes), body "hi";
 /// CRC32 of 0d 'Profile\0echo\0' 'hi' = 7c9029c1.
 BOOST_AUTO_TEST_CASE(small_request) {
-  const std::string golden = unhex("0100" "0d" "50726f66696c6500" "6563686f00" "6869" "7c9029c1");
+  const std::string golden = unhex(
+      "0100"
+      "0d"
+      "50726f66696c6500"
+      "6563686f00"
+      "6869"
+      "7c9029c1");
   session a, b;
   BOOST_CHECK_EQUAL(a.send(make_request("echo", "hi")), 1u);
   BOOST_CHECK_EQUAL(hex(first_frame(a)), hex(golden));
@@ -134,11 +145,15 @@ BOOST_AUTO_TEST_CASE(ack_frame) {
 /// (33 = 0x21 bytes); body "no handler"; CRC32 77cfe84b.
 BOOST_AUTO_TEST_CASE(error_reply) {
   const std::string golden = unhex(
-      "070221" "4572726f722d446f6d61696e00" "424c495000" "4572726f722d436f646500" "34303400"
-      "6e6f2068616e646c6572" "77cfe84b");
+      "070221"
+      "4572726f722d446f6d61696e00"
+      "424c495000"
+      "4572726f722d436f646500"
+      "34303400"
+      "6e6f2068616e646c6572"
+      "77cfe84b");
   session a;
-  BOOST_CHECK_EQUAL(a.send(make_error_reply(7, kBlipErrorDomain, kBlipNotFound, "no handler")),
-                    7u);
+  BOOST_CHECK_EQUAL(a.send(make_error_reply(7, kBlipErrorDomain, kBlipNotFound, "no handler")), 7u);
   BOOST_CHECK_EQUAL(hex(first_frame(a)), hex(golden));
   /// The requester (which sent 7 requests) gets it as the answer to #7.
   session b;

@@ -2,13 +2,12 @@
 #pragma once
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "protocol/session.hpp"
 

@@ -5,7 +5,6 @@
 // byte for byte.
 #define BOOST_TEST_MODULE blip_vectors
 #include <boost/test/unit_test.hpp>
-
 #include <map>
 #include <set>
 
@@ -21,7 +20,7 @@ using key = std::pair<bool, uint64_t>;  ///< (is request, number): requests and 
 
 struct decoded {
   message msg;
-  std::vector<size_t> frames;  ///< capture indexes of its frames
+  std::vector<size_t> frames;     ///< capture indexes of its frames
   bool after_interleave = false;  ///< frames of two messages were interleaved before it completed
 };
 
@@ -135,7 +134,7 @@ capture check_capture(const std::string& name, const expectation& e) {
   BOOST_CHECK_EQUAL(count_type(s2c, message_type::reply), e.s2c_replies);
   BOOST_CHECK_EQUAL(count_type(s2c, message_type::error), e.s2c_errors);
   for (direction* d : {&s2c, &c2s}) {
-    BOOST_CHECK(d->open.empty());              // every message came out whole
+    BOOST_CHECK(d->open.empty());                  // every message came out whole
     BOOST_CHECK_EQUAL(d->rx.pending_count(), 0u);  // every request that wanted one got a reply
   }
   /// The ACKs our receiving session owes are exactly the ACK frames the reference sent.
@@ -191,8 +190,8 @@ size_t resend_messages(const capture& c, bool c2s) {
     if (m.msg.compressed) continue;
     std::vector<std::string> theirs;
     for (size_t i : m.frames) theirs.push_back(c.frames[i].bytes);
-    BOOST_CHECK_MESSAGE(ours == theirs, c.name << " message #" << m.msg.number
-                                               << " does not re-send identically");
+    BOOST_CHECK_MESSAGE(ours == theirs,
+                        c.name << " message #" << m.msg.number << " does not re-send identically");
     matched += ours == theirs;
   }
   return matched;
@@ -228,10 +227,15 @@ const message* find_request(const direction& d, std::string_view profile, size_t
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(push_six_docs) {
-  capture c = check_capture("push", {{{"getCheckpoint", 1}, {"proposeChanges", 1}, {"rev", 6},
-                                      {"setCheckpoint", 1}},
-                                     {},
-                                     0, 0, 8, 1, 0, 0});
+  capture c = check_capture(
+      "push", {{{"getCheckpoint", 1}, {"proposeChanges", 1}, {"rev", 6}, {"setCheckpoint", 1}},
+               {},
+               0,
+               0,
+               8,
+               1,
+               0,
+               0});
   check_reencoding(c);
   auto& s2c = c.dir[0];
   auto& c2s = c.dir[1];
@@ -262,10 +266,15 @@ BOOST_AUTO_TEST_CASE(push_six_docs) {
 }
 
 BOOST_AUTO_TEST_CASE(pull_three_docs) {
-  capture c = check_capture("pull", {{{"getCheckpoint", 1}, {"subChanges", 1},
-                                      {"setCheckpoint", 2}},
-                                     {{"changes", 2}, {"rev", 3}},
-                                     4, 0, 4, 0, 0, 0});
+  capture c =
+      check_capture("pull", {{{"getCheckpoint", 1}, {"subChanges", 1}, {"setCheckpoint", 2}},
+                             {{"changes", 2}, {"rev", 3}},
+                             4,
+                             0,
+                             4,
+                             0,
+                             0,
+                             0});
   check_reencoding(c);
   auto* rev = find_request(c.dir[0], "rev");
   BOOST_REQUIRE(rev);
@@ -274,18 +283,32 @@ BOOST_AUTO_TEST_CASE(pull_three_docs) {
 }
 
 BOOST_AUTO_TEST_CASE(bidi_with_conflict) {
-  capture c = check_capture("bidi", {{{"getCheckpoint", 1}, {"proposeChanges", 1},
-                                      {"subChanges", 1}, {"rev", 1}, {"setCheckpoint", 3}},
+  capture c = check_capture("bidi", {{{"getCheckpoint", 1},
+                                      {"proposeChanges", 1},
+                                      {"subChanges", 1},
+                                      {"rev", 1},
+                                      {"setCheckpoint", 3}},
                                      {{"changes", 2}, {"rev", 1}},
-                                     2, 0, 7, 0, 0, 0});
+                                     2,
+                                     0,
+                                     7,
+                                     0,
+                                     0,
+                                     0});
   check_reencoding(c);
 }
 
 BOOST_AUTO_TEST_CASE(push_big_multi_frame_and_acks) {
-  capture c = check_capture("push-big", {{{"getCheckpoint", 1}, {"proposeChanges", 2},
-                                          {"rev", 303}, {"setCheckpoint", 1}},
-                                         {},
-                                         0, 0, 306, 1, 0, 2});
+  capture c = check_capture(
+      "push-big",
+      {{{"getCheckpoint", 1}, {"proposeChanges", 2}, {"rev", 303}, {"setCheckpoint", 1}},
+       {},
+       0,
+       0,
+       306,
+       1,
+       0,
+       2});
   check_reencoding(c);
   auto& c2s = c.dir[1];
   /// r1..r3: 40/80/120 KB incompressible bodies spanning 2, 4 and 6 frames.
@@ -306,10 +329,15 @@ BOOST_AUTO_TEST_CASE(push_big_multi_frame_and_acks) {
 }
 
 BOOST_AUTO_TEST_CASE(pull_big_interleaved) {
-  capture c = check_capture("pull-big", {{{"getCheckpoint", 1}, {"subChanges", 1},
-                                          {"setCheckpoint", 3}},
-                                         {{"changes", 3}, {"rev", 304}},
-                                         306, 0, 4, 1, 2, 0});
+  capture c =
+      check_capture("pull-big", {{{"getCheckpoint", 1}, {"subChanges", 1}, {"setCheckpoint", 3}},
+                                 {{"changes", 3}, {"rev", 304}},
+                                 306,
+                                 0,
+                                 4,
+                                 1,
+                                 2,
+                                 0});
   check_reencoding(c);
   auto& s2c = c.dir[0];
   BOOST_CHECK(s2c.interleaved);  // the reference round-robined a big rev with small ones
