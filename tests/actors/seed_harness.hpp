@@ -1,0 +1,187 @@
+// Helpers for the seed tests: temporary databases, a passive host that accepts loopback
+// connections, endpoints whose delegate makes a fresh loopback pair per connect, and waits.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "actors/passive_replicator.hpp"
+#include "actors/runtime.hpp"
+#include "adapters/loopback/loopback.hpp"
+#include "peerlite/database.hpp"
+#include "peerlite/replicator.hpp"
+#include "store/database.hpp"
+
+namespace peerlite {
+inline std::ostream& operator<<(std::ostream& os, errc c) { return os << static_cast<int>(c); }
+inline std::ostream& operator<<(std::ostream& os, activity_level a) { return os << to_string(a); }
+}  // namespace peerlite
+
+namespace peerlite::test {
+
+using namespace std::chrono_literals;
+
+/// Polls `pred` until it holds or `timeout` passes.
+inline bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return pred();
+}
+
+/// A database file in a fresh temporary directory, removed at the end.
+struct temp_db {
+  std::filesystem::path dir;
+  database db;
+  explicit temp_db(const std::string& name = "db") {
+    static std::atomic<int> counter{0};
+    dir = std::filesystem::temp_directory_path() /
+          ("peerlite-seed-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::create_directories(dir);
+    auto d = database::open((dir / (name + ".sqlite")).string());
+    BOOST_REQUIRE_MESSAGE(d.has_value(), (d ? std::string() : d.err().message));
+    db = *d;
+  }
+  ~temp_db() {
+    db = database{};
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+/// Every live document as id -> (rev, body), through a store reader.
+inline std::map<std::string, std::pair<std::string, std::string>> contents(const database& db) {
+  std::map<std::string, std::pair<std::string, std::string>> out;
+  uint64_t since = 0;
+  for (;;) {
+    auto cs = db.changes(since, 5000);
+    BOOST_REQUIRE(cs.has_value());
+    if (cs->empty()) break;
+    since = cs->back().sequence;
+    for (auto& c : *cs) {
+      if (c.deleted) continue;
+      auto d = db.get(c.id);
+      BOOST_REQUIRE_MESSAGE(d.has_value(), c.id);
+      out[c.id] = {d->rev, d->body};
+    }
+  }
+  return out;
+}
+
+inline void put_docs(database& db, const std::string& prefix, int n, size_t body_size = 20) {
+  std::string pad(body_size > 20 ? body_size - 20 : 0, 'x');
+  for (int i = 0; i < n; ++i) {
+    auto r = db.put(prefix + std::to_string(i),
+                    "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + pad + "\"}");
+    BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.err().message));
+  }
+}
+
+/// The passive peer: accepts connections onto a database (one passive replicator each).
+struct passive_host {
+  database db;
+  std::shared_ptr<caf::actor_system> sys = actors::shared_system();
+  std::mutex mtx;
+  std::vector<std::shared_ptr<loopback::link_probe>> probes;
+  std::atomic<uint64_t> accepted{0};
+
+  explicit passive_host(database d) : db(std::move(d)) {}
+
+  void accept(loopback::endpoint ep, protocol_type protocol) {
+    {
+      std::lock_guard<std::mutex> g{mtx};
+      probes.push_back(ep.probe);
+    }
+    auto owner = actors::spawn_passive_replicator(*sys, db, actors::passive_observer{}, ++accepted);
+    actors::spawn_connection(*sys, std::move(ep.connection), protocol, actors::role::passive,
+                             owner);
+  }
+};
+
+/// Link options for every connection an endpoint makes: index = attempt number (0-based);
+/// attempts beyond the list use the last entry.
+struct link_plan {
+  std::vector<loopback::options> active{loopback::options{}};
+  std::vector<loopback::options> passive{loopback::options{}};
+};
+
+/// An endpoint whose delegate makes a new loopback pair on every call and hands the passive
+/// side to `host`. `calls` counts delegate calls.
+struct loop_endpoint {
+  std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::vector<std::shared_ptr<loopback::link_probe>>> active_probes =
+      std::make_shared<std::vector<std::shared_ptr<loopback::link_probe>>>();
+  message_endpoint endpoint;
+
+  loop_endpoint(passive_host& host, protocol_type protocol, link_plan plan = {},
+                std::string uid = "UID:123") {
+    endpoint.uid = std::move(uid);
+    endpoint.target = "loopback";
+    endpoint.protocol = protocol;
+    auto calls_ = calls;
+    auto probes_ = active_probes;
+    auto mtx = std::make_shared<std::mutex>();
+    endpoint.delegate = [&host, protocol, plan, calls_, probes_,
+                         mtx](const message_endpoint&) -> std::unique_ptr<message_endpoint_connection> {
+      size_t n = static_cast<size_t>((*calls_)++);
+      auto a = plan.active[std::min(n, plan.active.size() - 1)];
+      auto b = plan.passive[std::min(n, plan.passive.size() - 1)];
+      a.protocol = b.protocol = protocol;
+      auto [ea, eb] = loopback::make_pair(a, b);
+      {
+        std::lock_guard<std::mutex> g{*mtx};
+        probes_->push_back(ea.probe);
+      }
+      host.accept(std::move(eb), protocol);
+      return std::move(ea.connection);
+    };
+  }
+};
+
+/// Records every status a replicator reports.
+struct status_log {
+  std::mutex mtx;
+  std::vector<replicator_status> seen;
+  listener_token token;
+  void attach(replicator& r) {
+    token = r.add_change_listener([this](const replicator_status& s) {
+      std::lock_guard<std::mutex> g{mtx};
+      seen.push_back(s);
+    });
+  }
+  std::vector<replicator_status> all() {
+    std::lock_guard<std::mutex> g{mtx};
+    return seen;
+  }
+};
+
+inline bool is_stopped(const replicator& r) {
+  return r.status().activity == activity_level::stopped;
+}
+
+/// Starts `r` and waits for its next STOPPED report (the caller asserts on the error).
+inline replicator_status run_to_stop(replicator& r, std::chrono::milliseconds t = 30s,
+                                     bool reset = false) {
+  auto stops = std::make_shared<std::atomic<int>>(0);
+  auto token = r.add_change_listener([stops](const replicator_status& s) {
+    if (s.activity == activity_level::stopped) ++*stops;
+  });
+  r.start(reset);
+  bool ok = wait_until([&] { return stops->load() > 0; }, t);
+  token.remove();
+  BOOST_REQUIRE_MESSAGE(ok, "replicator did not stop");
+  return r.status();
+}
+
+}  // namespace peerlite::test
