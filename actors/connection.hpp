@@ -2,23 +2,27 @@
 // Contract between the transport side (this actor) and the replication side (its owner).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "actors/tuning.hpp"
 #include "actors/type_ids.hpp"
 #include "peerlite/message_endpoint.hpp"
 #include "peerlite/status.hpp"
 #include "protocol/message.hpp"
+#include "protocol/session.hpp"
 
 namespace peerlite::actors {
 
 /// Why a connection ended. Delivered exactly once to the owner as (closed_atom, close_info).
 struct close_info {
-  errc code = errc::ok;        ///< ok = normal close (1000)
-  std::string message;         ///< for people: "peer closed: 1001 going away", "protocol error: bad CRC32"
-  bool recoverable = false;    ///< an active replicator retries when true
-  bool by_peer = false;        ///< the peer (or the app's transport) started it
-  int ws_code = 1000;          ///< WebSocket-style close code: 1000/1001/1006/4001/4002
+  errc code = errc::ok;  ///< ok = normal close (1000)
+  std::string message;  ///< for people: "peer closed: 1001 going away", "protocol error: bad CRC32"
+  bool recoverable = false;  ///< an active replicator retries when true
+  bool by_peer = false;      ///< the peer (or the app's transport) started it
+  int ws_code = 1000;        ///< WebSocket-style close code: 1000/1001/1006/4001/4002
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, close_info& x) {
@@ -33,9 +37,10 @@ typename Inspector::result_type inspect(Inspector& f, close_info& x) {
 ///  - (close_atom, close_info): close politely; the owner gets closed_atom when done (bounded
 ///    by the close timeout even if the app never completes).
 /// The connection actor's full typed interface (app completions, receive) extends this.
-using connection_api = caf::typed_actor<
-    caf::replies_to<request_atom, protocol::message>::with<protocol::message>,
-    caf::reacts_to<post_atom, protocol::message>, caf::reacts_to<close_atom, close_info>>;
+using connection_api =
+    caf::typed_actor<caf::replies_to<request_atom, protocol::message>::with<protocol::message>,
+                     caf::reacts_to<post_atom, protocol::message>,
+                     caf::reacts_to<close_atom, close_info>>;
 
 /// What a connection's owner handles.
 ///  - (incoming_atom, msg): a request from the peer. Reply with the BLIP reply to send (type
@@ -43,9 +48,75 @@ using connection_api = caf::typed_actor<
 ///    reply is dropped. An error result becomes ERR BLIP/501.
 ///  - (connected_atom, conn): the app's open completion succeeded; requests may flow on conn.
 ///  - (closed_atom, close_info): the connection is over, for any reason. Sent exactly once.
-using connection_owner = caf::typed_actor<
-    caf::replies_to<incoming_atom, protocol::message>::with<protocol::message>,
-    caf::reacts_to<connected_atom, connection_api>, caf::reacts_to<closed_atom, close_info>>;
+using connection_owner =
+    caf::typed_actor<caf::replies_to<incoming_atom, protocol::message>::with<protocol::message>,
+                     caf::reacts_to<connected_atom, connection_api>,
+                     caf::reacts_to<closed_atom, close_info>>;
+
+/// Which end of the connection this side is. BYTE_STREAM: the active side masks its
+/// WebSocket frames (RFC 6455 client), the passive side does not (server).
+enum class role : uint8_t { active, passive };
+
+/// Per-connection knobs.
+struct connection_options {
+  /// BYTE_STREAM keep-alive: a WebSocket PING after this long; no PONG within kPongTimeout
+  /// closes the connection as 1006 (transient). Zero disables. Ignored for MESSAGE_STREAM.
+  std::chrono::milliseconds heartbeat = kDefaultHeartbeat;
+  protocol::session_options session;
+};
+
+/// The connection actor's whole interface: connection_api plus what the app's side feeds in.
+/// Only peerlite's own completions and replicator_connection send the extra messages.
+///  - (conn_open_atom, ok, what, recoverable): the app's open completion.
+///  - (conn_sent_atom, bytes, ok, what, recoverable): a send completion returning write credit.
+///  - (conn_recv_atom, bytes): replicator_connection::receive.
+///  - (conn_appcl_atom, has_error, what, recoverable): replicator_connection::close.
+///  - (conn_cdone_atom): the app's close completion.
+///  - (conn_timer_atom, kind, generation): the actor's own named timeouts.
+using connection_actor =
+    connection_api::extend<caf::reacts_to<conn_open_atom, bool, std::string, bool>,
+                           caf::reacts_to<conn_sent_atom, uint64_t, bool, std::string, bool>,
+                           caf::reacts_to<conn_recv_atom, std::string>,
+                           caf::reacts_to<conn_appcl_atom, bool, std::string, bool>,
+                           caf::reacts_to<conn_cdone_atom>,
+                           caf::reacts_to<conn_timer_atom, uint8_t, uint64_t>>;
+
+/// What a replicator_connection points at. Keeps the shared actor system alive (when the
+/// connection runs in it) for as long as the app holds the handle.
+struct connection_handle {
+  connection_actor actor;
+  std::shared_ptr<caf::actor_system> keep_alive;
+};
+
+/// Spawns a connection actor for the app's transport `app` and starts it: it calls
+/// app->open() at once (on an actor thread). When the open completion succeeds the owner gets
+/// (connected_atom, conn); when the connection ends for any reason the owner gets
+/// (closed_atom, close_info) exactly once, and the actor quits. If the open fails the app's
+/// close() is not called. Every app call happens on peerlite's threads, one at a time;
+/// the app's completions may be called on any thread, synchronously or later, or (close) never.
+/// The actor monitors `owner` and closes itself (1001, going away) when the owner dies.
+connection_api spawn_connection(caf::actor_system& sys,
+                                std::shared_ptr<message_endpoint_connection> app,
+                                protocol_type type, role side, connection_owner owner,
+                                connection_options options = {});
+
+/// Same, taking ownership of a uniquely owned connection.
+inline connection_api spawn_connection(caf::actor_system& sys,
+                                       std::unique_ptr<message_endpoint_connection> app,
+                                       protocol_type type, role side, connection_owner owner,
+                                       connection_options options = {}) {
+  return spawn_connection(sys, std::shared_ptr<message_endpoint_connection>(std::move(app)), type,
+                          side, std::move(owner), std::move(options));
+}
+
+/// close_info for a WebSocket close code received from the peer (PROTOCOL.md §2, §6):
+/// 1000 -> ok; 1006/4001 -> transport_transient (recoverable); 4002 -> transport_permanent;
+/// 1002/1003/1007/1009 -> protocol_error; anything else -> disconnected.
+close_info close_info_from_ws(uint16_t code, std::string reason, bool by_peer);
+
+/// close_info for a transport error the app reported (a MessagingError): recoverable ->
+/// transport_transient / 4001, else transport_permanent / 4002.
+close_info close_info_from_app(const std::string& what, bool recoverable, bool by_peer);
 
 }  // namespace peerlite::actors
 

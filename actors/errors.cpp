@@ -12,21 +12,36 @@ caf::error make_error(const error& e) { return make_error(e.code, e.message); }
 
 const char* errc_name(errc code) {
   switch (code) {
-    case errc::ok: return "ok";
-    case errc::not_found: return "not_found";
-    case errc::conflict: return "conflict";
-    case errc::invalid_argument: return "invalid_argument";
-    case errc::not_a_database: return "not_a_database";
-    case errc::io_error: return "io_error";
-    case errc::read_only: return "read_only";
-    case errc::protocol_error: return "protocol_error";
-    case errc::too_large: return "too_large";
-    case errc::disconnected: return "disconnected";
-    case errc::timeout: return "timeout";
-    case errc::transport_transient: return "transport_transient";
-    case errc::transport_permanent: return "transport_permanent";
-    case errc::unauthorized: return "unauthorized";
-    case errc::stopped: return "stopped";
+    case errc::ok:
+      return "ok";
+    case errc::not_found:
+      return "not_found";
+    case errc::conflict:
+      return "conflict";
+    case errc::invalid_argument:
+      return "invalid_argument";
+    case errc::not_a_database:
+      return "not_a_database";
+    case errc::io_error:
+      return "io_error";
+    case errc::read_only:
+      return "read_only";
+    case errc::protocol_error:
+      return "protocol_error";
+    case errc::too_large:
+      return "too_large";
+    case errc::disconnected:
+      return "disconnected";
+    case errc::timeout:
+      return "timeout";
+    case errc::transport_transient:
+      return "transport_transient";
+    case errc::transport_permanent:
+      return "transport_permanent";
+    case errc::unauthorized:
+      return "unauthorized";
+    case errc::stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -41,9 +56,12 @@ std::string context_text(const caf::message& ctx) {
 
 errc from_caf_sec(caf::sec s) {
   switch (s) {
-    case caf::sec::request_timeout: return errc::timeout;
-    case caf::sec::request_receiver_down: return errc::disconnected;
-    default: return errc::io_error;
+    case caf::sec::request_timeout:
+      return errc::timeout;
+    case caf::sec::request_receiver_down:
+      return errc::disconnected;
+    default:
+      return errc::io_error;
   }
 }
 

@@ -85,6 +85,12 @@ std::shared_ptr<caf::actor_system> shared_system() {
   return h.sys;
 }
 
+std::shared_ptr<caf::actor_system> keep_alive_for(caf::actor_system& sys) {
+  auto& h = the_holder();
+  std::lock_guard<std::mutex> guard{h.mtx};
+  return h.sys.get() == &sys ? h.sys : nullptr;
+}
+
 bool on_system_thread() { return tl_system_thread; }
 
 }  // namespace peerlite::actors

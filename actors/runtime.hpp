@@ -18,6 +18,10 @@ namespace peerlite::actors {
 /// The shared actor system, created on first call. Never null.
 std::shared_ptr<caf::actor_system> shared_system();
 
+/// shared_system() when `sys` is that system (without creating it), else null: what a handle
+/// on an actor in `sys` keeps alive.
+std::shared_ptr<caf::actor_system> keep_alive_for(caf::actor_system& sys);
+
 /// True on a thread the shared actor system started (scheduler workers, timer). Blocking waits
 /// on actors are forbidden there; public handles use this to refuse them.
 bool on_system_thread();

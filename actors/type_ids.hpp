@@ -43,3 +43,20 @@ using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
 }  // namespace peerlite::actors
+
+namespace peerlite::actors {
+// --- connection actor internals and listener (CONN) ---
+using conn_open_atom = caf::atom_constant<caf::atom("conn_open")>;    ///< the app's open completion
+using conn_sent_atom = caf::atom_constant<caf::atom("conn_sent")>;    ///< a send completion (write credit)
+using conn_recv_atom = caf::atom_constant<caf::atom("conn_recv")>;    ///< bytes from replicator_connection::receive
+using conn_appcl_atom = caf::atom_constant<caf::atom("conn_appcl")>;  ///< replicator_connection::close
+using conn_cdone_atom = caf::atom_constant<caf::atom("conn_cdone")>;  ///< the app's close completion
+using conn_timer_atom = caf::atom_constant<caf::atom("conn_timer")>;  ///< (timer kind, generation)
+using conn_info_atom = caf::atom_constant<caf::atom("conn_info")>;    ///< ask a connection for its stats
+using accept_atom = caf::atom_constant<caf::atom("lsn_accept")>;      ///< listener: accept a connection
+using close_all_atom = caf::atom_constant<caf::atom("lsn_clall")>;    ///< listener: close every connection
+using close_one_atom = caf::atom_constant<caf::atom("lsn_close")>;    ///< listener: close one connection
+using list_atom = caf::atom_constant<caf::atom("lsn_list")>;          ///< listener: live connections
+using watch_atom = caf::atom_constant<caf::atom("lsn_watch")>;        ///< listener: add a change listener
+using unwatch_atom = caf::atom_constant<caf::atom("lsn_unwat")>;      ///< listener: remove one
+}  // namespace peerlite::actors
