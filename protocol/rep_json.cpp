@@ -151,11 +151,12 @@ expected<sequence_json> sequence_from_property(std::string_view prop, std::strin
 }
 
 std::string sequence_to_property(std::string_view seq) {
-  if (seq.size() >= 2 && seq.front() == '"') {
-    if (auto e = parse_json(seq, "sequence"); e && e->is_string())
-      return std::string(std::string_view(*e));
-  }
-  return std::string(seq);
+  if (seq.size() < 2 || seq.front() != '"') return std::string(seq);
+  auto e = parse_json(seq, "sequence");
+  if (!e || !e->is_string()) return std::string(seq);
+  std::string bare{std::string_view(*e)};
+  /// Unquoted only when it reads back as the same string: "" or "12" must keep their quotes.
+  if (bare.empty() || all_digits(bare) || parse_json(bare, "sequence")) return std::string(seq);
+  return bare;
 }
-
 }  // namespace peerlite::protocol::rep::detail
