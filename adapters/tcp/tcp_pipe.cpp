@@ -144,13 +144,15 @@ void tcp_pipe::flush() {
     return;
   }
   writing_ = true;
-  std::vector<asio::const_buffer> buffers;
   while (!queue_.empty() && in_flight_.size() < kMaxGatheredWrites) {
     in_flight_.push_back(std::move(queue_.front()));
     queue_.pop_front();
-    auto bytes = in_flight_.back().msg.data();
-    buffers.emplace_back(bytes.data(), bytes.size());
   }
+  /// Buffers are taken only now: moving a short (SSO) string moves its bytes, so pointers
+  /// taken while in_flight_ was still growing could dangle.
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(in_flight_.size());
+  for (auto& w : in_flight_) buffers.emplace_back(w.msg.data().data(), w.msg.size());
   asio::async_write(socket_, buffers, [self = shared_from_this()](const error_code& ec, size_t) {
     self->on_written(ec);
   });
