@@ -121,6 +121,20 @@ void schedule_checkpoint(repl_self self) {
 
 namespace {
 
+/// Ends a save: runs its continuation, then any save requested meanwhile (with theirs).
+void finish_save(repl_self self, const std::function<void()>& then) {
+  auto& st = self->state;
+  st.saving = false;
+  if (then) then();
+  if (st.waiters.empty()) return;
+  auto waiters = std::move(st.waiters);
+  st.waiters.clear();
+  save_checkpoint(self, [waiters] {
+    for (auto& f : waiters)
+      if (f) f();
+  });
+}
+
 void save_local(repl_self self, saved_checkpoint cp, std::string body, std::function<void()> then) {
   auto& st = self->state;
   auto db = st.shared->config.db.core()->writer;
@@ -130,14 +144,12 @@ void save_local(repl_self self, saved_checkpoint cp, std::string body, std::func
           [=](std::string& rev) {
             self->state.local_cp_rev = rev;
             self->state.saved = cp;
-            self->state.saving = false;
-            if (then) then();
+            finish_save(self, then);
           },
           [=](caf::error&) {
             /// A stale local rev: forget it, the next save re-creates the copy.
             self->state.local_cp_rev.clear();
-            self->state.saving = false;
-            if (then) then();
+            finish_save(self, then);
           });
 }
 
@@ -146,7 +158,11 @@ void save_local(repl_self self, saved_checkpoint cp, std::string body, std::func
 void save_checkpoint(repl_self self, std::function<void()> then) {
   auto& st = self->state;
   bool workers = st.pusher || st.puller;
-  if (!workers || !st.conn || st.saving || st.current == st.saved) {
+  if (st.saving) {
+    st.waiters.push_back(std::move(then));
+    return;
+  }
+  if (!workers || !st.conn || st.current == st.saved) {
     if (then) then();
     return;
   }
@@ -167,17 +183,12 @@ void save_checkpoint(repl_self self, std::function<void()> then) {
             if (!r) {
               /// 409: our idea of the peer's rev is stale; the next save re-reads it.
               self->state.remote_cp_rev.clear();
-              self->state.saving = false;
-              if (then) then();
-              return;
+              return finish_save(self, then);
             }
             self->state.remote_cp_rev = r->rev;
             save_local(self, cp, json, then);
           },
-          [=](caf::error&) {
-            self->state.saving = false;
-            if (then) then();
-          });
+          [=](caf::error&) { finish_save(self, then); });
 }
 
 void stop_workers(repl_self self) {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <optional>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "actors/replicator_actor.hpp"
 #include "actors/status_mixer.hpp"
@@ -44,7 +46,7 @@ struct replicator_state {
   saved_checkpoint current;   ///< as far as the workers got
   bool save_scheduled = false;
   bool saving = false;
-  bool save_again = false;
+  std::vector<std::function<void()>> waiters;  ///< continuations of saves asked for meanwhile
   static inline const char* name = "peerlite.replicator";
 };
 

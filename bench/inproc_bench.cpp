@@ -1,0 +1,99 @@
+// push_inproc / pull_inproc: one-shot replication of N ~200-byte documents between two
+// databases in one process, over the loopback MESSAGE_STREAM transport (issue 4's target:
+// >= 100,000 docs/s and >= 0.3 x sqlite_raw).
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+
+#include "actors/passive_replicator.hpp"
+#include "actors/runtime.hpp"
+#include "adapters/loopback/loopback.hpp"
+#include "bench/bench.hpp"
+#include "peerlite/database.hpp"
+#include "peerlite/replicator.hpp"
+#include "store/database.hpp"
+
+namespace peerlite::bench {
+
+namespace {
+
+/// Fills a new database file through the store directly (setup, not timed).
+void fill(const std::string& path, size_t n) {
+  auto db = store::database::open(path);
+  if (!db) throw std::runtime_error(db.err().message);
+  auto st = (*db)->in_transaction([&]() -> status {
+    for (size_t i = 0; i < n; ++i)
+      if (auto r = (*db)->put(sample_id(i), sample_body(i)); !r) return r.err();
+    return {};
+  });
+  if (!st) throw std::runtime_error(st.message());
+}
+
+database open_db(const std::string& path) {
+  auto db = database::open(path);
+  if (!db) throw std::runtime_error(db.err().message);
+  return *db;
+}
+
+/// Runs one one-shot replication from `active` with `type` against `passive`; seconds.
+double replicate(database active, database passive, replicator_type type) {
+  auto sys = actors::shared_system();
+  replicator_config cfg;
+  cfg.db = active;
+  cfg.type = type;
+  cfg.target.uid = "bench-peer";
+  cfg.target.target = "loopback";
+  cfg.target.delegate = [sys, passive](const message_endpoint&) {
+    auto [a, b] = loopback::make_pair();
+    auto owner = actors::spawn_passive_replicator(*sys, passive, actors::passive_observer{}, 1);
+    actors::spawn_connection(*sys, std::move(b.connection), protocol_type::message_stream,
+                             actors::role::passive, owner);
+    return std::move(a.connection);
+  };
+  replicator repl(cfg);
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool done = false;
+  replicator_status final_status;
+  auto token = repl.add_change_listener([&](const replicator_status& s) {
+    if (s.activity != activity_level::stopped) return;
+    std::lock_guard<std::mutex> g{mtx};
+    done = true;
+    final_status = s;
+    cv.notify_all();
+  });
+  stopwatch watch;
+  repl.start();
+  std::unique_lock<std::mutex> lk{mtx};
+  cv.wait(lk, [&] { return done; });
+  double secs = watch.seconds();
+  if (final_status.err.code != errc::ok) throw std::runtime_error(final_status.err.message);
+  return secs;
+}
+
+result run_case(const context& ctx, bool push) {
+  std::string src = ctx.dir + "/source.sqlite", dst = ctx.dir + "/target.sqlite";
+  ctx.progress("filling " + std::to_string(ctx.docs) + " docs");
+  fill(src, ctx.docs);
+  double secs;
+  {
+    auto source = open_db(src), target = open_db(dst);
+    ctx.progress(push ? "pushing" : "pulling");
+    secs = push ? replicate(source, target, replicator_type::push)
+                : replicate(target, source, replicator_type::pull);
+    auto count = target.document_count();
+    if (!count || *count != ctx.docs)
+      throw std::runtime_error("target holds " + std::to_string(count ? *count : 0) + " docs");
+  }
+  return {static_cast<double>(ctx.docs), secs, "loopback message_stream, one-shot"};
+}
+
+const bool registered_push = add_case({"push_inproc", "N docs x ~200 B, one-shot push, loopback",
+                                       [](const context& ctx) { return run_case(ctx, true); }});
+const bool registered_pull = add_case({"pull_inproc", "N docs x ~200 B, one-shot pull, loopback",
+                                       [](const context& ctx) { return run_case(ctx, false); }});
+
+}  // namespace
+
+}  // namespace peerlite::bench

@@ -1,0 +1,59 @@
+// Seed "Push/Pull Replication", continuous: settles at IDLE and carries later writes fast.
+#define BOOST_TEST_MODULE seed_continuous
+#include "tests/actors/seed_harness.hpp"
+
+using namespace peerlite;
+using namespace peerlite::test;
+
+namespace {
+
+bool has_doc(const database& db, const std::string& id) { return db.get(id).has_value(); }
+
+void continuous(replicator_type type, protocol_type protocol) {
+  temp_db active("active"), passive("passive");
+  put_docs(active.db, "a", 20);
+  put_docs(passive.db, "p", 20);
+  passive_host host(passive.db);
+  loop_endpoint ep(host, protocol);
+  replicator_config cfg;
+  cfg.db = active.db;
+  cfg.target = ep.endpoint;
+  cfg.type = type;
+  cfg.continuous = true;
+  replicator repl(cfg);
+  repl.start();
+  BOOST_REQUIRE(wait_until([&] { return repl.status().activity == activity_level::idle; }, 10s));
+  if (type != replicator_type::pull) {
+    BOOST_TEST(has_doc(passive.db, "a19"));
+    BOOST_REQUIRE(active.db.put("later-a", R"({"x":1})").has_value());
+    auto t0 = std::chrono::steady_clock::now();
+    BOOST_TEST(wait_until([&] { return has_doc(passive.db, "later-a"); }, 100ms));
+    BOOST_TEST_MESSAGE("push latency "
+                       << std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - t0).count() << " us");
+  }
+  if (type != replicator_type::push) {
+    BOOST_TEST(has_doc(active.db, "p19"));
+    BOOST_REQUIRE(passive.db.put("later-p", R"({"y":2})").has_value());
+    BOOST_TEST(wait_until([&] { return has_doc(active.db, "later-p"); }, 100ms));
+  }
+  BOOST_TEST(wait_until([&] { return repl.status().activity == activity_level::idle; }, 5s));
+  repl.stop();
+  BOOST_TEST(wait_until([&] { return is_stopped(repl); }, 10s));
+  BOOST_TEST(repl.status().err.code == errc::ok, repl.status().err.message);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(push_pull_replication_continuous_push) {
+  continuous(replicator_type::push, protocol_type::message_stream);
+}
+
+BOOST_AUTO_TEST_CASE(push_pull_replication_continuous_pull) {
+  continuous(replicator_type::pull, protocol_type::message_stream);
+}
+
+BOOST_AUTO_TEST_CASE(push_pull_replication_continuous_push_and_pull) {
+  continuous(replicator_type::push_and_pull, protocol_type::message_stream);
+  continuous(replicator_type::push_and_pull, protocol_type::byte_stream);
+}
