@@ -206,7 +206,8 @@ class database : public reader {
                     insert_result& out);
 
   options opts_;
-  std::string reader_uri_;
+  std::string reader_uri_;  ///< what open_reader() opens
+  int reader_flags_ = 0;    ///< and with which SQLite flags
 };
 
 }  // namespace peerlite::store

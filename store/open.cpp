@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <unistd.h>
 
@@ -103,6 +104,40 @@ std::string memory_uri() {
          "?mode=memory&cache=shared";
 }
 
+/// A file: URI for `path` (percent-encoding what URIs reserve) with `query`.
+std::string file_uri(const std::string& path, const char* query) {
+  std::string out = "file:";
+  for (char ch : path) {
+    if (ch == '%' || ch == '?' || ch == '#') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(ch));
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "?" + query;
+}
+
+bool has_wal(const std::string& path) {
+  struct stat st {};
+  return ::stat((path + "-wal").c_str(), &st) == 0 && st.st_size > 0;
+}
+
+/// How to open a file: (uri, flags). A file nobody may write (and without a pending WAL) is
+/// opened immutable, so reading it creates no -wal/-shm files beside it.
+std::pair<std::string, int> open_target(const std::string& path, bool writable, bool file_writable) {
+  if (path == ":memory:") {
+    return {memory_uri(), SQLITE_OPEN_URI | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE};
+  }
+  if (writable) return {path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE};
+  if (!file_writable && !has_wal(path)) {
+    return {file_uri(path, "immutable=1"), SQLITE_OPEN_URI | SQLITE_OPEN_READONLY};
+  }
+  /// Plain paths are opened without URI parsing so that '?' or '#' in a name stays literal.
+  return {path, SQLITE_OPEN_READONLY};
+}
+
 }  // namespace
 
 reader::reader(std::unique_ptr<connection> conn, std::string path)
@@ -135,30 +170,29 @@ bool database::is_read_only() const { return conn_->read_only(); }
 
 expected<std::unique_ptr<database>> database::open(const std::string& path, options opts) {
   bool in_memory = path == ":memory:";
-  std::string uri = in_memory ? memory_uri() : path;
-  bool writable = !opts.read_only;
+  bool file_writable = true;
   if (!in_memory) {
     auto facts = inspect_path(path, opts);
     if (!facts) return facts.err();
-    writable = writable && facts->writable;
+    file_writable = facts->writable;
   }
-  /// Plain paths are opened without URI parsing so that '?' or '#' in a file name is literal.
-  int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
-  if (in_memory) flags = SQLITE_OPEN_URI | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  bool writable = in_memory || (!opts.read_only && file_writable);
+  auto [uri, flags] = open_target(path, writable, file_writable);
   auto conn = connection::open(uri, path, flags, !writable);
   if (!conn) return conn.err();
   if (auto st = check_or_create_schema(**conn, writable); !st.ok()) return st.err();
   if (auto st = apply_pragmas(**conn, writable, in_memory); !st.ok()) return st.err();
   std::unique_ptr<database> db(new database(std::move(*conn), path, opts));
-  db->reader_uri_ = in_memory ? uri : path;
+  db->reader_uri_ = uri;
+  db->reader_flags_ = in_memory ? SQLITE_OPEN_URI | SQLITE_OPEN_READWRITE
+                                : (flags & SQLITE_OPEN_URI) | SQLITE_OPEN_READONLY;
   if (auto st = db->load_meta(); !st.ok()) return st.err();
   return db;
 }
 
 expected<std::unique_ptr<reader>> database::open_reader() {
   bool in_memory = path_ == ":memory:";
-  int flags = in_memory ? SQLITE_OPEN_URI | SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
-  auto conn = connection::open(reader_uri_, path_, flags, true);
+  auto conn = connection::open(reader_uri_, path_, reader_flags_, true);
   if (!conn) return conn.err();
   if (auto st = apply_pragmas(**conn, false, in_memory); !st.ok()) return st.err();
   std::unique_ptr<reader> r(new reader(std::move(*conn), path_));

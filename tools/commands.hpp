@@ -1,0 +1,40 @@
+// peerlite command line: how command groups join the `peerlite` executable.
+//
+// Each group lives in its own tools/*.cpp (tools/CMakeLists.txt globs them) and registers a
+// function that adds its subcommands to the app, at static-init time:
+//
+//   void add_serve_commands(CLI::App& app);   // app.add_subcommand("serve", "...") ...
+//   static const bool registered = peerlite::tools::register_commands(20, add_serve_commands);
+//
+// Groups are added in ascending `order` (store commands use 10), so --help is stable.
+// A subcommand reports failure by calling fail(): one line on stderr, a non-zero exit.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include <peerlite/status.hpp>
+
+namespace peerlite::tools {
+
+using command_adder = void (*)(CLI::App& app);
+
+/// Registers a group of subcommands. Returns true so it can initialize a static.
+bool register_commands(int order, command_adder add);
+
+/// Adds every registered group to `app` (called once by main).
+void add_all_commands(CLI::App& app);
+
+/// Exit status for a command that failed on its input or its database.
+inline constexpr int kExitFailure = 1;
+
+/// Prints "peerlite <command>: <message>" as one line on stderr and ends the command with
+/// kExitFailure (throws CLI::RuntimeError, which main turns into the exit status).
+[[noreturn]] void fail(const std::string& command, const std::string& message);
+
+/// fail() with an error's message.
+[[noreturn]] inline void fail(const std::string& command, const error& e) {
+  fail(command, e.message);
+}
+
+}  // namespace peerlite::tools
