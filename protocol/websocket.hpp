@@ -158,7 +158,9 @@ class stream {
   void send_message(std::string_view payload);
   /// Queues a ping (heartbeat); pong_outstanding() turns true until a pong arrives.
   void send_ping(std::string_view payload = {});
-  /// Starts the close handshake (state -> close_sent), or finishes it if the peer started.
+  /// Starts the close handshake (state -> close_sent). Ignored unless open (after the peer's
+  /// close our echo already went out). A code that may not go on the wire (1005, 1006, 1015,
+  /// < 1000) is sent as a close frame without code or reason (the peer reads 1005).
   void send_close(uint16_t code, std::string_view reason);
 
   /// Bytes to hand to the transport (moves them out; empty when nothing is pending).

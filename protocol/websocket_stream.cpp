@@ -92,7 +92,8 @@ void stream::send_ping(std::string_view payload) {
 
 void stream::send_close(uint16_t code, std::string_view reason) {
   if (state_ != close_state::open) return;
-  encode_frame(out_, opcode::close, true, close_payload(code, reason), next_mask());
+  std::string payload = close_code::sendable(code) ? close_payload(code, reason) : std::string{};
+  encode_frame(out_, opcode::close, true, payload, next_mask());
   state_ = close_state::close_sent;
 }
 

@@ -244,6 +244,19 @@ BOOST_AUTO_TEST_CASE(close_handshake_both_ways) {
   BOOST_TEST(client.peer_close()->code == 4002);
 }
 
+BOOST_AUTO_TEST_CASE(unsendable_close_code_goes_without_code) {
+  stream server(role::server, kWsMaxMessage, 2);
+  server.send_close(close_code::abnormal, "dropped");  // 1006 must never be on the wire
+  BOOST_TEST(server.take_output() == bytes({0x88, 0x00}));
+  stream client(role::client, kWsMaxMessage, 1);
+  BOOST_TEST(client.feed(bytes({0x88, 0x00})).ok());
+  BOOST_TEST(client.peer_close()->code == close_code::no_status);
+  BOOST_TEST(client.state() == close_state::close_received);
+  auto echo = decode_bytewise(role::server, client.take_output());  // code-less echo
+  BOOST_REQUIRE_EQUAL(echo.size(), 1u);
+  BOOST_TEST(echo[0].payload.empty());
+}
+
 BOOST_AUTO_TEST_CASE(framing_error_queues_close_and_sticks) {
   stream server(role::server, kWsMaxMessage, 2);
   status st = server.feed(bytes({0x82, 0x00}));  // unmasked client frame
