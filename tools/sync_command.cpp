@@ -1,6 +1,7 @@
 // `peerlite sync`: the active peer. Replicates a local database with a remote one over the
 // built-in WebSocket or TCP adapter, once or continuously, with progress on the way.
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -33,7 +34,11 @@ class sync_watch {
   void on_status(const replicator_status& s) {
     std::lock_guard lk(mx_);
     status_ = s;
-    if (s.activity == activity_level::stopped) stopped_ = true;
+    if (s.activity == activity_level::stopped && !stopped_) {
+      stopped_ = true;
+      stopped_at_ = std::chrono::steady_clock::now();
+      cv_.notify_all();
+    }
     if (s.activity == activity_level::offline && s.err.code != errc::ok)
       pending_lines_.push_back("offline: " + s.err.message + " (will retry)");
   }
@@ -51,6 +56,11 @@ class sync_watch {
   bool stopped() {
     std::lock_guard lk(mx_);
     return stopped_;
+  }
+  /// Waits until the replicator stops or `d` passes.
+  void wait(std::chrono::milliseconds d) {
+    std::unique_lock lk(mx_);
+    cv_.wait_for(lk, d, [&] { return stopped_; });
   }
   replicator_status final_status() {
     std::lock_guard lk(mx_);
@@ -85,7 +95,7 @@ class sync_watch {
 
   std::string summary() {
     std::lock_guard lk(mx_);
-    auto elapsed = std::chrono::steady_clock::now() - started_;
+    auto elapsed = (stopped_ ? stopped_at_ : std::chrono::steady_clock::now()) - started_;
     char text[200];
     std::snprintf(text, sizeof text,
                   "sync: done: %llu pushed, %llu pulled, %llu failed in %.2f s (%.0f docs/s)",
@@ -110,12 +120,14 @@ class sync_watch {
   }
 
   std::mutex mx_;
+  std::condition_variable cv_;
   const bool tty_;
   replicator_status status_{activity_level::connecting, {}, {}};
   bool stopped_ = false;
   uint64_t pushed_ = 0, pulled_ = 0, failed_ = 0;
   std::vector<std::string> pending_lines_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point stopped_at_{};
   std::chrono::steady_clock::time_point last_plain_{};
 };
 
@@ -150,14 +162,14 @@ void run_sync(const sync_options& o) {
   repl.start(o.reset);
   bool stop_sent = false;
   while (!watch.stopped()) {
-    sleep_unless_stopped(kBarInterval);
+    watch.wait(kBarInterval);
     if (stop_requested() && !stop_sent) {
       stop_sent = true;
       repl.stop();
     }
-    watch.show();
+    if (!watch.stopped()) watch.show();
   }
-  watch.show(true);
+  watch.show(watch.tty());  /// any pending "offline" lines; the final bar on a terminal
   if (watch.tty()) std::printf("\n");
   auto final = watch.final_status();
   if (final.err.code != errc::ok) fail("sync", o.remote + ": " + final.err.message);
@@ -167,10 +179,11 @@ void run_sync(const sync_options& o) {
 
 void add_sync_command(CLI::App& app) {
   auto o = std::make_shared<sync_options>();
-  auto* cmd = app.add_subcommand(
-      "sync",
-      "Replicate --db with a remote peer (the active side): push, pull or both, once or "
-      "continuously. One-shot runs exit 0 when everything is transferred and non-zero with "
+  auto* cmd =
+      app.add_subcommand("sync", "Replicate a database with a remote peer (the active side)");
+  cmd->footer(
+      "Push, pull or both, once or continuously. One-shot runs exit 0 when everything is "
+      "transferred and non-zero with "
       "the error otherwise; --continuous runs until Ctrl-C. Shows a progress bar on a "
       "terminal, plain lines otherwise. Recoverable network errors (refused, reset, timeout) "
       "are retried with backoff; others (wrong password, no such database) stop at once.");

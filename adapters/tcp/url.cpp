@@ -8,9 +8,10 @@ namespace {
 expected<uint16_t> parse_port(std::string_view text, std::string_view url) {
   unsigned value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > 65535)
+  /// Port 0 is allowed: a listener then picks a free port (a client would get "refused").
+  if (ec != std::errc{} || end != text.data() + text.size() || value > 65535)
     return error{errc::invalid_argument,
-                 std::string(url) + ": bad port '" + std::string(text) + "' (want 1-65535)"};
+                 std::string(url) + ": bad port '" + std::string(text) + "' (want 0-65535)"};
   return static_cast<uint16_t>(value);
 }
 

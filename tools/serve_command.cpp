@@ -1,0 +1,164 @@
+// `peerlite serve`: the hub. Serves one database to any number of peers over WebSocket
+// (ws://, our URLEndpointListener) and/or raw TCP (tcp://), one passive replicator each.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "adapters/tcp/io_runtime.hpp"
+#include "adapters/tcp/tcp_listener.hpp"
+#include "adapters/tcp/url.hpp"
+#include "adapters/websocket/ws_listener.hpp"
+#include "peerlite/database.hpp"
+#include "tools/commands.hpp"
+#include "tools/serve_hub.hpp"
+#include "tools/serve_support.hpp"
+
+namespace peerlite::tools {
+namespace {
+
+/// How often the hub prints its status line.
+constexpr std::chrono::seconds kStatusInterval{5};
+/// Longest shutdown waits for every connection to reach STOPPED: the engine's close timeout
+/// (5 s) plus slack; after it the hub exits anyway.
+constexpr std::chrono::seconds kShutdownTimeout{8};
+
+struct serve_options {
+  std::string db, name, user;
+  std::vector<std::string> listen;
+  bool read_only = false;
+  unsigned idle_timeout_s = static_cast<unsigned>(net::kWsIdleTimeout.count());
+};
+
+/// One log line per connection opened, closed or refused.
+net::connection_observer connection_logger() {
+  return [](const net::connection_event& e) {
+    switch (e.kind) {
+      case net::connection_event::opened:
+        return log_line("opened " + e.transport + " " + e.peer);
+      case net::connection_event::closed:
+        return log_line("closed " + e.transport + " " + e.peer + ": " + e.reason);
+      case net::connection_event::refused:
+        return log_line("refused " + e.transport + " " + e.peer + ": " + e.reason);
+    }
+  };
+}
+
+/// The listening sockets, kept alive for the life of the command.
+struct listeners {
+  std::vector<std::unique_ptr<net::ws_listener>> ws;
+  std::vector<std::unique_ptr<net::tcp_listener>> tcp;
+  std::vector<std::string> urls;  ///< as served, with the real port
+  void stop() {
+    for (auto& l : ws) l->stop();
+    for (auto& l : tcp) l->stop();
+  }
+};
+
+void start_listener(const std::string& text, const serve_options& o, const std::string& name,
+                    net::io_runtime& io, hub& h, listeners& out) {
+  auto url = net::parse_url(text);
+  if (!url) fail("serve", url.err());
+  if (url->scheme == "ws") {
+    net::ws_listener_options wo;
+    wo.host = url->host;
+    wo.port = url->port;
+    wo.db_name = name;
+    if (!o.user.empty()) wo.required = *net::parse_user_option(o.user);
+    wo.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
+    auto l = net::ws_listener::start(
+        io, wo, [&h](auto c) { h.accept(std::move(c), protocol_type::message_stream); },
+        connection_logger());
+    if (!l) fail("serve", l.err());
+    out.urls.push_back("ws://" + url->host + ":" + std::to_string((*l)->port()) + "/" + name);
+    out.ws.push_back(std::move(*l));
+  } else {
+    if (!o.user.empty())
+      fail("serve", text + ": --user needs ws:// listeners only (tcp:// cannot check passwords)");
+    auto l = net::tcp_listener::start(
+        io, url->host, url->port,
+        [&h](auto c) { h.accept(std::move(c), protocol_type::byte_stream); }, connection_logger());
+    if (!l) fail("serve", l.err());
+    out.urls.push_back("tcp://" + url->host + ":" + std::to_string((*l)->port()) + "/" + name);
+    out.tcp.push_back(std::move(*l));
+  }
+}
+
+void print_status(const hub& h, uint64_t& last_in, uint64_t& last_out,
+                  std::chrono::steady_clock::time_point& last) {
+  auto now = std::chrono::steady_clock::now();
+  auto in = h.docs_in(), out = h.docs_out();
+  char text[200];
+  std::snprintf(
+      text, sizeof text,
+      "status: %zu connections, in %.0f docs/s, out %.0f docs/s (total in %llu, out %llu)",
+      h.live_connections(), per_second(in - last_in, now - last),
+      per_second(out - last_out, now - last), (unsigned long long)in, (unsigned long long)out);
+  log_line(text);
+  last_in = in;
+  last_out = out;
+  last = now;
+}
+
+void run_serve(const serve_options& o) {
+  install_stop_signals();
+  auto nofile = raise_open_files_limit();
+  if (!o.user.empty() && !net::parse_user_option(o.user))
+    fail("serve", "--user wants NAME:PASSWORD, got '" + o.user + "'");
+  if (o.read_only)
+    fail("serve", "--readonly is not available yet: the passive replicator has no read-only mode");
+  auto db = database::open(o.db);
+  if (!db) fail("serve", db.err());
+  auto name = o.name.empty() ? std::filesystem::path(o.db).stem().string() : o.name;
+  net::io_runtime io(1);  // declared first: sockets outlive the hub's connections
+  hub h(*db);
+  listeners ls;
+  for (auto& text : o.listen) start_listener(text, o, name, io, h, ls);
+  std::string where;
+  for (auto& u : ls.urls) where += (where.empty() ? "" : ", ") + u;
+  log_line("serving " + o.db + " at " + where + " (open files limit " + std::to_string(nofile) +
+           (o.user.empty() ? "" : ", Basic auth") + ")");
+  uint64_t last_in = 0, last_out = 0;
+  auto last = std::chrono::steady_clock::now();
+  while (!stop_requested()) {
+    sleep_unless_stopped(kStatusInterval);
+    if (!stop_requested()) print_status(h, last_in, last_out, last);
+  }
+  ls.stop();
+  log_line("stopping: closing " + std::to_string(h.live_connections()) + " connections");
+  h.close_all();
+  bool clean = h.wait_all_stopped(kShutdownTimeout);
+  log_line(clean ? "stopped" : "stopped (some connections did not close in time)");
+}
+
+void add_serve_command(CLI::App& app) {
+  auto o = std::make_shared<serve_options>();
+  auto* cmd = app.add_subcommand("serve", "Run a sync hub that peers replicate with");
+  cmd->footer(
+      "Serves --db to any number of peers (`peerlite sync`, or Couchbase Lite "
+      "over WebSocket), one passive replicator per connection. WebSocket peers connect to "
+      "ws://HOST:PORT/NAME (the path /NAME/_blipsync); other names get 404. Logs a line per "
+      "connection opened/closed/refused and a status line every 5 s. Ctrl-C or SIGTERM closes "
+      "every connection and exits 0.");
+  cmd->add_option("--db", o->db, "the database file to serve (created if missing)")->required();
+  cmd->add_option("--name", o->name, "the database name in URLs (default: the file's stem)");
+  cmd->add_option("--listen", o->listen,
+                  "where to accept peers: ws://127.0.0.1:4984 (WebSocket) and/or "
+                  "tcp://127.0.0.1:4985 (raw TCP byte stream); port 0 picks a free port; "
+                  "repeat for several")
+      ->required();
+  cmd->add_flag("--readonly", o->read_only, "refuse pushes (peers may only pull)");
+  cmd->add_option("--user", o->user,
+                  "NAME:PASSWORD that WebSocket peers must send (HTTP Basic auth; else 401)");
+  cmd->add_option("--idle-timeout", o->idle_timeout_s,
+                  "seconds of silence after which a WebSocket peer is dropped (PINGs are sent "
+                  "at half of it)")
+      ->check(CLI::Range(1u, 86400u));
+  cmd->callback([o] { run_serve(*o); });
+}
+
+const bool registered = register_commands(20, add_serve_command);
+
+}  // namespace
+}  // namespace peerlite::tools
