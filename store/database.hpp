@@ -202,6 +202,7 @@ class database : public reader {
   status check_writable() const;
   expected<std::string> save_local(const std::string& id, std::string_view canonical, bool deleted,
                                    const std::optional<std::string>& parent, concurrency mode);
+  expected<bool> insert_new(const incoming_revision& rev, uint64_t& seq, insert_result& out);
   status insert_one(const incoming_revision& rev, bool allow_conflicts, uint64_t& seq,
                     insert_result& out);
 

@@ -30,16 +30,17 @@ status load_row(connection& c, std::string_view id, doc_row& out, bool with_tree
   return {};
 }
 
-status write_row(connection& c, std::string_view id, doc_row& row, uint64_t seq,
-                 uint32_t max_depth) {
-  row.tree.prune(max_depth);
+namespace {
+
+status store_row(connection& c, const char* sql, std::string_view id, doc_row& row,
+                 uint64_t seq) {
   int32_t w = row.tree.winner();
   const rev_node& win = row.tree.nodes()[w];
   std::string tree = row.tree.encode(w);
   row.seq = seq;
   row.rev = win.rev;
   row.flags = (win.deleted ? sql::kDeleted : 0) | (row.tree.has_conflict() ? sql::kConflicted : 0);
-  statement* s = c.prepare(row.exists ? sql::kUpdateRow : sql::kInsertRow);
+  statement* s = c.prepare(sql);
   if (!s) return c.last_error("prepare");
   s->bind(1, id);
   s->bind(2, static_cast<int64_t>(seq));
@@ -51,7 +52,26 @@ status write_row(connection& c, std::string_view id, doc_row& row, uint64_t seq,
   s->reset();
   if (rc != SQLITE_DONE) return c.error_for(rc, "write document");
   row.body = win.body;
+  return {};
+}
+
+}  // namespace
+
+status write_row(connection& c, std::string_view id, doc_row& row, uint64_t seq,
+                 uint32_t max_depth) {
+  row.tree.prune(max_depth);
+  if (auto st = store_row(c, row.exists ? sql::kUpdateRow : sql::kInsertRow, id, row, seq);
+      !st.ok())
+    return st;
   row.exists = true;
+  return {};
+}
+
+status insert_row_if_absent(connection& c, std::string_view id, doc_row& row, uint64_t seq,
+                            bool& inserted) {
+  if (auto st = store_row(c, sql::kInsertRowIfAbsent, id, row, seq); !st.ok()) return st;
+  inserted = sqlite3_changes(c.handle()) > 0;
+  row.exists = inserted;
   return {};
 }
 

@@ -33,6 +33,11 @@ status load_row(connection& c, std::string_view id, doc_row& out, bool with_tree
 status write_row(connection& c, std::string_view id, doc_row& row, uint64_t seq,
                  uint32_t max_depth);
 
+/// Inserts a new row unless one exists for `id`; `inserted` tells which. The caller's row
+/// must be !exists. Lets the group commit skip a lookup for documents it has never seen.
+status insert_row_if_absent(connection& c, std::string_view id, doc_row& row, uint64_t seq,
+                            bool& inserted);
+
 /// The sequence counter kept in meta (never reused, even after purge).
 expected<uint64_t> read_last_seq(connection& c);
 status write_last_seq(connection& c, uint64_t seq);

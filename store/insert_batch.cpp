@@ -47,8 +47,29 @@ status database::validate(const incoming_revision& rev) {
   return {};
 }
 
+/// A revision without history almost always creates its document: try the INSERT first and
+/// look the document up only when one exists (saves a lookup per new document).
+expected<bool> database::insert_new(const incoming_revision& rev, uint64_t& seq,
+                                    insert_result& out) {
+  doc_row row;
+  row.tree.add_child(-1, rev.rev, rev.body, rev.deleted);
+  bool inserted = false;
+  if (auto st = insert_row_if_absent(*conn_, rev.id, row, seq + 1, inserted); !st.ok())
+    return st.err();
+  if (!inserted) return false;
+  out.outcome = insert_outcome::inserted;
+  out.sequence = ++seq;
+  out.current_rev = rev.rev;
+  return true;
+}
+
 status database::insert_one(const incoming_revision& rev, bool allow_conflicts, uint64_t& seq,
                             insert_result& out) {
+  if (rev.history.empty()) {
+    auto done = insert_new(rev, seq, out);
+    if (!done) return done.err();
+    if (*done) return {};
+  }
   doc_row row;
   if (auto st = load_row(*conn_, rev.id, row, true); !st.ok()) return st;
   auto done = row.tree.insert_history(rev.rev, rev.history, rev.body, rev.deleted, allow_conflicts);

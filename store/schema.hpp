@@ -32,6 +32,9 @@ inline constexpr char kSelectRow[] =
 inline constexpr char kSelectCurrent[] = "SELECT seq, rev, flags, body FROM docs WHERE id = ?1";
 inline constexpr char kInsertRow[] =
     "INSERT INTO docs(id, seq, rev, flags, body, tree) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+inline constexpr char kInsertRowIfAbsent[] =
+    "INSERT INTO docs(id, seq, rev, flags, body, tree) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+    "ON CONFLICT(id) DO NOTHING";
 inline constexpr char kUpdateRow[] =
     "UPDATE docs SET seq = ?2, rev = ?3, flags = ?4, body = ?5, tree = ?6 WHERE id = ?1";
 inline constexpr char kDeleteRow[] = "DELETE FROM docs WHERE id = ?1";
