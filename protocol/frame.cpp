@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+
 #include "protocol/tuning.hpp"
 #include "protocol/varint.hpp"
 
@@ -96,6 +98,7 @@ status split_properties(std::string_view block, property_list& out) {
   if (block.empty()) return {};
   if (block.back() != '\0')
     return {errc::protocol_error, "BLIP message: properties do not end with NUL"};
+  out.reserve(static_cast<size_t>(std::count(block.begin(), block.end(), '\0')) / 2);
   while (!block.empty()) {
     size_t k = block.find('\0');
     size_t v = block.find('\0', k + 1);

@@ -15,6 +15,50 @@ session_options clamped(session_options o) {
 }
 }  // namespace
 
+// ---- pending_set ----
+
+void pending_set::add(uint64_t number, bool awaited) {
+  if (awaited_.empty()) base_ = number;
+  awaited_.push_back(awaited);
+  count_ += awaited;
+  trim();
+}
+
+bool pending_set::contains(uint64_t number) const {
+  return number >= base_ && number - base_ < awaited_.size() && awaited_[number - base_];
+}
+
+bool pending_set::take(uint64_t number) {
+  if (!contains(number)) return false;
+  awaited_[number - base_] = false;
+  --count_;
+  trim();
+  return true;
+}
+
+std::vector<uint64_t> pending_set::numbers() const {
+  std::vector<uint64_t> out;
+  out.reserve(count_);
+  for (size_t i = 0; i < awaited_.size(); ++i)
+    if (awaited_[i]) out.push_back(base_ + i);
+  return out;
+}
+
+void pending_set::clear() {
+  awaited_.clear();
+  count_ = 0;
+}
+
+/// Answered requests at the front need no flag any more.
+void pending_set::trim() {
+  while (!awaited_.empty() && !awaited_.front()) {
+    awaited_.pop_front();
+    ++base_;
+  }
+}
+
+// ---- session ----
+
 session::impl::impl(session_options o) : options(clamped(o)) {}
 
 session::session(session_options options) : impl_(std::make_unique<impl>(options)) {}
@@ -40,18 +84,16 @@ bool session::has_frames() const {
 
 bool session::next_frame(std::string& out) { return impl_->frame_next(out); }
 
-bool session::is_pending(uint64_t number) const { return impl_->pending.count(number) > 0; }
+bool session::is_pending(uint64_t number) const { return impl_->pending.contains(number); }
 size_t session::pending_count() const { return impl_->pending.size(); }
 
 std::vector<uint64_t> session::close() {
   auto& s = *impl_;
-  std::vector<uint64_t> numbers;
-  numbers.reserve(s.pending.size());
-  for (auto& kv : s.pending) numbers.push_back(kv.first);
-  std::sort(numbers.begin(), numbers.end());
+  std::vector<uint64_t> numbers = s.pending.numbers();
   s.closed = true;
   s.pending.clear();
   s.requests_in.clear();
+  s.replies_in.clear();
   s.outbox.clear();
   s.paused.clear();
   s.acks.clear();

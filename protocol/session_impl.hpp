@@ -29,14 +29,33 @@ struct outgoing {
   uint64_t unacked() const { return bytes_sent - bytes_acked; }
 };
 
-/// A message of the peer's being reassembled (an incoming request, or the reply to one of our
-/// pending requests once its first frame arrived).
+/// A multi-frame message of the peer's being reassembled (an incoming request, or the reply to
+/// one of our pending requests). Single-frame messages never become partials.
 struct partial {
-  message msg;       ///< type, number and flags from the first frame
-  std::string data;  ///< encoded bytes so far (inflated)
-  bool started = false;
+  message msg;                ///< type, number and flags from the first frame
+  std::string data;           ///< encoded bytes so far (inflated)
   uint64_t raw_received = 0;  ///< frame bytes after headers, what we ACK
   uint64_t raw_acked = 0;
+};
+
+/// Our requests awaiting replies. Our numbers only grow, so a window of flags from the oldest
+/// unanswered request on is enough: no allocation per request.
+class pending_set {
+ public:
+  /// Records request `number` (always the next one); `awaited` is false for no-reply requests.
+  void add(uint64_t number, bool awaited);
+  bool contains(uint64_t number) const;
+  /// Marks `number` answered; false if it was not pending.
+  bool take(uint64_t number);
+  size_t size() const { return count_; }
+  std::vector<uint64_t> numbers() const;  ///< ascending
+  void clear();
+
+ private:
+  void trim();
+  std::deque<bool> awaited_;  ///< index i is request base_ + i
+  uint64_t base_ = 1;
+  size_t count_ = 0;
 };
 
 struct session::impl {
@@ -59,8 +78,10 @@ struct session::impl {
   uint32_t crc_in = 0;
   std::optional<inflater> inflate;  ///< created with the first compressed frame
   uint64_t last_request_received = 0;
-  std::unordered_map<uint64_t, partial> requests_in;  ///< peer requests not yet complete
-  std::unordered_map<uint64_t, partial> pending;      ///< our requests awaiting replies
+  std::unordered_map<uint64_t, partial> requests_in;  ///< multi-frame peer requests under way
+  std::unordered_map<uint64_t, partial> replies_in;   ///< multi-frame replies under way
+  pending_set pending;                                ///< our requests awaiting replies
+  std::string scratch;  ///< single compressed frames inflate here, reused
   size_t buffered = 0;  ///< bytes held in partial messages, capped by options
   std::deque<message> ready;
 
@@ -69,11 +90,16 @@ struct session::impl {
   status fail(status st);
   status receive_ack(const frame_header& h, std::string_view body);
   status receive_data(const frame_header& h, std::string_view body);
-  expected<partial*> find_partial(const frame_header& h);
-  status append_payload(partial& p, const frame_header& h, std::string_view payload,
-                        uint32_t checksum);
-  void owe_ack_if_due(partial& p, size_t raw_bytes);
-  status complete(partial& p, bool is_request);
+  status locate(const frame_header& h, partial*& p);
+  partial* start_partial(std::unordered_map<uint64_t, partial>& in, const frame_header& h);
+  status take_payload(const frame_header& h, std::string_view payload, uint32_t checksum,
+                      std::string& into);
+  status receive_whole(const frame_header& h, std::string_view payload, uint32_t checksum,
+                       size_t raw_bytes);
+  status receive_piece(partial& p, const frame_header& h, std::string_view payload,
+                       uint32_t checksum, size_t raw_bytes);
+  void owe_ack(const frame_header& h, uint64_t raw_received);
+  status deliver(message&& m, std::string_view data);
 
   // session_send.cpp
   uint64_t enqueue(message msg);

@@ -17,6 +17,14 @@ const char* type_name(uint8_t flags) {
 status in_frame(const frame_header& h, const status& st) {
   return {st.code(), fmt::format("BLIP {} #{}: {}", type_name(h.flags), h.number, st.message())};
 }
+
+void start_message(message& m, const frame_header& h) {
+  m.type = h.type();
+  m.number = h.number;
+  m.urgent = h.flags & flag::urgent;
+  m.no_reply = h.flags & flag::no_reply;
+  m.compressed = h.flags & flag::compressed;
+}
 }  // namespace
 
 status session::impl::fail(status st) {
@@ -47,95 +55,138 @@ status session::impl::receive_ack(const frame_header& h, std::string_view body) 
 
 status session::impl::receive_data(const frame_header& h, std::string_view body) {
   if (body.size() < kChecksumSize)
-    return fail(in_frame(h, {errc::protocol_error, fmt::format("truncated frame ({} bytes after "
-                                                               "the header, no room for the "
-                                                               "checksum)",
-                                                               body.size())}));
-  auto target = find_partial(h);
-  if (!target) return fail(in_frame(h, target.err()));
-  partial& p = **target;
+    return fail(in_frame(
+        h, {errc::protocol_error, fmt::format("truncated frame ({} bytes after the header, no room "
+                                              "for the checksum)",
+                                              body.size())}));
   std::string_view payload = body.substr(0, body.size() - kChecksumSize);
   uint32_t checksum = read_checksum(body.data() + payload.size());
-  if (auto st = append_payload(p, h, payload, checksum); !st) return fail(in_frame(h, st));
-  owe_ack_if_due(p, body.size());
-  if (h.flags & flag::more_coming) return {};
-  if (auto st = complete(p, h.type() == message_type::request); !st) return fail(in_frame(h, st));
-  return {};
+  partial* p = nullptr;
+  status st = locate(h, p);
+  if (st)
+    st = p ? receive_piece(*p, h, payload, checksum, body.size())
+           : receive_whole(h, payload, checksum, body.size());
+  return st ? st : fail(in_frame(h, st));
 }
 
 /// Applies the request-number rule and reply correlation (PROTOCOL.md §1 "Correlation").
-expected<partial*> session::impl::find_partial(const frame_header& h) {
-  auto start = [&h](partial& p) {
-    p.msg.type = h.type();
-    p.msg.number = h.number;
-    p.msg.urgent = h.flags & flag::urgent;
-    p.msg.no_reply = h.flags & flag::no_reply;
-    p.started = true;
-    return &p;
-  };
+/// Leaves `p` null for a message that is whole in this one frame.
+status session::impl::locate(const frame_header& h, partial*& p) {
+  bool more = h.flags & flag::more_coming;
   if (h.type() == message_type::request) {
     if (h.number == last_request_received + 1) {
-      if (requests_in.size() >= kMaxIncompleteMessages)
-        return error{errc::too_large, fmt::format("more than {} incoming messages incomplete",
-                                                  kMaxIncompleteMessages)};
       ++last_request_received;
-      return start(requests_in[h.number]);
+      if (more && !(p = start_partial(requests_in, h)))
+        return {errc::too_large,
+                fmt::format("more than {} incoming messages incomplete", kMaxIncompleteMessages)};
+      return {};
     }
     auto it = requests_in.find(h.number);
-    if (it != requests_in.end()) return &it->second;
-    return error{errc::protocol_error, fmt::format("request number out of order (expected #{})",
-                                                   last_request_received + 1)};
+    if (it == requests_in.end())
+      return {errc::protocol_error,
+              fmt::format("request number out of order (expected #{})", last_request_received + 1)};
+    p = &it->second;
+    return {};
   }
-  auto it = pending.find(h.number);
-  if (it == pending.end())
-    return error{errc::protocol_error, "reply to a request number we have no pending request for"};
-  return it->second.started ? &it->second : start(it->second);
+  if (auto it = replies_in.find(h.number); it != replies_in.end()) {
+    p = &it->second;
+    return {};
+  }
+  if (!pending.contains(h.number))
+    return {errc::protocol_error, "reply to a request number we have no pending request for"};
+  if (more && !(p = start_partial(replies_in, h)))
+    return {errc::too_large,
+            fmt::format("more than {} incoming messages incomplete", kMaxIncompleteMessages)};
+  return {};
 }
 
-status session::impl::append_payload(partial& p, const frame_header& h, std::string_view payload,
-                                     uint32_t checksum) {
-  size_t before = p.data.size();
+partial* session::impl::start_partial(std::unordered_map<uint64_t, partial>& in,
+                                      const frame_header& h) {
+  if (requests_in.size() + replies_in.size() >= kMaxIncompleteMessages) return nullptr;
+  partial& p = in[h.number];
+  start_message(p.msg, h);
+  return &p;
+}
+
+/// Appends this frame's message bytes (inflated if compressed) to `into` and checks the CRC.
+status session::impl::take_payload(const frame_header& h, std::string_view payload,
+                                   uint32_t checksum, std::string& into) {
+  size_t before = into.size();
   if (h.flags & flag::compressed) {
     if (!inflate) inflate.emplace();
-    if (auto st = inflate->inflate(payload, p.data, options.max_message_size); !st) return st;
-    p.msg.compressed = true;
+    if (auto st = inflate->inflate(payload, into, options.max_message_size); !st) return st;
   } else {
     if (payload.size() > options.max_message_size - before)
       return {errc::too_large,
               fmt::format("message exceeds the size cap of {} bytes", options.max_message_size)};
-    p.data.append(payload);
+    into.append(payload);
   }
-  std::string_view added = std::string_view(p.data).substr(before);
-  crc_in = extend_crc(crc_in, added);
+  crc_in = extend_crc(crc_in, std::string_view(into).substr(before));
   if (crc_in != checksum)
     return {errc::protocol_error,
             fmt::format("checksum mismatch (running CRC32 is {:08x}, frame says {:08x})", crc_in,
                         checksum)};
-  buffered += added.size();
+  return {};
+}
+
+/// The common case: a message in one frame, decoded straight from the frame (or the scratch
+/// buffer it inflated into) without a partial.
+status session::impl::receive_whole(const frame_header& h, std::string_view payload,
+                                    uint32_t checksum, size_t raw_bytes) {
+  std::string_view data = payload;
+  if (h.flags & flag::compressed) {
+    scratch.clear();
+    if (auto st = take_payload(h, payload, checksum, scratch); !st) return st;
+    data = scratch;
+  } else {
+    if (payload.size() > options.max_message_size)
+      return {errc::too_large,
+              fmt::format("message exceeds the size cap of {} bytes", options.max_message_size)};
+    crc_in = extend_crc(crc_in, payload);
+    if (crc_in != checksum)
+      return {errc::protocol_error,
+              fmt::format("checksum mismatch (running CRC32 is {:08x}, frame says {:08x})", crc_in,
+                          checksum)};
+  }
+  if (raw_bytes >= kIncomingAckThreshold) owe_ack(h, raw_bytes);
+  message m;
+  start_message(m, h);
+  return deliver(std::move(m), data);
+}
+
+status session::impl::receive_piece(partial& p, const frame_header& h, std::string_view payload,
+                                    uint32_t checksum, size_t raw_bytes) {
+  size_t before = p.data.size();
+  if (auto st = take_payload(h, payload, checksum, p.data); !st) return st;
+  p.msg.compressed |= (h.flags & flag::compressed) != 0;
+  buffered += p.data.size() - before;
   if (buffered > options.max_buffered_size)
     return {errc::too_large, fmt::format("more than {} bytes of incomplete incoming messages",
                                          options.max_buffered_size)};
-  return check_properties_prefix(p.data, options.max_properties_size);
-}
-
-void session::impl::owe_ack_if_due(partial& p, size_t raw_bytes) {
+  if (auto st = check_properties_prefix(p.data, options.max_properties_size); !st) return st;
   p.raw_received += raw_bytes;
-  if (p.raw_received - p.raw_acked < kIncomingAckThreshold) return;
-  auto type =
-      p.msg.type == message_type::request ? message_type::ack_request : message_type::ack_reply;
-  acks.push_back(make_ack_frame(type, p.msg.number, p.raw_received));
-  p.raw_acked = p.raw_received;
+  if (p.raw_received - p.raw_acked >= kIncomingAckThreshold) {
+    owe_ack(h, p.raw_received);
+    p.raw_acked = p.raw_received;
+  }
+  if (h.flags & flag::more_coming) return {};
+  /// Complete: move it out of its map before decoding.
+  auto& map = h.type() == message_type::request ? requests_in : replies_in;
+  auto node = map.extract(h.number);
+  buffered -= node.mapped().data.size();
+  return deliver(std::move(node.mapped().msg), node.mapped().data);
 }
 
-status session::impl::complete(partial& p, bool is_request) {
-  message m = std::move(p.msg);
-  status st = decode_message_bytes(p.data, options.max_properties_size, m);
-  buffered -= p.data.size();
-  if (is_request)
-    requests_in.erase(m.number);
-  else
-    pending.erase(m.number);
-  if (!st) return st;
+void session::impl::owe_ack(const frame_header& h, uint64_t raw_received) {
+  auto type =
+      h.type() == message_type::request ? message_type::ack_request : message_type::ack_reply;
+  acks.push_back(make_ack_frame(type, h.number, raw_received));
+}
+
+/// Decodes a complete message and makes it available; a reply settles its pending request.
+status session::impl::deliver(message&& m, std::string_view data) {
+  if (auto st = decode_message_bytes(data, options.max_properties_size, m); !st) return st;
+  if (m.type != message_type::request) pending.take(m.number);
   ready.push_back(std::move(m));
   return {};
 }

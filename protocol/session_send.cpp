@@ -13,7 +13,7 @@ uint64_t session::impl::enqueue(message msg) {
   outgoing o;
   if (t == message_type::request) {
     o.number = ++last_request_sent;
-    if (!msg.no_reply) pending.try_emplace(o.number);
+    pending.add(o.number, !msg.no_reply);
   } else {
     if (msg.number == 0) return 0;
     o.number = msg.number;
