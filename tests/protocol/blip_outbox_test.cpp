@@ -209,3 +209,40 @@ BOOST_AUTO_TEST_CASE(send_rejects_what_cannot_be_framed) {
   BOOST_CHECK_EQUAL(a.send(nul), 0u);
   BOOST_CHECK(!a.has_frames());
 }
+
+/// Replies are flow-controlled the same way, with ACKRPY frames, and a multi-frame reply keeps
+/// its request pending until the last frame.
+BOOST_AUTO_TEST_CASE(big_reply_flow_control) {
+  session a, b;
+  uint64_t n = a.send(make_request("getAttachment"));
+  BOOST_REQUIRE(pump(a, b).ok());
+  auto req = b.next_incoming();
+  BOOST_REQUIRE(req);
+  message reply;
+  reply.type = message_type::reply;
+  reply.number = req->number;
+  reply.body = std::string(400000, 'r');
+  b.send(reply);
+  std::string f;
+  size_t frames = 0;
+  while (b.next_frame(f)) {
+    ++frames;
+    BOOST_REQUIRE(a.receive_frame(f).ok());
+    BOOST_CHECK(a.is_pending(n));  // not complete yet while b is paused below 400,000
+  }
+  BOOST_CHECK_EQUAL(frames, 8u);  // paused at 131,056 un-ACKed bytes
+  std::vector<std::string> acks;
+  while (a.next_frame(f)) acks.push_back(f);
+  BOOST_REQUIRE(!acks.empty());
+  BOOST_CHECK_EQUAL(static_cast<int>(acks[0][1]), 0x35);  // ACKRPY | urgent | no-reply
+  for (auto& ack : acks) BOOST_REQUIRE(b.receive_frame(ack).ok());
+  for (int round = 0; round < 20 && a.is_pending(n); ++round) {
+    BOOST_REQUIRE(pump(a, b).ok());
+    BOOST_REQUIRE(pump(b, a).ok());
+  }
+  auto got = a.next_incoming();
+  BOOST_REQUIRE(got);
+  BOOST_CHECK_EQUAL(got->number, n);
+  BOOST_CHECK(got->body == reply.body);
+  BOOST_CHECK(!a.is_pending(n));
+}
