@@ -117,6 +117,11 @@ expected<std::string> required_property(const message& m, std::string_view key,
 expected<simdjson::dom::element> parse_json(std::string_view text, std::string_view what) {
   /// One parser per thread: it keeps its buffers, so hot decoders do not allocate per call.
   thread_local simdjson::dom::parser parser;
+  /// A huge rev body grows the parser's buffers; give the memory back on the next normal parse
+  /// instead of keeping it for the thread's lifetime.
+  constexpr size_t kKeepCapacity = 1 << 20;
+  if (parser.capacity() > kKeepCapacity && text.size() <= kKeepCapacity)
+    if (parser.allocate(kKeepCapacity)) parser = simdjson::dom::parser{};  /// failed: start over
   simdjson::dom::element e;
   auto err = parser.parse(text.data(), text.size()).get(e);
   if (err)

@@ -14,7 +14,14 @@
 //
 // Sequences are opaque JSON values to the peer: they are carried as their JSON text
 // (`sequence_json`, e.g. "17", "\"abc\"", "[1,2]"). An empty string means "absent".
-// Our own store uses integers: see sequence_from_u64 / sequence_to_u64.
+// Our own store uses integers: see sequence_from_u64 / sequence_to_u64. In a property (rev's
+// `sequence`, subChanges' `since`) a sequence travels as its JSON text, except that a JSON
+// string travels unquoted when that reads back unambiguously ("12:5", not "12"); decoders
+// accept both and always hand out JSON text.
+//
+// Cost: encoders write JSON directly; decoders parse with a per-thread simdjson parser (no
+// allocation besides the result's strings). Entries of changes / proposeChanges cost well
+// under a microsecond each (bench case rep_codec).
 //
 // The collection index (3.1+ with getCollections): every struct that may carry it has
 // `std::optional<uint32_t> collection`; absent means the default collection.
@@ -169,9 +176,9 @@ struct changes_reply {
     std::vector<std::string> known_ancestors;  ///< only when wanted
   };
   std::vector<entry> entries;
-  uint32_t max_history = 50;  ///< property maxHistory
-  bool blobs = true;          ///< property blobs
-  bool deltas = false;        ///< property deltas
+  uint32_t max_history = 50;  ///< property maxHistory (absent on decode: 50)
+  bool blobs = true;          ///< property blobs (absent on decode: false)
+  bool deltas = false;        ///< property deltas; we never send deltas, so keep it false
   bool wants(size_t i) const { return i < entries.size() && entries[i].wanted; }
   /// Drops trailing not-wanted entries; urgent + compressed like the request.
   message encode(uint64_t request_number) const;
