@@ -4,6 +4,8 @@
 //  - bit 7 clear, "peer": the rest is frames, each as a 2-byte big-endian length + bytes, fed
 //    to one session as if a peer sent them. Requests that come out are answered (driving the
 //    outbox, ACKs and deflate) and decoded with the replication codecs for their Profile.
+//  - bit 7 clear, bit 6 set, "byte stream": the rest is raw client bytes of a BYTE_STREAM
+//    connection, fed in 7-byte chunks to a server ws::stream whose messages go to the session.
 //  - bit 7 set, "loopback": the rest is message specs (1 flag byte, 2-byte length, body) sent
 //    by session A and delivered frame by frame to session B; B must produce exactly the same
 //    messages in the same order (the round-trip property, under fuzzed sizes and flags).
@@ -16,6 +18,8 @@
 
 #include "protocol/rep_messages.hpp"
 #include "protocol/session.hpp"
+#include "protocol/tuning.hpp"
+#include "protocol/websocket.hpp"
 
 using namespace peerlite;
 using namespace peerlite::protocol;
@@ -66,6 +70,20 @@ void peer_mode(session_options opts, std::string_view in) {
     drain(s);
   }
   s.close();
+}
+
+void byte_stream_mode(session_options opts, std::string_view in) {
+  session s(opts);
+  ws::stream w(ws::role::server, kWsMaxMessage, 3);
+  for (size_t pos = 0; pos < in.size(); pos += 7) {
+    if (!w.feed(in.substr(pos, 7)).ok()) break;
+    while (auto f = w.next_message()) {
+      if (!s.receive_frame(*f).ok()) return;
+      while (auto m = s.next_incoming()) decode_for_profile(*m);
+    }
+    drain(s);
+    w.take_output();
+  }
 }
 
 void loopback_mode(session_options opts, std::string_view in) {
@@ -127,6 +145,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (data[0] & 0x80)
     loopback_mode(opts, rest);
+  else if (data[0] & 0x40)
+    byte_stream_mode(opts, rest);
   else
     peer_mode(opts, rest);
   return 0;

@@ -118,6 +118,12 @@ def session_seeds():
             if len(data) + len(f) > 60000: break
             data += struct.pack('>H', len(f)) + f
         write('blip_session', data)
+    # Byte-stream mode: the same frames as masked WebSocket messages.
+    data = b'\x46'
+    for f in capture_frames('push.jsonl', 'c2s'):
+        if len(data) + len(f) > 60000: break
+        data += ws_frame(2, f, b'\x11\x22\x33\x44')
+    write('blip_session', data)
     # Loopback mode: message specs (flags, length/8, source bytes) around frame boundaries.
     write('blip_session', b'\x86' + b'\x00\x00\x01a' + b'\x02\x02\x00' + b'hello' * 4
           + b'\x05\x00\x10urgent')
