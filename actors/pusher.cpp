@@ -161,8 +161,10 @@ pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
           self->send(st.cfg.db.core()->writer, subscribe_atom::value,
                      caf::actor_cast<caf::actor>(self));
         report(self, true);
+        watchdog(self);
         fill(self);
       },
+      [=](watchdog_atom) { watchdog(self); },
       [=](db_changed_atom, uint64_t last) {
         auto& st = self->state;
         if (!st.reader || last <= st.read_seq) return;

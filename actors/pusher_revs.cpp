@@ -33,6 +33,7 @@ std::vector<std::string> trimmed_history(std::vector<std::string> history,
 void on_rev_reply(pusher_self self, const queued_rev& q, size_t bytes, bool deleted,
                   const protocol::message& reply) {
   auto& st = self->state;
+  st.last_reply = std::chrono::steady_clock::now();
   --st.revs_in_flight;
   st.bytes_in_flight -= bytes;
   auto ok = rep::check_reply(reply, "rev");
@@ -78,9 +79,12 @@ bool send_one(pusher_self self, queued_rev& q) {
   m.body = std::move(r->body);
   size_t bytes = m.body.size() + 128;
   bool deleted = r->deleted;
-  ++st.revs_in_flight;
+  if (st.revs_in_flight++ == 0) st.last_reply = std::chrono::steady_clock::now();
   st.bytes_in_flight += bytes;
-  self->request(st.cfg.conn, kPeerRequestTimeout, request_atom::value, std::move(m).encode())
+  /// No per-request timer: at thousands of revs per second, one timer each would cost more
+  /// than the rev (CAF's clock thread wakes per request). The pusher's watchdog bounds the
+  /// wait instead (kPeerRequestTimeout without any reply fails the pusher).
+  self->request(st.cfg.conn, caf::infinite, request_atom::value, std::move(m).encode())
       .then([=](protocol::message& reply) { on_rev_reply(self, q, bytes, deleted, reply); },
             [=](caf::error& err) { fail(self, to_error(err)); });
   return true;
@@ -96,6 +100,16 @@ void send_revs(pusher_self self) {
     st.to_send.pop_front();
     send_one(self, q);
   }
+}
+
+void watchdog(pusher_self self) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  if (st.revs_in_flight > 0 && now - st.last_reply > kPeerRequestTimeout)
+    return fail(self, {errc::timeout, "the peer answered no rev for " +
+                                          std::to_string(kPeerRequestTimeout.count()) + " s"});
+  if (st.revs_in_flight == 0) st.last_reply = now;
+  self->delayed_send(self, kPeerRequestTimeout / 4, watchdog_atom::value);
 }
 
 void report(pusher_self self, bool now) {

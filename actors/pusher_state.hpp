@@ -41,6 +41,7 @@ struct pusher_state {
   bool report_scheduled = false;
   std::chrono::steady_clock::time_point last_report;
   std::vector<replicated_document> events;
+  std::chrono::steady_clock::time_point last_reply;  ///< for the watchdog
   static inline const char* name = "peerlite.pusher";
 };
 
@@ -53,5 +54,8 @@ void fail(pusher_self self, error err);
 void check_idle(pusher_self self);
 /// Sends events and a worker_report upward: at once when `now`, else throttled.
 void report(pusher_self self, bool now);
+/// Fails the pusher when revs are in flight and none was answered for kPeerRequestTimeout;
+/// re-arms itself.
+void watchdog(pusher_self self);
 
 }  // namespace peerlite::actors

@@ -45,7 +45,8 @@ typename Inspector::result_type inspect(Inspector& f, worker_report& x) {
 /// the feed first, so a change committed before the request is seen).
 using pusher_actor =
     caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<db_changed_atom, uint64_t>,
-                     caf::reacts_to<tick_atom>, caf::replies_to<caught_up_atom>::with<bool>>;
+                     caf::reacts_to<tick_atom>, caf::reacts_to<watchdog_atom>,
+                     caf::replies_to<caught_up_atom>::with<bool>>;
 
 struct pusher_config {
   database db;
