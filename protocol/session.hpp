@@ -84,10 +84,11 @@ class session {
   ///    deflate data, a new request whose number is not last+1, a reply to a number we have
   ///    no pending request for, malformed properties or ACK body, or a session that already
   ///    failed (the same error again);
-  ///  - errc::disconnected: the session was closed.
   ///  - errc::too_large: properties over 100 KiB, a message (or a compressed frame inflating)
   ///    over max_message_size, more than max_buffered_size bytes or
-  ///    kMaxIncompleteMessages messages in reassembly at once.
+  ///    kMaxIncompleteMessages messages in reassembly at once;
+  ///  - errc::disconnected: the session was closed.
+  /// After an error the session sends nothing more; call close() to learn which requests fail.
   /// ACKs for messages we already finished sending are ignored (they cross on the wire).
   /// Frames with an unknown type (3, 6, 7) are ignored.
   status receive_frame(std::string_view frame);
@@ -117,7 +118,9 @@ class session {
 
   /// Moves the next frame to put on the wire into `out` (replacing its contents) and returns
   /// true, or returns false when there is nothing to send now (empty, or every message waits
-  /// for an ACK). Owed ACKs go first, then urgent messages, then the rest round robin.
+  /// for an ACK). Owed ACKs go first, then urgent messages, then the rest round robin; no
+  /// request begins before a lower-numbered one. A frame is at most kBigFrameSize bytes, and
+  /// kDefaultFrameSize while other frames wait.
   bool next_frame(std::string& out);
 
   // ---- requests and lifetime ----
@@ -130,7 +133,9 @@ class session {
   /// Ends the session for good (the connection closed or failed): drops the outbox and any
   /// partial incoming messages and returns the numbers of our pending requests, ascending.
   /// The caller fails each of them with errc::disconnected ("disconnected"). Afterwards
-  /// send() returns 0, receive_frame() fails and the pending set is empty. Idempotent.
+  /// send() returns 0, receive_frame() fails and the pending set is empty; messages that were
+  /// already complete can still be taken with next_incoming(). Idempotent; works on a failed
+  /// session too.
   std::vector<uint64_t> close();
 
   /// The fatal error of a failed session, or ok.
