@@ -22,8 +22,8 @@ namespace peerlite::bench {
 
 /// What every case is given.
 struct context {
-  size_t docs = 100000;     ///< documents per case (--docs)
-  std::string dir;          ///< a fresh scratch directory for this case, removed afterwards
+  size_t docs = 100000;  ///< documents per case (--docs)
+  std::string dir;       ///< a fresh scratch directory for this case, removed afterwards
   /// Reports progress on stderr (never on stdout, which carries the results).
   void progress(const std::string& what) const;
 };

@@ -44,7 +44,8 @@ void print_header(const std::vector<const bench_case*>& run, size_t docs) {
   std::printf("Kernel:     %s %s\n", u.sysname, u.release);
   std::printf("SQLite:     %s\n", sqlite3_libversion());
   std::printf("Docs:       %zu per case\n", docs);
-  for (const auto* c : run) std::printf("Case:       %-16s %s\n", c->name.c_str(), c->params.c_str());
+  for (const auto* c : run)
+    std::printf("Case:       %-16s %s\n", c->name.c_str(), c->params.c_str());
   std::printf("------------------------------------------------\n");
   std::fflush(stdout);
 }
@@ -67,9 +68,14 @@ void print_line(const bench_case& c, const result& r, double baseline_rate, bool
   double micros = r.ops > 0 ? r.seconds * 1e6 / r.ops : 0;
   double ratio = baseline_rate > 0 ? rate / baseline_rate : 0;
   if (json) {
-    nlohmann::json j{{"name", c.name}, {"params", c.params}, {"ops", r.ops},
-                     {"seconds", r.seconds}, {"micros_per_op", micros}, {"docs_per_s", rate},
-                     {"ratio_to_sqlite_raw", ratio}, {"note", r.note}};
+    nlohmann::json j{{"name", c.name},
+                     {"params", c.params},
+                     {"ops", r.ops},
+                     {"seconds", r.seconds},
+                     {"micros_per_op", micros},
+                     {"docs_per_s", rate},
+                     {"ratio_to_sqlite_raw", ratio},
+                     {"note", r.note}};
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%-16s : %10.3f micros/op; %9.0f docs/s; ratio_to_sqlite_raw %.2f%s%s\n",
@@ -92,14 +98,16 @@ bool add_case(bench_case c) {
 const std::vector<bench_case>& cases() { return registry(); }
 
 int run_main(int argc, char** argv) {
-  CLI::App app{"peerlite-bench: db_bench-style measurements; sqlite_raw always runs as the "
-               "baseline for every ratio"};
+  CLI::App app{
+      "peerlite-bench: db_bench-style measurements; sqlite_raw always runs as the "
+      "baseline for every ratio"};
   std::vector<std::string> names;
   size_t docs = 100000;
   bool json = false, list = false;
   std::string dir = std::filesystem::temp_directory_path().string();
   app.add_option("cases", names, "Cases to run (default: all); sqlite_raw is always added");
-  app.add_option("--docs", docs, "Documents per case")->check(CLI::Range(size_t{1000}, size_t{10000000}));
+  app.add_option("--docs", docs, "Documents per case")
+      ->check(CLI::Range(size_t{1000}, size_t{10000000}));
   app.add_option("--dir", dir, "Where scratch databases go")->check(CLI::ExistingDirectory);
   app.add_flag("--json", json, "One JSON object per case instead of text lines");
   app.add_flag("--list", list, "List the cases and exit");

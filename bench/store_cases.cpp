@@ -100,9 +100,9 @@ result run_store_insert(const context& ctx) {
 const bool registered_raw = add_case(
     {"sqlite_raw", "prepared INSERTs, TEXT PK + unique seq index, ~200 B bodies, 10000 rows/txn",
      run_sqlite_raw});
-const bool registered_insert = add_case(
-    {"store_insert", "new ~200 B docs via database::insert_batch, 10000 revs/batch",
-     run_store_insert});
+const bool registered_insert =
+    add_case({"store_insert", "new ~200 B docs via database::insert_batch, 10000 revs/batch",
+              run_store_insert});
 
 }  // namespace
 

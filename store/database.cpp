@@ -82,8 +82,7 @@ expected<std::string> database::put(const std::string& id, const std::string& bo
 }
 
 expected<std::string> database::remove(const std::string& id,
-                                       const std::optional<std::string>& parent,
-                                       concurrency mode) {
+                                       const std::optional<std::string>& parent, concurrency mode) {
   if (auto st = check_writable(); !st.ok()) return st.err();
   return save_local(id, kEmptyBody, true, parent, mode);
 }
@@ -186,8 +185,8 @@ expected<std::string> database::set_checkpoint(checkpoint_store store, const std
                                      (have.empty() ? std::string("none") : have)};
   }
   std::string rev = std::to_string((have.empty() ? 0 : rev_generation(have)) + 1) + "-cc";
-  statement* s =
-      conn_->prepare(store == checkpoint_store::local ? sql::kSetCheckpoint : sql::kSetPeerCheckpoint);
+  statement* s = conn_->prepare(store == checkpoint_store::local ? sql::kSetCheckpoint
+                                                                 : sql::kSetPeerCheckpoint);
   if (!s) return conn_->last_error("prepare");
   s->bind(1, std::string_view(id));
   s->bind(2, std::string_view(rev));
@@ -201,7 +200,8 @@ expected<std::string> database::set_checkpoint(checkpoint_store store, const std
 
 status database::in_transaction(const std::function<status()>& fn) {
   if (auto st = check_writable(); !st.ok()) return st;
-  if (conn_->tx_depth() > 0) return error{errc::invalid_argument, "in_transaction is not re-entrant"};
+  if (conn_->tx_depth() > 0)
+    return error{errc::invalid_argument, "in_transaction is not re-entrant"};
   transaction tx(*conn_, true);
   if (!tx.begun().ok()) return tx.begun();
   if (status st = fn(); !st.ok()) return st;

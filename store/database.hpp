@@ -26,13 +26,12 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <peerlite/status.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <peerlite/status.hpp>
 
 #include "store/document.hpp"
 

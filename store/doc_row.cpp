@@ -32,8 +32,7 @@ status load_row(connection& c, std::string_view id, doc_row& out, bool with_tree
 
 namespace {
 
-status store_row(connection& c, const char* sql, std::string_view id, doc_row& row,
-                 uint64_t seq) {
+status store_row(connection& c, const char* sql, std::string_view id, doc_row& row, uint64_t seq) {
   int32_t w = row.tree.winner();
   const rev_node& win = row.tree.nodes()[w];
   std::string tree = row.tree.encode(w);

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <peerlite/status.hpp>
 #include <string>
 #include <string_view>
-
-#include <peerlite/status.hpp>
 
 #include "store/document.hpp"
 #include "store/rev_tree.hpp"

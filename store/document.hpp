@@ -15,11 +15,11 @@ namespace peerlite::store {
 /// A document at one revision (by default its current one).
 struct document {
   std::string id;
-  std::string rev;            ///< "N-digest"
-  std::string body;           ///< JSON object text; "{}" for a plain tombstone
-  bool deleted = false;       ///< this revision is a tombstone
-  bool conflicted = false;    ///< the document has open conflicts (see database::conflicts)
-  uint64_t sequence = 0;      ///< the sequence of the document's latest change
+  std::string rev;          ///< "N-digest"
+  std::string body;         ///< JSON object text; "{}" for a plain tombstone
+  bool deleted = false;     ///< this revision is a tombstone
+  bool conflicted = false;  ///< the document has open conflicts (see database::conflicts)
+  uint64_t sequence = 0;    ///< the sequence of the document's latest change
 };
 
 /// How a local save treats the parent revision it is given.
@@ -39,10 +39,10 @@ struct incoming_revision {
 
 /// What happened to one incoming revision.
 enum class insert_outcome {
-  inserted,      ///< stored; the document's current revision may have changed
-  already_had,   ///< the revision was already in the tree; nothing written
-  conflict,      ///< stored on a conflict branch: conflicts(id) is now non-empty
-  rejected,      ///< would have created a conflict while conflicts are not allowed (409)
+  inserted,     ///< stored; the document's current revision may have changed
+  already_had,  ///< the revision was already in the tree; nothing written
+  conflict,     ///< stored on a conflict branch: conflicts(id) is now non-empty
+  rejected,     ///< would have created a conflict while conflicts are not allowed (409)
 };
 
 /// Per-item result of database::insert_batch, aligned with the input.
@@ -56,9 +56,9 @@ struct insert_result {
 struct change {
   uint64_t sequence = 0;
   std::string id;
-  std::string rev;          ///< current revision
+  std::string rev;  ///< current revision
   bool deleted = false;
-  uint64_t body_size = 0;   ///< bytes of the current body
+  uint64_t body_size = 0;  ///< bytes of the current body
 };
 
 /// A (document, revision) pair, as asked about by `changes` and `proposeChanges`.
@@ -69,8 +69,8 @@ struct rev_ref {
 
 /// Answer to "do you have this revision?" (the reply to one `changes` entry).
 struct rev_diff {
-  bool missing = false;                     ///< false: already have it (reply 0)
-  std::vector<std::string> known_ancestors; ///< when missing: revs we have that it may extend
+  bool missing = false;                      ///< false: already have it (reply 0)
+  std::vector<std::string> known_ancestors;  ///< when missing: revs we have that it may extend
 };
 
 /// One `proposeChanges` entry: the peer's revision and the revision it believes is ours.

@@ -21,10 +21,14 @@ bool is_json_object(std::string_view body) {
 
 insert_outcome to_outcome(tree_insert t) {
   switch (t) {
-    case tree_insert::inserted: return insert_outcome::inserted;
-    case tree_insert::already_had: return insert_outcome::already_had;
-    case tree_insert::conflict: return insert_outcome::conflict;
-    case tree_insert::rejected_conflict: return insert_outcome::rejected;
+    case tree_insert::inserted:
+      return insert_outcome::inserted;
+    case tree_insert::already_had:
+      return insert_outcome::already_had;
+    case tree_insert::conflict:
+      return insert_outcome::conflict;
+    case tree_insert::rejected_conflict:
+      return insert_outcome::rejected;
   }
   return insert_outcome::rejected;
 }

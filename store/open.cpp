@@ -1,12 +1,12 @@
 // Opening a database: path checks, schema check or creation, pragmas, readers.
 #include <openssl/rand.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <unistd.h>
 
 #include "store/database.hpp"
 #include "store/schema.hpp"
@@ -62,10 +62,9 @@ status check_or_create_schema(connection& c, bool writable) {
   if (!tables) return tables.err();
   if (*app_id == kApplicationId) {
     if (*version > kSchemaVersion) {
-      return error{errc::not_a_database, c.label() + ": schema version " +
-                                             std::to_string(*version) + " is newer than " +
-                                             std::to_string(kSchemaVersion) +
-                                             " (this peerlite is too old for it)"};
+      return error{errc::not_a_database,
+                   c.label() + ": schema version " + std::to_string(*version) + " is newer than " +
+                       std::to_string(kSchemaVersion) + " (this peerlite is too old for it)"};
     }
     if (*version == kSchemaVersion) return {};
   }
@@ -126,7 +125,8 @@ bool has_wal(const std::string& path) {
 
 /// How to open a file: (uri, flags). A file nobody may write (and without a pending WAL) is
 /// opened immutable, so reading it creates no -wal/-shm files beside it.
-std::pair<std::string, int> open_target(const std::string& path, bool writable, bool file_writable) {
+std::pair<std::string, int> open_target(const std::string& path, bool writable,
+                                        bool file_writable) {
   if (path == ":memory:") {
     return {memory_uri(), SQLITE_OPEN_URI | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE};
   }
@@ -146,7 +146,8 @@ reader::reader(std::unique_ptr<connection> conn, std::string path)
 reader::~reader() = default;
 
 status reader::load_meta() {
-  for (auto [key, out] : {std::pair{"private_uuid", &private_uuid_}, {"public_uuid", &public_uuid_}}) {
+  for (auto [key, out] :
+       {std::pair{"private_uuid", &private_uuid_}, {"public_uuid", &public_uuid_}}) {
     statement* s = conn_->prepare(sql::kGetMeta);
     if (!s) return conn_->last_error("prepare");
     s->bind(1, std::string_view(key));

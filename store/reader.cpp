@@ -140,8 +140,8 @@ expected<std::vector<document>> reader::conflicts(const std::string& id) {
 }
 
 expected<checkpoint> reader::get_checkpoint(checkpoint_store store, const std::string& id) {
-  statement* s =
-      conn_->prepare(store == checkpoint_store::local ? sql::kGetCheckpoint : sql::kGetPeerCheckpoint);
+  statement* s = conn_->prepare(store == checkpoint_store::local ? sql::kGetCheckpoint
+                                                                 : sql::kGetPeerCheckpoint);
   if (!s) return conn_->last_error("prepare");
   s->bind(1, std::string_view(id));
   int rc = s->step();

@@ -9,10 +9,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <peerlite/status.hpp>
 #include <string>
 #include <string_view>
-
-#include <peerlite/status.hpp>
 
 namespace peerlite::store {
 

@@ -12,8 +12,8 @@ enum : uint8_t {
   kFlagDeleted = 1,
   kFlagLeaf = 2,
   kFlagConflict = 4,
-  kFlagBodyHere = 8,       ///< body bytes follow in the blob
-  kFlagBodyElsewhere = 16, ///< has a body kept outside the blob (the current revision)
+  kFlagBodyHere = 8,        ///< body bytes follow in the blob
+  kFlagBodyElsewhere = 16,  ///< has a body kept outside the blob (the current revision)
 };
 
 void put_varint(std::string& out, uint64_t v) {

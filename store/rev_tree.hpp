@@ -13,23 +13,22 @@
 
 #include <cstdint>
 #include <optional>
+#include <peerlite/status.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <peerlite/status.hpp>
 
 namespace peerlite::store {
 
 /// One revision of a document.
 struct rev_node {
-  std::string rev;          ///< "N-digest"
-  int32_t parent = -1;      ///< index into rev_tree::nodes(), -1 for a root
-  bool deleted = false;     ///< a tombstone revision
-  bool leaf = true;         ///< no children
-  bool conflict = false;    ///< on a branch that lost to a local one, until resolved
-  bool has_body = false;    ///< body kept (only leaves keep theirs)
-  std::string body;         ///< JSON object text when has_body
+  std::string rev;        ///< "N-digest"
+  int32_t parent = -1;    ///< index into rev_tree::nodes(), -1 for a root
+  bool deleted = false;   ///< a tombstone revision
+  bool leaf = true;       ///< no children
+  bool conflict = false;  ///< on a branch that lost to a local one, until resolved
+  bool has_body = false;  ///< body kept (only leaves keep theirs)
+  std::string body;       ///< JSON object text when has_body
 };
 
 /// What insert_history did.
@@ -58,8 +57,9 @@ class rev_tree {
   ///    exists elsewhere; the new node is flagged `conflict` (only when allow_conflicts);
   ///  - rejected_conflict: it would have been a conflict and !allow_conflicts (nothing changed).
   /// Fails with invalid_argument when a revID is malformed or generations do not descend by 1.
-  expected<tree_insert> insert_history(std::string_view rev, const std::vector<std::string>& history,
-                                       std::string body, bool deleted, bool allow_conflicts);
+  expected<tree_insert> insert_history(std::string_view rev,
+                                       const std::vector<std::string>& history, std::string body,
+                                       bool deleted, bool allow_conflicts);
 
   /// Adds a local revision as a child of `parent` (-1 = new root). Drops the parent's body.
   /// The new node inherits the parent's conflict flag. Returns its index.

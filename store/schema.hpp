@@ -27,8 +27,7 @@ CREATE TABLE peer_checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, b
 CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value NOT NULL);
 )";
 
-inline constexpr char kSelectRow[] =
-    "SELECT seq, rev, flags, body, tree FROM docs WHERE id = ?1";
+inline constexpr char kSelectRow[] = "SELECT seq, rev, flags, body, tree FROM docs WHERE id = ?1";
 inline constexpr char kSelectCurrent[] = "SELECT seq, rev, flags, body FROM docs WHERE id = ?1";
 inline constexpr char kInsertRow[] =
     "INSERT INTO docs(id, seq, rev, flags, body, tree) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
@@ -54,8 +53,7 @@ inline constexpr char kSetMeta[] = "INSERT OR REPLACE INTO meta(key, value) VALU
 inline constexpr char kGetCheckpoint[] = "SELECT rev, body FROM checkpoints WHERE id = ?1";
 inline constexpr char kSetCheckpoint[] =
     "INSERT OR REPLACE INTO checkpoints(id, rev, body) VALUES(?1, ?2, ?3)";
-inline constexpr char kGetPeerCheckpoint[] =
-    "SELECT rev, body FROM peer_checkpoints WHERE id = ?1";
+inline constexpr char kGetPeerCheckpoint[] = "SELECT rev, body FROM peer_checkpoints WHERE id = ?1";
 inline constexpr char kSetPeerCheckpoint[] =
     "INSERT OR REPLACE INTO peer_checkpoints(id, rev, body) VALUES(?1, ?2, ?3)";
 

@@ -70,9 +70,12 @@ status connection::exec(const char* sql) {
 error connection::error_for(int rc, std::string_view what) const {
   std::string msg = label_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_);
   switch (rc & 0xFF) {
-    case SQLITE_READONLY: return {errc::read_only, label_ + ": the database is read-only"};
-    case SQLITE_NOTADB: return {errc::not_a_database, label_ + ": not a peerlite database"};
-    default: return {errc::io_error, std::move(msg)};
+    case SQLITE_READONLY:
+      return {errc::read_only, label_ + ": the database is read-only"};
+    case SQLITE_NOTADB:
+      return {errc::not_a_database, label_ + ": not a peerlite database"};
+    default:
+      return {errc::io_error, std::move(msg)};
   }
 }
 

@@ -6,11 +6,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <peerlite/status.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-
-#include <peerlite/status.hpp>
 
 namespace peerlite::store {
 

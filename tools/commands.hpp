@@ -11,9 +11,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <string>
-
 #include <peerlite/status.hpp>
+#include <string>
 
 namespace peerlite::tools {
 

@@ -42,13 +42,15 @@ void fail(const std::string& command, const std::string& message) {
 }  // namespace peerlite::tools
 
 int main(int argc, char** argv) {
-  CLI::App app{"peerlite: peer-to-peer replication for document databases (Couchbase Lite "
-               "replication protocol, BLIP 3 + CBMobile_3) and its document store.",
-               "peerlite"};
+  CLI::App app{
+      "peerlite: peer-to-peer replication for document databases (Couchbase Lite "
+      "replication protocol, BLIP 3 + CBMobile_3) and its document store.",
+      "peerlite"};
   app.require_subcommand(1);
   app.failure_message(peerlite::tools::one_line_failure);
   peerlite::tools::add_all_commands(app);
-  if (argc > 1 && argv[1][0] != '-' && app.get_subcommands([&](CLI::App* s) { return s->get_name() == argv[1]; }).empty()) {
+  if (argc > 1 && argv[1][0] != '-' &&
+      app.get_subcommands([&](CLI::App* s) { return s->get_name() == argv[1]; }).empty()) {
     std::cerr << "peerlite: unknown command \"" << argv[1] << "\" (see --help)" << std::endl;
     return 2;
   }

@@ -56,7 +56,8 @@ void run_get(const store_args& a) {
   ordered out{{"_id", doc->id}, {"_rev", doc->rev}};
   if (doc->deleted) out["_deleted"] = true;
   ordered body = ordered::parse(doc->body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object()) fail("get", a.db + ": stored body of \"" + a.id + "\" is not a JSON object");
+  if (!body.is_object())
+    fail("get", a.db + ": stored body of \"" + a.id + "\" is not a JSON object");
   for (auto& [key, value] : body.items()) out[key] = value;
   std::cout << out.dump() << '\n';
 }

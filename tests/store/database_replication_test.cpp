@@ -1,6 +1,5 @@
 // What replication asks of the store: group commit, revs_diff, proposeChanges, conflicts.
 #include <boost/test/unit_test.hpp>
-
 #include <thread>
 
 #include "store/database.hpp"
@@ -135,13 +134,13 @@ BOOST_AUTO_TEST_CASE(proposed_changes_follow_no_incoming_conflicts) {
   db->remove("dead");
   auto dead_rev = db->get("dead")->rev;
   std::vector<proposed_change> p{
-      {"a", "2-next", a1},      // extends our current: send it
-      {"a", a1, ""},            // we have it: 304
-      {"a", "2-other", "1-zz"}, // based on something else: 409 with our rev
-      {"fresh", "1-f", ""},     // unknown doc, no parent: send it
-      {"fresh", "2-f", "1-f"},  // unknown doc with a parent: 409
-      {"dead", "1-new", ""},    // deleted doc, no parent: send it
-      {"a", "1-new", ""},       // live doc, no parent: 409
+      {"a", "2-next", a1},       // extends our current: send it
+      {"a", a1, ""},             // we have it: 304
+      {"a", "2-other", "1-zz"},  // based on something else: 409 with our rev
+      {"fresh", "1-f", ""},      // unknown doc, no parent: send it
+      {"fresh", "2-f", "1-f"},   // unknown doc with a parent: 409
+      {"dead", "1-new", ""},     // deleted doc, no parent: send it
+      {"a", "1-new", ""},        // live doc, no parent: 409
   };
   auto ans = db->propose(p);
   BOOST_REQUIRE(ans);

@@ -1,13 +1,12 @@
 #define BOOST_TEST_MODULE store_database
-#include <boost/test/unit_test.hpp>
-
-#include <sys/stat.h>
-
-#include <fstream>
+#include "store/database.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
-#include "store/database.hpp"
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+
 #include "store/rev_id.hpp"
 #include "temp_dir.hpp"
 
@@ -149,8 +148,9 @@ BOOST_AUTO_TEST_CASE(checkpoints_use_revs_and_refuse_mismatches) {
   BOOST_TEST(*r1 == "1-cc");
   auto mismatch = db->set_checkpoint(checkpoint_store::peer, "cp-x", "{}", std::nullopt);
   BOOST_TEST((mismatch.err().code == errc::conflict));
-  BOOST_TEST((db->set_checkpoint(checkpoint_store::peer, "cp-x", "{}", std::string("7-cc"))
-                  .err().code == errc::conflict));
+  BOOST_TEST(
+      (db->set_checkpoint(checkpoint_store::peer, "cp-x", "{}", std::string("7-cc")).err().code ==
+       errc::conflict));
   BOOST_TEST(*db->set_checkpoint(checkpoint_store::peer, "cp-x", R"({"remote":9})", *r1) == "2-cc");
   auto cp = db->get_checkpoint(checkpoint_store::peer, "cp-x");
   BOOST_TEST(cp->rev == "2-cc");
@@ -161,9 +161,7 @@ BOOST_AUTO_TEST_CASE(checkpoints_use_revs_and_refuse_mismatches) {
 
 BOOST_AUTO_TEST_CASE(files_that_are_not_peerlite_databases_are_refused_untouched) {
   temp_dir dir;
-  {
-    std::ofstream(dir.file("text")) << "hello, this is not a database at all, just some text\n";
-  }
+  { std::ofstream(dir.file("text")) << "hello, this is not a database at all, just some text\n"; }
   auto r = database::open(dir.file("text"));
   BOOST_TEST((r.err().code == errc::not_a_database));
   BOOST_TEST(std::filesystem::file_size(dir.file("text")) == 53u);

@@ -1,8 +1,9 @@
 #define BOOST_TEST_MODULE store_rev_tree
+#include "store/rev_tree.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include "store/rev_id.hpp"
-#include "store/rev_tree.hpp"
 
 using namespace peerlite::store;
 
@@ -56,7 +57,8 @@ BOOST_AUTO_TEST_CASE(linear_history_drops_non_leaf_bodies) {
   BOOST_TEST(winner_rev(t) == "5-r5");
   for (const auto& n : t.nodes()) BOOST_TEST(n.has_body == (n.rev == "5-r5"), n.rev);
   auto h = t.history(leaf, 3);
-  BOOST_TEST(h == (std::vector<std::string>{"4-r4", "3-r3", "2-r2"}), boost::test_tools::per_element());
+  BOOST_TEST(h == (std::vector<std::string>{"4-r4", "3-r3", "2-r2"}),
+             boost::test_tools::per_element());
   BOOST_TEST(!t.has_conflict());
 }
 
@@ -75,12 +77,12 @@ BOOST_AUTO_TEST_CASE(diverging_history_grows_a_conflict_branch) {
   BOOST_TEST((*t.insert_history("2-zz", {"1-r1"}, "{}", false, true) == tree_insert::already_had));
   // With conflicts refused, a new branch is rejected and nothing is added.
   auto size = t.nodes().size();
-  BOOST_TEST((*t.insert_history("2-yy", {"1-r1"}, "{}", false, false) ==
-              tree_insert::rejected_conflict));
+  BOOST_TEST(
+      (*t.insert_history("2-yy", {"1-r1"}, "{}", false, false) == tree_insert::rejected_conflict));
   BOOST_TEST(t.nodes().size() == size);
   // Extending the current leaf is a plain update even with conflicts refused.
-  BOOST_TEST((*t.insert_history("3-x", {"2-r2", "1-r1"}, "{}", false, false) ==
-              tree_insert::inserted));
+  BOOST_TEST(
+      (*t.insert_history("3-x", {"2-r2", "1-r1"}, "{}", false, false) == tree_insert::inserted));
   BOOST_TEST(winner_rev(t) == "3-x");
 }
 
@@ -92,8 +94,7 @@ BOOST_AUTO_TEST_CASE(missing_ancestors_are_added_without_bodies) {
   BOOST_TEST((*r == tree_insert::inserted));
   BOOST_TEST(winner_rev(t) == "4-d");
   BOOST_TEST(!t.nodes()[t.find("3-c")].has_body);
-  BOOST_TEST(t.history(t.find("4-d"), 10) ==
-                 (std::vector<std::string>{"3-c", "2-b", "1-r1"}),
+  BOOST_TEST(t.history(t.find("4-d"), 10) == (std::vector<std::string>{"3-c", "2-b", "1-r1"}),
              boost::test_tools::per_element());
   // Generations that do not descend by one are refused.
   BOOST_TEST(!t.insert_history("5-e", {"3-c"}, "{}", false, true));

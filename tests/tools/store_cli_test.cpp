@@ -1,9 +1,8 @@
 // The store commands as users and scripts rely on them (issue 2's spellings), bad input included.
 #define BOOST_TEST_MODULE tools_store_cli
-#include <boost/test/unit_test.hpp>
-
 #include <sys/stat.h>
 
+#include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -54,7 +53,8 @@ BOOST_FIXTURE_TEST_CASE(put_get_rm_ls_changes_info, fixture) {
   auto dead = nlohmann::json::parse(ok({"get", "--db", db, "c"}));
   BOOST_TEST(dead["_deleted"] == true);
   BOOST_TEST(ok({"ls", "--db", db}) ==
-             "a\t" + nlohmann::json::parse(ok({"get", "--db", db, "a"}))["_rev"].get<std::string>() +
+             "a\t" +
+                 nlohmann::json::parse(ok({"get", "--db", db, "a"}))["_rev"].get<std::string>() +
                  "\nb\t" + r2);
   std::istringstream lines(ok({"changes", "--db", db}));
   std::vector<nlohmann::json> changes;
@@ -113,8 +113,8 @@ BOOST_FIXTURE_TEST_CASE(bad_input_is_one_line_and_leaves_the_file_alone, fixture
 
   fails({"get", "--db", dir.file("missing.db"), "x"});
   BOOST_TEST(!std::filesystem::exists(dir.file("missing.db")));  // reads never create files
-  fails({"put", "--db", db});          // missing arguments
-  fails({"frobnicate", "--db", db});   // unknown command
+  fails({"put", "--db", db});                                    // missing arguments
+  fails({"frobnicate", "--db", db});                             // unknown command
 }
 
 BOOST_FIXTURE_TEST_CASE(help_everywhere, fixture) {
