@@ -39,6 +39,7 @@ void emit(passive_self self, replicator_status s) {
   auto& st = self->state;
   st.last_sent = s;
   st.pacer.last = std::chrono::steady_clock::now();
+  st.pacer.level = s.activity;
   if (st.observer) self->send(st.observer, repl_status_atom::value, st.id, std::move(s));
 }
 
@@ -46,7 +47,9 @@ void status_changed(passive_self self) {
   auto& st = self->state;
   if (st.closed) return;
   auto now = std::chrono::steady_clock::now();
-  if (st.pacer.may_send(now)) return emit(self, st.mixer.connected());
+  auto s = st.mixer.connected();
+  /// Only progress is paced: a new activity level goes out at once.
+  if (st.pacer.may_send(now) || s.activity != st.pacer.level) return emit(self, std::move(s));
   if (!st.pacer.tick_pending) {
     st.pacer.tick_pending = true;
     self->delayed_send(self, st.pacer.delay(now), tick_atom::value);

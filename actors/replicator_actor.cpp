@@ -162,10 +162,12 @@ void status_changed(repl_self self, bool final_report) {
   auto& st = self->state;
   auto s = current_status(self);
   auto now = std::chrono::steady_clock::now();
-  bool send_now = final_report || st.pacer.may_send(now);
+  /// Only progress is paced: a new activity level (CONNECTING, OFFLINE, ...) goes out at once.
+  bool send_now = final_report || st.pacer.may_send(now) || s.activity != st.pacer.level;
   st.shared->set_status(s, send_now);
   if (send_now) {
     st.pacer.last = now;
+    st.pacer.level = s.activity;
   } else if (!st.pacer.tick_pending) {
     st.pacer.tick_pending = true;
     self->delayed_send(self, st.pacer.delay(now), tick_atom::value);

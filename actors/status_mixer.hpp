@@ -51,6 +51,7 @@ struct status_mixer {
 struct status_pacer {
   std::chrono::steady_clock::time_point last{};
   bool tick_pending = false;
+  activity_level level = activity_level::stopped;  ///< the last level reported
 
   /// True when a report may go now; otherwise the caller schedules one tick (if none is
   /// pending) after delay().

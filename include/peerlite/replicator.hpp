@@ -148,8 +148,8 @@ class replicator {
   /// The latest status. Never blocks on the replication itself.
   replicator_status status() const;
 
-  /// Calls `fn` on each status change (at most every 200 ms, plus always the final
-  /// STOPPED). Works whether added before or after start().
+  /// Calls `fn` on each status change: a new activity level at once, progress at most every
+  /// 200 ms, and always the final STOPPED. Works whether added before or after start().
   listener_token add_change_listener(std::function<void(const replicator_status&)> fn);
 
   /// Calls `fn` with batches of document events, push and pull. Works whether added before
