@@ -78,7 +78,8 @@ void start_listener(const std::string& text, const serve_options& o, const std::
       fail("serve", text + ": --user needs ws:// listeners only (tcp:// cannot check passwords)");
     auto l = net::tcp_listener::start(
         io, url->host, url->port,
-        [&h](auto c) { h.accept(std::move(c), protocol_type::byte_stream); }, connection_logger());
+        [&h](auto c) { h.accept(std::move(c), protocol_type::byte_stream); }, connection_logger(),
+        std::chrono::seconds(o.idle_timeout_s));
     if (!l) fail("serve", l.err());
     out.urls.push_back("tcp://" + url->host + ":" + std::to_string((*l)->port()) + "/" + name);
     out.tcp.push_back(std::move(*l));
@@ -112,7 +113,8 @@ void run_serve(const serve_options& o) {
   if (!db) fail("serve", db.err());
   auto name = o.name.empty() ? std::filesystem::path(o.db).stem().string() : o.name;
   net::io_runtime io(1);  // declared first: sockets outlive the hub's connections
-  hub h(*db);
+  /// PINGs at half the idle timeout keep healthy tcp:// peers talking (ws:// pings itself).
+  hub h(*db, std::chrono::milliseconds(o.idle_timeout_s * 1000 / 2));
   listeners ls;
   for (auto& text : o.listen) start_listener(text, o, name, io, h, ls);
   std::string where;
@@ -152,8 +154,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--user", o->user,
                   "NAME:PASSWORD that WebSocket peers must send (HTTP Basic auth; else 401)");
   cmd->add_option("--idle-timeout", o->idle_timeout_s,
-                  "seconds of silence after which a WebSocket peer is dropped (PINGs are sent "
-                  "at half of it)")
+                  "seconds of silence after which a peer is dropped (the hub PINGs at half of "
+                  "it; healthy peers answer)")
       ->check(CLI::Range(1u, 86400u));
   cmd->callback([o] { run_serve(*o); });
 }

@@ -23,6 +23,7 @@ struct hub::state {
   std::map<uint64_t, actors::connection_api> live;
   uint64_t next_id = 0;
   std::atomic<uint64_t> in{0}, out{0};
+  std::chrono::milliseconds heartbeat{0};
 };
 
 namespace {
@@ -47,8 +48,9 @@ actors::passive_observer::behavior_type watch(actors::passive_observer::pointer,
 
 }  // namespace
 
-hub::hub(database db) : state_(std::make_shared<state>()) {
+hub::hub(database db, std::chrono::milliseconds heartbeat) : state_(std::make_shared<state>()) {
   state_->db = std::move(db);
+  state_->heartbeat = heartbeat;
   state_->observer = state_->sys->spawn(watch, state_);
 }
 
@@ -62,8 +64,10 @@ void hub::accept(std::unique_ptr<message_endpoint_connection> connection, protoc
   std::lock_guard lk(state_->mx);
   auto id = ++state_->next_id;
   auto owner = actors::spawn_passive_replicator(*state_->sys, state_->db, state_->observer, id);
+  actors::connection_options options;
+  if (state_->heartbeat.count() > 0) options.heartbeat = state_->heartbeat;
   state_->live[id] = actors::spawn_connection(*state_->sys, std::move(connection), protocol,
-                                              actors::role::passive, owner);
+                                              actors::role::passive, owner, options);
 }
 
 size_t hub::live_connections() const {

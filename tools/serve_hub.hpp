@@ -19,7 +19,10 @@ namespace peerlite::tools {
 
 class hub {
  public:
-  explicit hub(database db);
+  /// `heartbeat`: how often the engine PINGs byte-stream (tcp://) peers; keep it under the
+  /// TCP listener's idle timeout so healthy idle peers are not dropped. Zero = engine default.
+  explicit hub(database db,
+               std::chrono::milliseconds heartbeat = std::chrono::milliseconds::zero());
   /// Closes every connection still open (like close_all) and waits for them, at most
   /// kHubShutdownTimeout.
   ~hub();

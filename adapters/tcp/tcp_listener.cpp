@@ -43,6 +43,7 @@ struct tcp_listener::impl : std::enable_shared_from_this<impl> {
       return;
     }
     auto pipe = std::make_shared<tcp_pipe>(std::move(sock), std::string{});
+    pipe->set_idle_timeout(idle_timeout);
     on_accept(std::make_unique<tcp_connection>(std::move(pipe), observer));
     accept_next();
   }
@@ -52,13 +53,15 @@ struct tcp_listener::impl : std::enable_shared_from_this<impl> {
   asio::steady_timer retry_timer;
   accept_handler on_accept;
   connection_observer observer;
+  std::chrono::milliseconds idle_timeout{0};
   uint16_t port = 0;
 };
 
-expected<std::unique_ptr<tcp_listener>> tcp_listener::start(io_runtime& io, const std::string& host,
-                                                            uint16_t port, accept_handler on_accept,
-                                                            connection_observer observer) {
+expected<std::unique_ptr<tcp_listener>> tcp_listener::start(
+    io_runtime& io, const std::string& host, uint16_t port, accept_handler on_accept,
+    connection_observer observer, std::chrono::milliseconds idle_timeout) {
   auto p = std::make_shared<impl>(io, std::move(on_accept), std::move(observer));
+  p->idle_timeout = idle_timeout;
   auto where = host + ":" + std::to_string(port);
   error_code ec;
   auto address = asio::ip::make_address(host, ec);

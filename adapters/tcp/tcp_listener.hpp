@@ -6,6 +6,7 @@
 // port() and stop() may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,9 +27,12 @@ class tcp_listener {
   /// Binds host:port (port 0 picks a free port; see port()) and starts accepting. Fails with
   /// io_error and a message such as "127.0.0.1:4985: address already in use". When the process
   /// runs out of file descriptors, accepting pauses briefly (kAcceptRetryDelay) and resumes.
-  static expected<std::unique_ptr<tcp_listener>> start(io_runtime& io, const std::string& host,
-                                                       uint16_t port, accept_handler on_accept,
-                                                       connection_observer observer = {});
+  /// A non-zero `idle_timeout` drops connections silent for that long (see
+  /// tcp_pipe::set_idle_timeout); give the engine a shorter heartbeat so healthy peers talk.
+  static expected<std::unique_ptr<tcp_listener>> start(
+      io_runtime& io, const std::string& host, uint16_t port, accept_handler on_accept,
+      connection_observer observer = {},
+      std::chrono::milliseconds idle_timeout = std::chrono::milliseconds::zero());
 
   /// Stops accepting; connections already handed over are unaffected. Idempotent.
   ~tcp_listener();

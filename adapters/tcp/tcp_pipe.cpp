@@ -24,6 +24,7 @@ std::string address_of(const asio::ip::tcp::socket& s) {
 tcp_pipe::tcp_pipe(socket_type sock, std::string label)
     : socket_(std::move(sock)),
       timer_(socket_.get_executor()),
+      idle_timer_(socket_.get_executor()),
       label_(label.empty() ? address_of(socket_) : std::move(label)) {}
 
 // ---- connect (active side) ------------------------------------------------------------------
@@ -86,7 +87,25 @@ void tcp_pipe::start(bytes_handler on_bytes, ended_handler on_ended) {
     /// which keeps an idle connection at the hub cheap.
     self->socket_.non_blocking(true, ec);
     if (ec) return self->report_end(ec);
+    self->last_read_ = std::chrono::steady_clock::now();
+    if (self->idle_timeout_.count() > 0) self->arm_idle_timer(self->idle_timeout_);
     self->wait_readable();
+  });
+}
+
+/// One timer per pipe, re-armed for the remaining time rather than reset on every read: a
+/// busy connection costs no timer operations.
+void tcp_pipe::arm_idle_timer(std::chrono::steady_clock::duration after) {
+  idle_timer_.expires_after(after);
+  idle_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (ec || self->closing_ || self->ended_) return;
+    auto silent = std::chrono::steady_clock::now() - self->last_read_;
+    if (silent < self->idle_timeout_) return self->arm_idle_timer(self->idle_timeout_ - silent);
+    self->ended_ = true;
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(self->idle_timeout_).count();
+    if (self->on_ended_)
+      self->on_ended_(messaging_error{
+          self->label_ + ": peer silent for " + std::to_string(secs) + " s (idle timeout)", true});
   });
 }
 
@@ -116,6 +135,7 @@ bool tcp_pipe::read_once(bool first) {
   if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
   if (ec) return report_end(ec), false;
   buf.resize(n);
+  last_read_ = std::chrono::steady_clock::now();
   on_bytes_(message(std::move(buf)));
   return !closing_ && !ended_;
 }
@@ -123,6 +143,7 @@ bool tcp_pipe::read_once(bool first) {
 void tcp_pipe::report_end(const error_code& ec) {
   if (ended_ || closing_) return;
   ended_ = true;
+  idle_timer_.cancel();
   if (on_ended_) on_ended_(to_messaging_error(ec, label_));
 }
 
@@ -195,6 +216,7 @@ void tcp_pipe::finish_close() {
   if (closed_) return;
   closed_ = true;
   timer_.cancel();
+  idle_timer_.cancel();
   error_code ignored;
   socket_.shutdown(socket_type::shutdown_both, ignored);
   socket_.close(ignored);  // aborts a pending read wait or write; their handlers see closed_

@@ -9,6 +9,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -33,6 +34,12 @@ class tcp_pipe : public std::enable_shared_from_this<tcp_pipe> {
   /// Resolves and connects, bounded by kConnectTimeout. Then done(true, nullopt), or
   /// done(false, error) with a recoverable error for refused/reset/timeout.
   void connect(std::string host, uint16_t port, messaging_completion done);
+
+  /// With a non-zero timeout, the pipe fails (recoverable timeout) when nothing arrives for
+  /// that long. Call before start(). The engine's heartbeat (a PING the peer must answer)
+  /// keeps a healthy idle connection under it; a peer that sends half a frame and goes silent
+  /// is dropped.
+  void set_idle_timeout(std::chrono::milliseconds timeout) { idle_timeout_ = timeout; }
 
   /// Starts the read pump. Each chunk read goes to on_bytes, in order. The first read or write
   /// failure (including the peer closing) goes to on_ended once, then reading stops. Neither
@@ -66,11 +73,15 @@ class tcp_pipe : public std::enable_shared_from_this<tcp_pipe> {
   void flush();
   void on_written(const boost::system::error_code& ec);
   void report_end(const boost::system::error_code& ec);
+  void arm_idle_timer(std::chrono::steady_clock::duration after);
   void finish_close();
   messaging_error closed_error() const;
 
   socket_type socket_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer idle_timer_;
+  std::chrono::milliseconds idle_timeout_{0};
+  std::chrono::steady_clock::time_point last_read_;
   std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
   const std::string label_;
   bytes_handler on_bytes_;

@@ -197,3 +197,19 @@ BOOST_FIXTURE_TEST_CASE(close_completes_every_send_once_and_refuses_new_ones, fi
   client->close([&] { again.set_value(); });  // idempotent
   BOOST_TEST((again.get_future().wait_for(kStepTimeout) == std::future_status::ready));
 }
+
+BOOST_FIXTURE_TEST_CASE(a_silent_peer_is_dropped_after_the_idle_timeout, fixture) {
+  connect_pair();
+  server->set_idle_timeout(std::chrono::milliseconds(300));
+  at_server.start(*server);
+  completion_probe sent;
+  client->write(message("half a fram"), sent.fn());  // then silence
+  BOOST_TEST(sent.wait().ok);
+  auto began = std::chrono::steady_clock::now();
+  BOOST_REQUIRE(at_server.wait_for([&] { return at_server.ended.has_value(); }));
+  BOOST_TEST(at_server.bytes == "half a fram");
+  BOOST_TEST(at_server.ended->recoverable);
+  BOOST_TEST(at_server.ended->what.find("idle timeout") != std::string::npos,
+             at_server.ended->what);
+  BOOST_TEST((std::chrono::steady_clock::now() - began >= std::chrono::milliseconds(250)));
+}
