@@ -22,10 +22,11 @@ constexpr size_t kRowsPerTxn = 10000;
 }
 
 /// The revisions a peer would send for `docs` new documents, grouped kRowsPerTxn per batch.
-std::vector<std::vector<store::incoming_revision>> incoming(size_t docs) {
+std::vector<std::vector<store::incoming_revision>> incoming(size_t docs,
+                                                            size_t per_batch = kRowsPerTxn) {
   std::vector<std::vector<store::incoming_revision>> batches;
   for (size_t i = 0; i < docs; ++i) {
-    if (i % kRowsPerTxn == 0) batches.emplace_back().reserve(kRowsPerTxn);
+    if (i % per_batch == 0) batches.emplace_back().reserve(per_batch);
     std::string body = sample_body(i);
     std::string rev = store::compute_rev_id("", false, *store::canonical_json(body));
     batches.back().push_back({sample_id(i), std::move(rev), {}, std::move(body), false});
@@ -80,8 +81,8 @@ result run_sqlite_raw(const context& ctx) {
 }
 
 /// New documents from a peer through database::insert_batch, one transaction per batch.
-result run_store_insert(const context& ctx) {
-  auto batches = incoming(ctx.docs);
+result run_store_insert(const context& ctx, size_t per_batch) {
+  auto batches = incoming(ctx.docs, per_batch);
   auto db = store::database::open(ctx.dir + "/store.db");
   if (!db) die(db.err().message);
   stopwatch sw;
@@ -90,11 +91,11 @@ result run_store_insert(const context& ctx) {
     auto out = (*db)->insert_batch(b);
     if (!out) die(out.err().message);
     done += out->size();
-    ctx.progress("store_insert " + std::to_string(done) + " docs");
+    if (done % kRowsPerTxn == 0) ctx.progress("store_insert " + std::to_string(done) + " docs");
   }
   double secs = sw.seconds();
   if (*(*db)->last_sequence() != ctx.docs) die("store_insert: sequence count mismatch");
-  return {double(ctx.docs), secs, "10000 revs/insert_batch"};
+  return {double(ctx.docs), secs, std::to_string(per_batch) + " revs/insert_batch"};
 }
 
 const bool registered_raw = add_case(
@@ -102,7 +103,11 @@ const bool registered_raw = add_case(
      run_sqlite_raw});
 const bool registered_insert =
     add_case({"store_insert", "new ~200 B docs via database::insert_batch, 10000 revs/batch",
-              run_store_insert});
+              [](const context& ctx) { return run_store_insert(ctx, kRowsPerTxn); }});
+/// The same with small transactions: shows what commit cost does to a fixed small batch.
+const bool registered_insert_100 =
+    add_case({"store_insert_100", "new ~200 B docs via database::insert_batch, 100 revs/batch",
+              [](const context& ctx) { return run_store_insert(ctx, 100); }});
 
 }  // namespace
 
