@@ -22,6 +22,11 @@ struct store_args {
   uint64_t since = 0;
 };
 
+/// One JSON value per line; bytes that are not UTF-8 (an ID from a peer) print as U+FFFD.
+void print_json(const ordered& value) {
+  std::cout << value.dump(-1, ' ', false, ordered::error_handler_t::replace) << '\n';
+}
+
 /// Writes create the file when missing; reads never create one.
 std::unique_ptr<store::database> open_db(const std::string& cmd, const std::string& path,
                                          bool write) {
@@ -59,7 +64,7 @@ void run_get(const store_args& a) {
   if (!body.is_object())
     fail("get", a.db + ": stored body of \"" + a.id + "\" is not a JSON object");
   for (auto& [key, value] : body.items()) out[key] = value;
-  std::cout << out.dump() << '\n';
+  print_json(out);
 }
 
 void run_rm(const store_args& a) {
@@ -82,7 +87,7 @@ void run_changes(const store_args& a) {
   if (!changes) fail("changes", changes.err());
   for (const auto& c : *changes) {
     ordered line{{"seq", c.sequence}, {"id", c.id}, {"rev", c.rev}, {"deleted", c.deleted}};
-    std::cout << line.dump() << '\n';
+    print_json(line);
   }
 }
 
@@ -95,7 +100,7 @@ void run_info(const store_args& a) {
               {"conflicts", info->conflicts},
               {"last_seq", info->last_sequence},
               {"uuid", info->public_uuid}};
-  std::cout << out.dump() << '\n';
+  print_json(out);
 }
 
 void add_store_commands(CLI::App& app) {
