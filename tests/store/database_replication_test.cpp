@@ -1,5 +1,7 @@
 // What replication asks of the store: group commit, revs_diff, proposeChanges, conflicts.
 #include <boost/test/unit_test.hpp>
+#include <sqlite3.h>
+
 #include <thread>
 
 #include "store/database.hpp"
@@ -51,15 +53,31 @@ BOOST_AUTO_TEST_CASE(a_failing_batch_leaves_nothing_half_written) {
   BOOST_TEST(out.err().message.find("\"y\"") != std::string::npos);
   BOOST_TEST(!db->get("x").has_value());
   BOOST_TEST(*db->last_sequence() == 1u);
-  // A failure inside the transaction (a corrupt history found only against the tree) too.
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_failing_midway_rolls_back_every_item) {
+  temp_dir dir;
+  std::string path = dir.file("mid.db");
+  auto opened = database::open(path);
+  BOOST_REQUIRE(opened.has_value());
+  auto& db = *opened;
   db->insert_with_history(rev("t", "1-t", {}));
-  std::vector<incoming_revision> late{rev("u", "1-u", {}), rev("t", "3-t", {"2-t"}, "{}"),
-                                      rev("v", "2-v", {"1-v"})};
-  late[1].history = {"2-t", "1-t"};
-  BOOST_REQUIRE(db->insert_batch(late));  // valid: ancestors are added without bodies
-  std::vector<incoming_revision> bad{rev("w", "1-w", {}), rev("t", "x-bad", {})};
-  BOOST_TEST(!db->insert_batch(bad).has_value());
+  // Corrupt t's stored tree behind the store's back: the batch fails only when it reaches t,
+  // after "w" has already been written inside the transaction.
+  sqlite3* raw = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_exec(raw, "UPDATE docs SET tree = x'ff' WHERE id = 't'", nullptr, nullptr,
+                             nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  std::vector<incoming_revision> batch{rev("w", "1-w", {}), rev("w2", "2-w", {"1-w"}),
+                                       rev("t", "2-t", {"1-t"}), rev("z", "1-z", {})};
+  auto out = db->insert_batch(batch);
+  BOOST_REQUIRE(!out.has_value());
+  BOOST_TEST((out.err().code == errc::io_error));
   BOOST_TEST(!db->get("w").has_value());
+  BOOST_TEST(!db->get("w2").has_value());
+  BOOST_TEST(*db->last_sequence() == 1u);
+  BOOST_TEST(db->changes(0, 10)->size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(conflicts_and_resolution) {
