@@ -16,6 +16,12 @@ namespace {
 bool wanted(pusher_self self, const store::change& c) {
   auto& cfg = self->state.cfg;
   if (!cfg.doc_ids.empty() && !cfg.doc_ids.count(c.id)) return false;
+  auto& skip = self->state.skip;
+  if (auto it = skip.find(c.id); it != skip.end()) {
+    bool same = it->second == c.rev;
+    skip.erase(it);
+    if (same) return false;
+  }
   if (!cfg.filter) return true;
   auto doc = self->state.reader->get(c.id);
   if (!doc) return false;
@@ -165,6 +171,9 @@ pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
         fill(self);
       },
       [=](watchdog_atom) { watchdog(self); },
+      [=](skip_atom, const std::vector<std::string>& revs) {
+        for (size_t i = 0; i + 1 < revs.size(); i += 2) self->state.skip[revs[i]] = revs[i + 1];
+      },
       [=](db_changed_atom, uint64_t last) {
         auto& st = self->state;
         if (!st.reader || last <= st.read_seq) return;

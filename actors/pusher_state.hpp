@@ -5,6 +5,7 @@
 #include <deque>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "actors/database_core.hpp"
@@ -42,6 +43,7 @@ struct pusher_state {
   std::chrono::steady_clock::time_point last_report;
   std::vector<replicated_document> events;
   std::chrono::steady_clock::time_point last_reply;  ///< for the watchdog
+  std::unordered_map<std::string, std::string> skip;  ///< id -> rev pulled from the peer
   static inline const char* name = "peerlite.pusher";
 };
 

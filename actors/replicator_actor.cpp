@@ -156,6 +156,19 @@ void on_worker(repl_self self, const worker_report& w) {
   }
 }
 
+/// Tells the pusher what was just pulled, so it does not offer it back to the same peer.
+void forward_pulled(repl_self self, const std::vector<replicated_document>& events) {
+  auto& st = self->state;
+  if (!st.pusher) return;
+  std::vector<std::string> revs;
+  for (auto& e : events)
+    if (e.direction == replication_direction::pull && e.err.code == errc::ok) {
+      revs.push_back(e.id);
+      revs.push_back(e.rev);
+    }
+  if (!revs.empty()) self->send(st.pusher, skip_atom::value, std::move(revs));
+}
+
 }  // namespace
 
 void status_changed(repl_self self, bool final_report) {
@@ -244,6 +257,7 @@ replicator_actor::behavior_type replicator_impl(repl_self self,
       [=](closed_atom, const close_info& info) { on_closed(self, info); },
       [=](worker_status_atom, const worker_report& w) { on_worker(self, w); },
       [=](doc_events_atom, uint64_t, const std::vector<replicated_document>& events) {
+        forward_pulled(self, events);
         self->state.shared->doc_events(events);
       },
   };

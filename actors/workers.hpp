@@ -41,11 +41,14 @@ typename Inspector::result_type inspect(Inspector& f, worker_report& x) {
            x.local_checkpoint, x.remote_checkpoint, x.err);
 }
 
+/// (skip_atom, [id, rev, id, rev, ...]): revisions just pulled from this peer; the pusher
+/// does not offer them back.
 /// (caught_up_atom) -> true when the pusher has nothing left to send right now (it re-reads
 /// the feed first, so a change committed before the request is seen).
 using pusher_actor =
     caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<db_changed_atom, uint64_t>,
                      caf::reacts_to<tick_atom>, caf::reacts_to<watchdog_atom>,
+                     caf::reacts_to<skip_atom, std::vector<std::string>>,
                      caf::replies_to<caught_up_atom>::with<bool>>;
 
 struct pusher_config {

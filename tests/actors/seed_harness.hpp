@@ -88,24 +88,73 @@ inline void put_docs(database& db, const std::string& prefix, int n, size_t body
   }
 }
 
+/// What the passive side reported: statuses and document events, per connection.
+struct passive_record {
+  std::mutex mtx;
+  std::map<uint64_t, std::vector<replicator_status>> statuses;
+  std::vector<replicated_document> events;
+
+  replicator_status last(uint64_t id) {
+    std::lock_guard<std::mutex> g{mtx};
+    auto it = statuses.find(id);
+    return it == statuses.end() || it->second.empty() ? replicator_status{} : it->second.back();
+  }
+  size_t event_count(replication_direction dir) {
+    std::lock_guard<std::mutex> g{mtx};
+    size_t n = 0;
+    for (auto& e : events) n += e.direction == dir && e.err.code == errc::ok;
+    return n;
+  }
+};
+
+inline actors::passive_observer::behavior_type observer_impl(
+    actors::passive_observer::pointer, std::shared_ptr<passive_record> rec) {
+  return {
+      [rec](actors::repl_status_atom, uint64_t id, const replicator_status& s) {
+        std::lock_guard<std::mutex> g{rec->mtx};
+        rec->statuses[id].push_back(s);
+      },
+      [rec](actors::doc_events_atom, uint64_t, const std::vector<replicated_document>& ev) {
+        std::lock_guard<std::mutex> g{rec->mtx};
+        rec->events.insert(rec->events.end(), ev.begin(), ev.end());
+      },
+  };
+}
+
 /// The passive peer: accepts connections onto a database (one passive replicator each).
 struct passive_host {
   database db;
   std::shared_ptr<caf::actor_system> sys = actors::shared_system();
+  std::shared_ptr<passive_record> record = std::make_shared<passive_record>();
+  actors::passive_observer observer;
   std::mutex mtx;
   std::vector<std::shared_ptr<loopback::link_probe>> probes;
+  std::vector<actors::connection_api> connections;
   std::atomic<uint64_t> accepted{0};
 
-  explicit passive_host(database d) : db(std::move(d)) {}
+  explicit passive_host(database d) : db(std::move(d)) {
+    observer = sys->spawn(observer_impl, record);
+  }
+  ~passive_host() { caf::anon_send_exit(observer, caf::exit_reason::user_shutdown); }
 
+  /// Like listener.accept: the passive replicator serves this connection.
   void accept(loopback::endpoint ep, protocol_type protocol) {
-    {
-      std::lock_guard<std::mutex> g{mtx};
-      probes.push_back(ep.probe);
-    }
-    auto owner = actors::spawn_passive_replicator(*sys, db, actors::passive_observer{}, ++accepted);
-    actors::spawn_connection(*sys, std::move(ep.connection), protocol, actors::role::passive,
-                             owner);
+    auto id = ++accepted;
+    auto owner = actors::spawn_passive_replicator(*sys, db, observer, id);
+    auto conn = actors::spawn_connection(*sys, std::move(ep.connection), protocol,
+                                         actors::role::passive, owner);
+    std::lock_guard<std::mutex> g{mtx};
+    probes.push_back(ep.probe);
+    connections.push_back(conn);
+  }
+  /// Like listener.close_all: politely closes every connection.
+  void close_all() {
+    std::lock_guard<std::mutex> g{mtx};
+    for (auto& c : connections) caf::anon_send(c, actors::close_atom::value, actors::close_info{});
+  }
+  std::shared_ptr<loopback::link_probe> probe(size_t i) {
+    std::lock_guard<std::mutex> g{mtx};
+    return i < probes.size() ? probes[i] : nullptr;
   }
 };
 
