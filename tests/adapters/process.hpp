@@ -1,0 +1,108 @@
+// Child processes for the multi-process tests: run `peerlite` commands with their output in a
+// file, send signals, wait with a bound, read the log while the child runs.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace peerlite::test {
+
+class child {
+ public:
+  /// Starts `args` (args[0] = program path) with stdout and stderr appended to `log_path`.
+  child(std::vector<std::string> args, std::string log_path) : log_(std::move(log_path)) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~child() {
+    if (running()) {
+      kill(pid_, SIGKILL);
+      wait_exit(std::chrono::seconds(5));
+    }
+  }
+  child(const child&) = delete;
+  child& operator=(const child&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0 && !exited_; }
+  void signal(int sig) { kill(pid_, sig); }
+
+  /// The exit status (128+signal when killed), or -1 if it is still running after `timeout`.
+  int wait_exit(std::chrono::milliseconds timeout) {
+    if (exited_) return status_;
+    auto end = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        exited_ = true;
+        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        return status_;
+      }
+      if (std::chrono::steady_clock::now() >= end) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  std::string log() const { return read_file(log_); }
+
+  /// Waits until the log contains `text`; false after `timeout`.
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (log().find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= end) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+
+  static std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+  bool exited_ = false;
+  int status_ = -1;
+};
+
+/// Runs a command to completion (bounded); returns {exit status, output}.
+inline std::pair<int, std::string> run(std::vector<std::string> args, const std::string& log_path,
+                                       std::chrono::milliseconds timeout) {
+  unlink(log_path.c_str());
+  child c(std::move(args), log_path);
+  int code = c.wait_exit(timeout);
+  return {code, c.log()};
+}
+
+/// Resident set size of `pid` in KiB (VmRSS), 0 if unknown.
+inline long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+}  // namespace peerlite::test
