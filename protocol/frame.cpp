@@ -2,8 +2,6 @@
 
 #include <zlib.h>
 
-#include <algorithm>
-
 #include "protocol/tuning.hpp"
 #include "protocol/varint.hpp"
 
@@ -92,21 +90,29 @@ status check_properties_prefix(std::string_view bytes, size_t max_properties) {
 }
 
 namespace {
-/// Splits key\0value\0... into pairs.
+/// Splits key\0value\0... into pairs. Views are gathered first so the list is allocated once
+/// for the usual handful of properties.
 status split_properties(std::string_view block, property_list& out) {
   out.clear();
   if (block.empty()) return {};
   if (block.back() != '\0')
     return {errc::protocol_error, "BLIP message: properties do not end with NUL"};
-  out.reserve(static_cast<size_t>(std::count(block.begin(), block.end(), '\0')) / 2);
+  constexpr size_t kBatch = 32;  // even, so a flush never splits a pair
+  std::string_view strings[kBatch];
+  size_t n = 0;
+  auto flush = [&] {
+    out.reserve(out.size() + n / 2);
+    for (size_t i = 0; i + 1 < n; i += 2) out.emplace_back(strings[i], strings[i + 1]);
+    n = 0;
+  };
   while (!block.empty()) {
-    size_t k = block.find('\0');
-    size_t v = block.find('\0', k + 1);
-    if (v == std::string_view::npos)
-      return {errc::protocol_error, "BLIP message: property key without a value"};
-    out.emplace_back(std::string(block.substr(0, k)), std::string(block.substr(k + 1, v - k - 1)));
-    block.remove_prefix(v + 1);
+    size_t end = block.find('\0');  // found: the block ends with NUL
+    strings[n++] = block.substr(0, end);
+    block.remove_prefix(end + 1);
+    if (n == kBatch) flush();
   }
+  if (n % 2) return {errc::protocol_error, "BLIP message: property key without a value"};
+  flush();
   return {};
 }
 }  // namespace
