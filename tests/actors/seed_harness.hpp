@@ -139,11 +139,11 @@ struct passive_host {
 
   /// Like listener.accept: the passive replicator serves this connection.
   void accept(loopback::endpoint ep, protocol_type protocol) {
+    std::lock_guard<std::mutex> g{mtx};
     auto id = ++accepted;
     auto owner = actors::spawn_passive_replicator(*sys, db, observer, id);
     auto conn = actors::spawn_connection(*sys, std::move(ep.connection), protocol,
                                          actors::role::passive, owner);
-    std::lock_guard<std::mutex> g{mtx};
     probes.push_back(ep.probe);
     connections.push_back(conn);
   }
