@@ -133,7 +133,9 @@ class database : public reader {
 
   ~database() override;
 
-  /// A new read-only connection on the same file, for use on another thread.
+  /// A new read-only connection on the same file, for use on another thread. Unlike the other
+  /// calls, it may be called from any thread at any time while this object lives: it reads
+  /// only the immutable path and flags, never the write connection.
   expected<std::unique_ptr<reader>> open_reader();
 
   /// True when writes are refused (options::read_only or a file without write permission).
