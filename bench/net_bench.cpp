@@ -1,0 +1,197 @@
+// push_tcp / push_ws / pull_ws: one-shot replication of N ~200-byte documents through the real
+// network adapters over 127.0.0.1 (hub and peer in one process, sockets between them), each
+// with a raw loopback TCP copy of the same number of bytes as its baseline in the note.
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "actors/connection.hpp"
+#include "actors/passive_replicator.hpp"
+#include "actors/runtime.hpp"
+#include "adapters/tcp/io_runtime.hpp"
+#include "adapters/tcp/tcp_listener.hpp"
+#include "adapters/websocket/net_endpoint.hpp"
+#include "adapters/websocket/ws_listener.hpp"
+#include "bench/bench.hpp"
+#include "peerlite/database.hpp"
+#include "peerlite/replicator.hpp"
+#include "store/database.hpp"
+
+namespace peerlite::bench {
+namespace {
+
+/// Fills a new database file through the store directly (setup, not timed).
+void fill(const std::string& path, size_t n) {
+  auto db = store::database::open(path);
+  if (!db) throw std::runtime_error(db.err().message);
+  auto st = (*db)->in_transaction([&]() -> status {
+    for (size_t i = 0; i < n; ++i)
+      if (auto r = (*db)->put(sample_id(i), sample_body(i)); !r) return r.err();
+    return {};
+  });
+  if (!st) throw std::runtime_error(st.message());
+}
+
+database open_db(const std::string& path) {
+  auto db = database::open(path);
+  if (!db) throw std::runtime_error(db.err().message);
+  return *db;
+}
+
+/// Counts the bytes an app connection is asked to send (both sides): what a raw copy moves.
+class counting_connection final : public message_endpoint_connection {
+ public:
+  counting_connection(std::unique_ptr<message_endpoint_connection> inner,
+                      std::shared_ptr<std::atomic<uint64_t>> bytes)
+      : inner_(std::move(inner)), bytes_(std::move(bytes)) {}
+  void open(replicator_connection c, messaging_completion done) override {
+    inner_->open(std::move(c), std::move(done));
+  }
+  void send(message m, messaging_completion done) override {
+    *bytes_ += m.size();
+    inner_->send(std::move(m), std::move(done));
+  }
+  void close(std::optional<messaging_error> e, close_completion done) override {
+    inner_->close(std::move(e), std::move(done));
+  }
+
+ private:
+  std::unique_ptr<message_endpoint_connection> inner_;
+  std::shared_ptr<std::atomic<uint64_t>> bytes_;
+};
+
+/// A hub serving `db` on a free port of the given scheme, one passive replicator per socket.
+struct bench_hub {
+  std::shared_ptr<caf::actor_system> sys = actors::shared_system();
+  net::io_runtime io{1};
+  std::unique_ptr<net::ws_listener> ws;
+  std::unique_ptr<net::tcp_listener> tcp;
+  std::string url;
+
+  bench_hub(database db, const std::string& scheme, std::shared_ptr<std::atomic<uint64_t>> bytes) {
+    auto accept = [this, db, bytes](std::unique_ptr<message_endpoint_connection> c,
+                                    protocol_type p) {
+      auto owner = actors::spawn_passive_replicator(*sys, db, actors::passive_observer{}, 1);
+      std::unique_ptr<message_endpoint_connection> counted =
+          std::make_unique<counting_connection>(std::move(c), bytes);
+      actors::spawn_connection(*sys, std::move(counted), p, actors::role::passive, owner);
+    };
+    if (scheme == "ws") {
+      net::ws_listener_options o;
+      o.db_name = "hub";
+      auto l = net::ws_listener::start(
+          io, o, [accept](auto c) { accept(std::move(c), protocol_type::message_stream); });
+      if (!l) throw std::runtime_error(l.err().message);
+      ws = std::move(*l);
+      url = "ws://127.0.0.1:" + std::to_string(ws->port()) + "/hub";
+    } else {
+      auto l = net::tcp_listener::start(io, "127.0.0.1", 0, [accept](auto c) {
+        accept(std::move(c), protocol_type::byte_stream);
+      });
+      if (!l) throw std::runtime_error(l.err().message);
+      tcp = std::move(*l);
+      url = "tcp://127.0.0.1:" + std::to_string(tcp->port()) + "/hub";
+    }
+  }
+};
+
+/// One one-shot replication of `active` against the hub; seconds.
+double replicate(database active, net::io_runtime& io, const std::string& url, replicator_type type,
+                 std::shared_ptr<std::atomic<uint64_t>> bytes) {
+  auto ep = net::make_endpoint(io, url);
+  if (!ep) throw std::runtime_error(ep.err().message);
+  auto inner = ep->delegate;
+  ep->delegate =
+      [inner, bytes](const message_endpoint& e) -> std::unique_ptr<message_endpoint_connection> {
+    return std::make_unique<counting_connection>(inner(e), bytes);
+  };
+  replicator_config cfg;
+  cfg.db = std::move(active);
+  cfg.target = std::move(*ep);
+  cfg.type = type;
+  replicator repl(cfg);
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool done = false;
+  replicator_status final_status;
+  auto token = repl.add_change_listener([&](const replicator_status& s) {
+    if (s.activity != activity_level::stopped) return;
+    std::lock_guard<std::mutex> g{mtx};
+    done = true;
+    final_status = s;
+    cv.notify_all();
+  });
+  stopwatch watch;
+  repl.start();
+  std::unique_lock<std::mutex> lk{mtx};
+  cv.wait(lk, [&] { return done; });
+  double secs = watch.seconds();
+  if (final_status.err.code != errc::ok) throw std::runtime_error(final_status.err.message);
+  return secs;
+}
+
+/// Copies `bytes` bytes over a loopback TCP socket in 16 KiB writes; seconds.
+double raw_tcp_copy(uint64_t bytes) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::socket out(io);
+  out.connect(acc.local_endpoint());
+  auto in = acc.accept();
+  std::thread reader([&] {
+    std::vector<char> buf(64 * 1024);
+    uint64_t got = 0;
+    boost::system::error_code ec;
+    while (got < bytes && !ec) got += in.read_some(asio::buffer(buf), ec);
+  });
+  std::string chunk(16 * 1024, 'x');
+  stopwatch watch;
+  for (uint64_t sent = 0; sent < bytes; sent += chunk.size())
+    asio::write(out, asio::buffer(chunk.data(), std::min<uint64_t>(chunk.size(), bytes - sent)));
+  reader.join();
+  return watch.seconds();
+}
+
+result run_case(const context& ctx, const std::string& scheme, bool push) {
+  std::string src = ctx.dir + "/source.sqlite", dst = ctx.dir + "/target.sqlite";
+  ctx.progress("filling " + std::to_string(ctx.docs) + " docs");
+  fill(src, ctx.docs);
+  auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
+  double secs;
+  {
+    auto source = open_db(src), target = open_db(dst);
+    /// push: the peer holds the documents; pull: the hub does.
+    bench_hub hub(push ? target : source, scheme, bytes);
+    net::io_runtime io(1);
+    ctx.progress(std::string(push ? "pushing" : "pulling") + " over " + hub.url);
+    secs = push ? replicate(source, io, hub.url, replicator_type::push, bytes)
+                : replicate(target, io, hub.url, replicator_type::pull, bytes);
+    auto count = target.document_count();
+    if (!count || *count != ctx.docs)
+      throw std::runtime_error("target holds " + std::to_string(count ? *count : 0) + " docs");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // hub side closes
+  }
+  double raw = raw_tcp_copy(bytes->load());
+  char note[200];
+  std::snprintf(note, sizeof note,
+                "%.1f MB on the wire; raw loopback TCP copy %.3f s = %.0f docs/s",
+                bytes->load() / 1e6, raw, ctx.docs / raw);
+  return {static_cast<double>(ctx.docs), secs, note};
+}
+
+const bool registered_push_tcp =
+    add_case({"push_tcp", "N docs x ~200 B, one-shot push, tcp:// byte stream, 127.0.0.1",
+              [](const context& ctx) { return run_case(ctx, "tcp", true); }});
+const bool registered_push_ws =
+    add_case({"push_ws", "N docs x ~200 B, one-shot push, ws:// message stream, 127.0.0.1",
+              [](const context& ctx) { return run_case(ctx, "ws", true); }});
+const bool registered_pull_ws =
+    add_case({"pull_ws", "N docs x ~200 B, one-shot pull, ws:// message stream, 127.0.0.1",
+              [](const context& ctx) { return run_case(ctx, "ws", false); }});
+
+}  // namespace
+}  // namespace peerlite::bench
