@@ -294,29 +294,38 @@ connection_actor::behavior_type connection_impl(self_ptr self) {
   };
 }
 
+/// Everything a connection actor starts from; spawned as an argument, so the state is set
+/// before start() runs.
+struct connection_args {
+  std::shared_ptr<message_endpoint_connection> app;
+  protocol_type type;
+  role side;
+  connection_owner owner;
+  connection_options options;
+};
+
+connection_actor::behavior_type connection_init(self_ptr self, connection_args args) {
+  auto& st = self->state;
+  st.app = std::move(args.app);
+  st.type = args.type;
+  st.side = args.side;
+  st.owner = std::move(args.owner);
+  st.options = std::move(args.options);
+  st.session.emplace(st.options.session);
+  if (st.type == protocol_type::byte_stream)
+    st.ws.emplace(st.side == role::active ? protocol::ws::role::client : protocol::ws::role::server,
+                  protocol::kWsMaxMessage);
+  return connection_impl(self);
+}
+
 }  // namespace
 
 connection_api spawn_connection(caf::actor_system& sys,
                                 std::shared_ptr<message_endpoint_connection> app,
                                 protocol_type type, role side, connection_owner owner,
                                 connection_options options) {
-  /// The state is set before the actor runs: lazy_init defers start() to the first message,
-  /// so spawn the actor with its arguments bound instead.
-  auto init = [app = std::move(app), type, side, owner = std::move(owner),
-               options = std::move(options)](self_ptr self) mutable {
-    auto& st = self->state;
-    st.app = std::move(app);
-    st.type = type;
-    st.side = side;
-    st.owner = std::move(owner);
-    st.options = std::move(options);
-    st.session.emplace(st.options.session);
-    if (type == protocol_type::byte_stream)
-      st.ws.emplace(side == role::active ? protocol::ws::role::client : protocol::ws::role::server,
-                    protocol::kWsMaxMessage);
-    return connection_impl(self);
-  };
-  return sys.spawn(init);
+  return sys.spawn(connection_init, connection_args{std::move(app), type, side, std::move(owner),
+                                                    std::move(options)});
 }
 
 }  // namespace peerlite::actors
