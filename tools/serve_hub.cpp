@@ -14,6 +14,12 @@ namespace peerlite::tools {
 /// Longest the hub waits for its connections to close when it is destroyed: the engine's
 /// close timeout (5 s) plus slack.
 constexpr std::chrono::seconds kHubShutdownTimeout{8};
+/// The hub's deflater per connection: window 2^10 and memLevel 2 take ~6 KiB instead of zlib's
+/// default ~384 KiB (windowBits 15, memLevel 9) once a connection has sent compressed frames;
+/// with thousands of peers that would dominate (issue 5: <= 64 KiB per idle connection). Any
+/// inflater reads a smaller window; the ratio drops a little on large bodies.
+constexpr int kHubDeflateWindowBits = 10;
+constexpr int kHubDeflateMemLevel = 2;
 
 struct hub::state {
   database db;
@@ -66,6 +72,8 @@ void hub::accept(std::unique_ptr<message_endpoint_connection> connection, protoc
   auto owner = actors::spawn_passive_replicator(*state_->sys, state_->db, state_->observer, id);
   actors::connection_options options;
   if (state_->heartbeat.count() > 0) options.heartbeat = state_->heartbeat;
+  options.session.deflate_window_bits = kHubDeflateWindowBits;
+  options.session.deflate_mem_level = kHubDeflateMemLevel;
   state_->live[id] = actors::spawn_connection(*state_->sys, std::move(connection), protocol,
                                               actors::role::passive, owner, options);
 }
