@@ -196,6 +196,9 @@ void on_timer(self_ptr self, timer kind, uint64_t gen) {
     case timer::app_close:
       if (st.ph == phase::closing_app) finish(self);
       break;
+    case timer::answer:
+      sweep_answers(self);
+      break;
     case timer::heartbeat:
     case timer::pong:
       on_heartbeat(self, kind, gen);

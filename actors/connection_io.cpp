@@ -31,23 +31,69 @@ void send_reply(self_ptr self, uint64_t number, protocol::message reply) {
   pump(self);
 }
 
-/// A peer request goes to the owner; its answer (or failure) becomes the BLIP reply.
+/// Answers an incoming request once: the owner's reply, a failure, or the sweep's timeout.
+void answer(self_ptr self, uint64_t number, protocol::message reply) {
+  auto& st = self->state;
+  if (st.answering.erase(number) == 0) return;  // timed out already
+  /// Replies come mostly in order: dropping answered entries from the front keeps the
+  /// deadline queue as short as the number of requests in progress.
+  while (!st.answer_deadlines.empty() && !st.answering.count(st.answer_deadlines.front().first))
+    st.answer_deadlines.pop_front();
+  send_reply(self, number, std::move(reply));
+}
+
+protocol::message handler_failed(uint64_t number, const std::string& why) {
+  return protocol::make_error_reply(number, protocol::kBlipErrorDomain,
+                                    protocol::kBlipHandlerFailed, why);
+}
+
+/// A peer request goes to the owner; its answer (or failure) becomes the BLIP reply. The
+/// named timeout is kIncomingRequestTimeout, enforced by sweep_answers().
 void route_request(self_ptr self, protocol::message&& msg) {
+  auto& st = self->state;
   auto number = msg.number;
   bool no_reply = msg.no_reply;
-  self->request(self->state.owner, kIncomingRequestTimeout, incoming_atom::value, std::move(msg))
+  if (!no_reply) {
+    st.answering.insert(number);
+    st.answer_deadlines.emplace_back(number,
+                                     std::chrono::steady_clock::now() + kIncomingRequestTimeout);
+    if (!st.answer_sweep_armed) {
+      st.answer_sweep_armed = true;
+      arm(self, timer::answer, kIncomingRequestTimeout);
+    }
+  }
+  self->request(st.owner, caf::infinite, incoming_atom::value, std::move(msg))
       .then(
           [self, number, no_reply](protocol::message& reply) {
-            if (!no_reply) send_reply(self, number, std::move(reply));
+            if (!no_reply) answer(self, number, std::move(reply));
           },
           [self, number, no_reply](caf::error& err) {
-            if (no_reply) return;
-            send_reply(
-                self, number,
-                protocol::make_error_reply(number, protocol::kBlipErrorDomain,
-                                           protocol::kBlipHandlerFailed, to_error(err).message));
+            if (!no_reply) answer(self, number, handler_failed(number, to_error(err).message));
           });
 }
+
+}  // namespace
+
+void sweep_answers(self_ptr self) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  while (!st.answer_deadlines.empty() && st.answer_deadlines.front().second <= now) {
+    auto number = st.answer_deadlines.front().first;
+    st.answer_deadlines.pop_front();
+    answer(self, number, handler_failed(number, "timeout: the request handler did not answer"));
+  }
+  /// Entries already answered stay in the deque until their deadline; skip past them.
+  while (!st.answer_deadlines.empty() && !st.answering.count(st.answer_deadlines.front().first))
+    st.answer_deadlines.pop_front();
+  st.answer_sweep_armed = !st.answer_deadlines.empty();
+  if (st.answer_sweep_armed)
+    arm(self, timer::answer,
+        std::chrono::duration_cast<std::chrono::milliseconds>(st.answer_deadlines.front().second -
+                                                              now) +
+            std::chrono::milliseconds(1));
+}
+
+namespace {
 
 void drain_incoming(self_ptr self) {
   auto& st = self->state;
@@ -105,10 +151,16 @@ void send_to_app(self_ptr self, std::string bytes) {
   uint64_t n = bytes.size();
   st.in_flight += n;
   auto target = make_target(self);
+  target->caller.store(std::this_thread::get_id());
   try {
     st.app->send(message{std::move(bytes)},
                  [target, n](bool ok, std::optional<messaging_error> err) {
-                   if (auto a = target->claim())
+                   if (target->fired.exchange(true)) return;
+                   if (ok && target->caller.load() == std::this_thread::get_id()) {
+                     target->sync_done = true;  // credit returns inline, no message
+                     return;
+                   }
+                   if (auto a = caf::actor_cast<connection_actor>(target->actor.lock()))
                      caf::anon_send(a, conn_sent_atom::value, n, ok,
                                     err ? err->what : std::string{}, err && err->recoverable);
                  });
@@ -117,6 +169,8 @@ void send_to_app(self_ptr self, std::string bytes) {
       self->send(a, conn_sent_atom::value, n, false, fmt::format("send threw: {}", e.what()),
                  false);
   }
+  target->caller.store(std::thread::id{});
+  if (target->sync_done) st.in_flight -= std::min(n, st.in_flight);
 }
 
 void flush_control(self_ptr self) {
@@ -128,7 +182,7 @@ void pump(self_ptr self) {
   auto& st = self->state;
   if (!sending(st.ph)) return;
   auto& session = *st.session;
-  while (st.in_flight < kMaxBytesInFlight) {
+  while (st.in_flight < kMaxBytesInFlight && sending(st.ph)) {
     if (!st.ws) {
       if (!session.next_frame(st.frame)) break;
       send_to_app(self, std::move(st.frame));

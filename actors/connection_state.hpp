@@ -3,9 +3,12 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "actors/connection.hpp"
@@ -24,7 +27,7 @@ enum class phase : uint8_t {
 };
 
 /// The named timeouts the actor arms on itself.
-enum class timer : uint8_t { open, drain, ws_close, app_close, heartbeat, pong };
+enum class timer : uint8_t { open, drain, ws_close, app_close, heartbeat, pong, answer };
 
 /// How a close starts.
 enum class close_mode : uint8_t {
@@ -51,6 +54,12 @@ struct connection_state {
   uint64_t heartbeat_gen = 0;
   uint64_t pongs_at_ping = 0;
   std::string frame;  ///< scratch buffer for next_frame()
+  /// Peer requests the owner has not answered yet, and when each one's time is up
+  /// (kIncomingRequestTimeout). One sweep timer serves them all: a CAF request timeout per
+  /// message would cost a clock-thread round trip per `rev`.
+  std::unordered_set<uint64_t> answering;
+  std::deque<std::pair<uint64_t, std::chrono::steady_clock::time_point>> answer_deadlines;
+  bool answer_sweep_armed = false;
   static inline const char* name = "peerlite.connection";
 };
 
@@ -62,6 +71,10 @@ using self_ptr = connection_actor::stateful_pointer<connection_state>;
 struct completion_target {
   caf::weak_actor_ptr actor;
   std::atomic<bool> fired{false};
+  /// The actor's thread while it is inside the app's send(): a completion called right there
+  /// (synchronously) is recorded here instead of becoming a mailbox message.
+  std::atomic<std::thread::id> caller{};
+  bool sync_done = false;
   explicit completion_target(caf::weak_actor_ptr a) : actor(std::move(a)) {}
   /// The actor to message on the first call, else an invalid handle.
   connection_actor claim();
@@ -74,6 +87,7 @@ void flush_control(self_ptr self);
 void on_received(self_ptr self, std::string bytes);
 void on_sent(self_ptr self, uint64_t bytes, bool ok, const std::string& what, bool recoverable);
 void send_to_app(self_ptr self, std::string bytes);
+void sweep_answers(self_ptr self);
 
 // connection.cpp
 void begin_close(self_ptr self, close_info info, close_mode mode);
