@@ -1,7 +1,8 @@
 // What replication asks of the store: group commit, revs_diff, proposeChanges, conflicts.
-#include <boost/test/unit_test.hpp>
 #include <sqlite3.h>
 
+#include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <thread>
 
 #include "store/database.hpp"
@@ -222,4 +223,34 @@ BOOST_AUTO_TEST_CASE(readers_see_commits_from_their_own_thread) {
     BOOST_TEST(*(*rd)->last_sequence() == 5000u, where);
     BOOST_TEST((*rd)->changes(0, 10000)->size() == 5000u);
   }
+}
+
+BOOST_AUTO_TEST_CASE(readers_do_not_wait_for_an_open_write_transaction) {
+  temp_dir dir;
+  auto opened = database::open(dir.file("wal.db"));
+  BOOST_REQUIRE(opened.has_value());
+  auto& db = *opened;
+  db->put("old", "{}");
+  auto rd = db->open_reader();
+  BOOST_REQUIRE(rd.has_value());
+  auto st = db->in_transaction([&]() -> status {
+    db->put("new", "{}");  // written, not committed: the write lock is held
+    std::chrono::duration<double> took{};
+    uint64_t seen = 99;
+    bool saw_new = true;
+    std::thread reader([&] {
+      auto start = std::chrono::steady_clock::now();
+      seen = *(*rd)->last_sequence();
+      saw_new = (*rd)->get("new").has_value();
+      took = std::chrono::steady_clock::now() - start;
+    });
+    reader.join();
+    BOOST_TEST(seen == 1u);  // the committed state only
+    BOOST_TEST(!saw_new);
+    BOOST_TEST(took.count() < 1.0);  // far below the 5 s busy timeout: no waiting
+    BOOST_TEST(std::filesystem::exists(dir.file("wal.db-wal")));  // WAL mode
+    return {};
+  });
+  BOOST_TEST(st.ok());
+  BOOST_TEST(*(*rd)->last_sequence() == 2u);
 }
