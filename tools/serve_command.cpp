@@ -114,7 +114,7 @@ void run_serve(const serve_options& o) {
   auto name = o.name.empty() ? std::filesystem::path(o.db).stem().string() : o.name;
   net::io_runtime io(1);  // declared first: sockets outlive the hub's connections
   /// PINGs at half the idle timeout keep healthy tcp:// peers talking (ws:// pings itself).
-  hub h(*db, std::chrono::milliseconds(o.idle_timeout_s * 1000 / 2));
+  hub h(*db, std::chrono::seconds(std::max(1u, o.idle_timeout_s / 2)));
   listeners ls;
   for (auto& text : o.listen) start_listener(text, o, name, io, h, ls);
   std::string where;

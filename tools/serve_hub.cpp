@@ -1,104 +1,70 @@
 #include "tools/serve_hub.hpp"
 
 #include <atomic>
-#include <map>
-#include <mutex>
-#include <thread>
 
-#include "actors/connection.hpp"
-#include "actors/passive_replicator.hpp"
-#include "actors/runtime.hpp"
+#include "peerlite/message_endpoint_listener.hpp"
 
 namespace peerlite::tools {
 
 /// Longest the hub waits for its connections to close when it is destroyed: the engine's
 /// close timeout (5 s) plus slack.
 constexpr std::chrono::seconds kHubShutdownTimeout{8};
-/// The hub's deflater per connection: window 2^10 and memLevel 2 take ~6 KiB instead of zlib's
-/// default ~384 KiB (windowBits 15, memLevel 9) once a connection has sent compressed frames;
-/// with thousands of peers that would dominate (issue 5: <= 64 KiB per idle connection). Any
-/// inflater reads a smaller window; the ratio drops a little on large bodies.
-constexpr int kHubDeflateWindowBits = 10;
-constexpr int kHubDeflateMemLevel = 2;
 
 struct hub::state {
-  database db;
-  std::shared_ptr<caf::actor_system> sys = actors::shared_system();
-  actors::passive_observer observer;
-  mutable std::mutex mx;
-  std::map<uint64_t, actors::connection_api> live;
-  uint64_t next_id = 0;
+  std::unique_ptr<message_endpoint_listener> messages;  ///< ws:// peers
+  std::unique_ptr<message_endpoint_listener> bytes;     ///< tcp:// peers
   std::atomic<uint64_t> in{0}, out{0};
-  std::chrono::milliseconds heartbeat{0};
+  std::vector<listener_token> tokens;
+
+  void count(const std::vector<replicated_document>& events) {
+    for (auto& e : events) {
+      if (e.err.code != errc::ok) continue;
+      /// Directions are the hub's: pull = a peer pushed it to us.
+      (e.direction == replication_direction::pull ? in : out)++;
+    }
+  }
 };
 
-namespace {
-
-/// Receives every passive replicator's reports: counts documents, forgets stopped ones.
-actors::passive_observer::behavior_type watch(actors::passive_observer::pointer,
-                                              std::shared_ptr<hub::state> st) {
-  return {
-      [st](actors::repl_status_atom, uint64_t id, replicator_status s) {
-        if (s.activity != activity_level::stopped) return;
-        std::lock_guard lk(st->mx);
-        st->live.erase(id);
-      },
-      [st](actors::doc_events_atom, uint64_t, std::vector<replicated_document> events) {
-        for (auto& e : events) {
-          if (e.err.code != errc::ok) continue;
-          (e.direction == replication_direction::pull ? st->in : st->out)++;
-        }
-      },
-  };
-}
-
-}  // namespace
-
-hub::hub(database db, std::chrono::milliseconds heartbeat) : state_(std::make_shared<state>()) {
-  state_->db = std::move(db);
-  state_->heartbeat = heartbeat;
-  state_->observer = state_->sys->spawn(watch, state_);
+hub::hub(database db, std::chrono::seconds heartbeat) : state_(std::make_shared<state>()) {
+  listener_config ws_config{db, protocol_type::message_stream};
+  listener_config tcp_config{db, protocol_type::byte_stream};
+  if (heartbeat.count() > 0) tcp_config.heartbeat = heartbeat;
+  state_->messages = std::make_unique<message_endpoint_listener>(ws_config);
+  state_->bytes = std::make_unique<message_endpoint_listener>(tcp_config);
+  for (auto* l : {state_->messages.get(), state_->bytes.get()})
+    state_->tokens.push_back(l->add_document_listener(
+        [st = state_.get()](uint64_t, const auto& events) { st->count(events); }));
 }
 
 hub::~hub() {
   close_all();
   wait_all_stopped(kHubShutdownTimeout);
-  caf::anon_send_exit(state_->observer, caf::exit_reason::user_shutdown);
+  for (auto& t : state_->tokens) t.remove();
 }
 
 void hub::accept(std::unique_ptr<message_endpoint_connection> connection, protocol_type protocol) {
-  std::lock_guard lk(state_->mx);
-  auto id = ++state_->next_id;
-  auto owner = actors::spawn_passive_replicator(*state_->sys, state_->db, state_->observer, id);
-  actors::connection_options options;
-  if (state_->heartbeat.count() > 0) options.heartbeat = state_->heartbeat;
-  options.session.deflate_window_bits = kHubDeflateWindowBits;
-  options.session.deflate_mem_level = kHubDeflateMemLevel;
-  state_->live[id] = actors::spawn_connection(*state_->sys, std::move(connection), protocol,
-                                              actors::role::passive, owner, options);
+  auto& l = protocol == protocol_type::message_stream ? state_->messages : state_->bytes;
+  l->accept(std::move(connection));  /// an error means the listener is shutting down
 }
 
 size_t hub::live_connections() const {
-  std::lock_guard lk(state_->mx);
-  return state_->live.size();
+  return state_->messages->connections().size() + state_->bytes->connections().size();
 }
 
 uint64_t hub::docs_in() const { return state_->in.load(); }
 uint64_t hub::docs_out() const { return state_->out.load(); }
 
 void hub::close_all() {
-  std::lock_guard lk(state_->mx);
-  actors::close_info going_away{errc::ok, "hub shutting down", false, false, 1001};
-  for (auto& [id, conn] : state_->live) caf::anon_send(conn, actors::close_atom::value, going_away);
+  state_->messages->close_all();
+  state_->bytes->close_all();
 }
 
 bool hub::wait_all_stopped(std::chrono::milliseconds timeout) const {
   auto end = std::chrono::steady_clock::now() + timeout;
-  while (live_connections() > 0) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
+  bool ws_done = state_->messages->wait_closed(timeout);
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+  return state_->bytes->wait_closed(std::max(left, std::chrono::milliseconds(0))) && ws_done;
 }
 
 }  // namespace peerlite::tools

@@ -1,9 +1,7 @@
-// The hub behind `peerlite serve` and `peerlite demo`: it takes connections the network
-// listeners accepted, runs one passive replicator per connection on one database, counts
-// documents in and out, and closes everything on shutdown.
-//
-// Until the public message_endpoint_listener lands, the hub spawns the passive replicator and
-// the connection actor itself (the same two calls the listener makes).
+// The hub behind `peerlite serve` and `peerlite demo`: it hands the connections the network
+// adapters accepted to public message_endpoint_listeners (one per protocol type: WebSocket is
+// a message stream, TCP a byte stream), counts documents in and out, and closes everything on
+// shutdown. This is the seed's passive peer, with real sockets as the "communication framework".
 //
 // Thread safety: every member may be called from any thread.
 #pragma once
@@ -21,8 +19,7 @@ class hub {
  public:
   /// `heartbeat`: how often the engine PINGs byte-stream (tcp://) peers; keep it under the
   /// TCP listener's idle timeout so healthy idle peers are not dropped. Zero = engine default.
-  explicit hub(database db,
-               std::chrono::milliseconds heartbeat = std::chrono::milliseconds::zero());
+  explicit hub(database db, std::chrono::seconds heartbeat = std::chrono::seconds::zero());
   /// Closes every connection still open (like close_all) and waits for them, at most
   /// kHubShutdownTimeout.
   ~hub();
@@ -32,7 +29,7 @@ class hub {
   /// Starts replicating over `connection`, a transport the adapter accepted.
   void accept(std::unique_ptr<message_endpoint_connection> connection, protocol_type protocol);
 
-  /// Connections whose passive replicator has not reached STOPPED yet.
+  /// Connections that have not reached STOPPED yet.
   size_t live_connections() const;
   /// Documents committed from peers (in) and sent to peers (out), since start.
   uint64_t docs_in() const;

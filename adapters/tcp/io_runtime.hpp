@@ -18,12 +18,17 @@ class io_runtime {
   /// sockets: the engine's actors do the heavy work, the socket threads only copy bytes.
   explicit io_runtime(unsigned threads = 1);
   /// Stops the threads and joins them. Connections still open are dropped without callbacks,
-  /// so close listeners and replicators first.
+  /// so close listeners and replicators first. The io_context itself lives on while any socket
+  /// holds its lifeline(): an engine may destroy a connection object after this runtime.
   ~io_runtime();
   io_runtime(const io_runtime&) = delete;
   io_runtime& operator=(const io_runtime&) = delete;
 
   boost::asio::io_context& context();
+
+  /// Keeps the io_context (not the threads) alive; every socket object holds one, so it can be
+  /// destroyed safely on any thread at any time.
+  std::shared_ptr<void> lifeline() const;
 
  private:
   struct impl;

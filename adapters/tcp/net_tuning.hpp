@@ -27,6 +27,10 @@ constexpr size_t kMaxGatheredWrites = 64;
 /// completion always comes from us.
 constexpr std::chrono::milliseconds kCloseDrainTimeout{2000};
 
+/// When an io_runtime is destroyed, how long it lets already-posted work (listeners closing
+/// their sockets) finish before stopping its threads.
+constexpr std::chrono::milliseconds kRuntimeDrainTimeout{1000};
+
 /// Pause before accepting again after accept() fails for lack of resources (EMFILE/ENFILE):
 /// retrying at once would spin a core while the hub is full.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};

@@ -33,6 +33,7 @@ tcp_connection::tcp_connection(io_runtime& io, endpoint_url url, connection_obse
       state_(std::make_shared<state>()) {
   state_->observer = std::move(observer);
   state_->peer = pipe_->peer();
+  pipe_->hold(io.lifeline());
 }
 
 tcp_connection::tcp_connection(std::shared_ptr<tcp_pipe> accepted, connection_observer observer)

@@ -16,7 +16,8 @@ using boost::system::error_code;
 
 struct tcp_listener::impl : std::enable_shared_from_this<impl> {
   impl(io_runtime& rt, accept_handler a, connection_observer o)
-      : io(rt.context()),
+      : lifeline(rt.lifeline()),
+        io(rt.context()),
         acceptor(asio::make_strand(io)),
         retry_timer(acceptor.get_executor()),
         on_accept(std::move(a)),
@@ -44,10 +45,12 @@ struct tcp_listener::impl : std::enable_shared_from_this<impl> {
     }
     auto pipe = std::make_shared<tcp_pipe>(std::move(sock), std::string{});
     pipe->set_idle_timeout(idle_timeout);
+    pipe->hold(lifeline);
     on_accept(std::make_unique<tcp_connection>(std::move(pipe), observer));
     accept_next();
   }
 
+  std::shared_ptr<void> lifeline;  ///< first member: the io_context outlives the acceptor
   asio::io_context& io;
   asio::ip::tcp::acceptor acceptor;
   asio::steady_timer retry_timer;

@@ -57,6 +57,9 @@ class tcp_pipe : public std::enable_shared_from_this<tcp_pipe> {
   /// The label: the URL dialled, or the accepted peer's "ip:port". Fixed at construction.
   const std::string& peer() const { return label_; }
 
+  /// Keeps `lifeline` (io_runtime::lifeline()) as long as this pipe lives.
+  void hold(std::shared_ptr<void> lifeline) { lifeline_ = std::move(lifeline); }
+
  private:
   struct pending_write {
     message msg;
@@ -77,6 +80,7 @@ class tcp_pipe : public std::enable_shared_from_this<tcp_pipe> {
   void finish_close();
   messaging_error closed_error() const;
 
+  std::shared_ptr<void> lifeline_;  ///< declared first: destroyed after the socket
   socket_type socket_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer idle_timer_;

@@ -35,6 +35,7 @@ ws_connection::ws_connection(io_runtime& io, endpoint_url url, credentials creds
       state_(std::make_shared<state>()) {
   state_->observer = std::move(observer);
   state_->peer = pipe_->peer();
+  pipe_->hold(io.lifeline());
 }
 
 ws_connection::ws_connection(std::shared_ptr<ws_pipe> upgraded, connection_observer observer)

@@ -74,6 +74,9 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
 
   const std::string& peer() const { return label_; }
 
+  /// Keeps `lifeline` (io_runtime::lifeline()) as long as this pipe lives.
+  void hold(std::shared_ptr<void> lifeline) { lifeline_ = std::move(lifeline); }
+
  private:
   struct pending_write {
     message msg;
@@ -92,6 +95,7 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   void finish_close();
   messaging_error closed_error() const;
 
+  std::shared_ptr<void> lifeline_;  ///< declared first: destroyed after the stream
   boost::beast::websocket::stream<socket_type> ws_;
   boost::asio::steady_timer timer_;
   std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;

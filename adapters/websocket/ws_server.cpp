@@ -20,7 +20,8 @@ using tcp = asio::ip::tcp;
 
 struct ws_server::impl : std::enable_shared_from_this<impl> {
   impl(io_runtime& rt, ws_listener_options o, pipe_handler a, connection_observer obs)
-      : io(rt.context()),
+      : lifeline(rt.lifeline()),
+        io(rt.context()),
         options(std::move(o)),
         acceptor(asio::make_strand(io)),
         retry_timer(acceptor.get_executor()),
@@ -33,6 +34,7 @@ struct ws_server::impl : std::enable_shared_from_this<impl> {
     if (observer) observer({connection_event::refused, "ws", peer, std::move(why)});
   }
 
+  std::shared_ptr<void> lifeline;  ///< first member: the io_context outlives the acceptor
   asio::io_context& io;
   ws_listener_options options;
   tcp::acceptor acceptor;
@@ -136,6 +138,7 @@ class upgrade : public std::enable_shared_from_this<upgrade> {
 
   void hand_over() {
     auto pipe = std::make_shared<ws_pipe>(std::move(sock_), peer_, owner_->options.idle_timeout);
+    pipe->hold(owner_->lifeline);
     pipe->accept(parser_.release(), [pipe, owner = owner_, peer = peer_](
                                         bool ok, std::optional<messaging_error> err) {
       if (!ok) return owner->refused(peer, "WebSocket upgrade failed: " + (err ? err->what : ""));
