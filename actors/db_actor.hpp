@@ -2,7 +2,10 @@
 //
 // Peer revisions are committed in groups: every insert request queued when the previous
 // commit ends is written in one transaction, up to kGroupCommitMaxRevs / kGroupCommitMaxBytes
-// (the rest waits for the next round). Each insert request is answered only after its commit,
+// (the rest waits for the next round). A group starts committing as soon as the actor has
+// read what is in its mailbox, with no added delay, so light traffic waits well under the
+// 20 ms bound; under load the next group forms while the previous one commits, because each
+// puller keeps one insert in flight and queues what arrives meanwhile. Each insert request is answered only after its commit,
 // so a `rev` reply means durable. After every commit that changed documents, subscribers get
 // (db_changed_atom, last_sequence) and the app's change listeners run.
 //

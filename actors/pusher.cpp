@@ -172,7 +172,11 @@ pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
       },
       [=](watchdog_atom) { watchdog(self); },
       [=](skip_atom, const std::vector<std::string>& revs) {
-        for (size_t i = 0; i + 1 < revs.size(); i += 2) self->state.skip[revs[i]] = revs[i + 1];
+        auto& skip = self->state.skip;
+        /// An entry the feed already passed is never erased: bound the map (a forgotten
+        /// entry only costs one 304 answer).
+        if (skip.size() > kMaxSkippedRevs) skip.clear();
+        for (size_t i = 0; i + 1 < revs.size(); i += 2) skip[revs[i]] = revs[i + 1];
       },
       [=](db_changed_atom, uint64_t last) {
         auto& st = self->state;

@@ -135,6 +135,24 @@ void finish_save(repl_self self, const std::function<void()>& then) {
   });
 }
 
+/// setCheckpoint said 409: our idea of the peer's rev is stale. Re-read it, then save again
+/// (once: a second 409 leaves it to the next save).
+void refresh_remote_rev(repl_self self, std::function<void()> then) {
+  auto& st = self->state;
+  self->request(st.conn, kPeerRequestTimeout, request_atom::value,
+                rep::get_checkpoint_request{st.cp_id}.encode())
+      .then(
+          [=](protocol::message& reply) {
+            auto r = rep::get_checkpoint_reply::decode(reply);
+            self->state.remote_cp_rev = r ? r->rev : std::string{};
+            finish_save(self, {});
+            if (self->state.refreshed_once) return then ? then() : void();
+            self->state.refreshed_once = true;
+            save_checkpoint(self, then);
+          },
+          [=](caf::error&) { finish_save(self, then); });
+}
+
 void save_local(repl_self self, saved_checkpoint cp, std::string body, std::function<void()> then) {
   auto& st = self->state;
   auto db = st.shared->config.db.core()->writer;
@@ -181,11 +199,11 @@ void save_checkpoint(repl_self self, std::function<void()> then) {
           [=](protocol::message& reply) {
             auto r = rep::set_checkpoint_reply::decode(reply);
             if (!r) {
-              /// 409: our idea of the peer's rev is stale; the next save re-reads it.
-              self->state.remote_cp_rev.clear();
+              if (r.err().code == errc::conflict) return refresh_remote_rev(self, then);
               return finish_save(self, then);
             }
             self->state.remote_cp_rev = r->rev;
+            self->state.refreshed_once = false;
             save_local(self, cp, json, then);
           },
           [=](caf::error&) { finish_save(self, then); });

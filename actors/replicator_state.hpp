@@ -46,6 +46,7 @@ struct replicator_state {
   saved_checkpoint current;   ///< as far as the workers got
   bool save_scheduled = false;
   bool saving = false;
+  bool refreshed_once = false;  ///< a 409 made us re-read the peer's checkpoint rev
   std::vector<std::function<void()>> waiters;  ///< continuations of saves asked for meanwhile
   static inline const char* name = "peerlite.replicator";
 };

@@ -102,6 +102,10 @@ constexpr auto kStatusInterval = 200ms;
 /// once): per-document messages upward would cost more than the documents themselves.
 constexpr auto kWorkerReportInterval = 50ms;
 
+/// Revisions just pulled that a push-and-pull pusher remembers so as not to offer them back to
+/// the same peer (each would only earn a 304). Bounds the memory of a long continuous run.
+constexpr std::size_t kMaxSkippedRevs = 100000;
+
 /// History sent with each rev (the receiver's maxHistory default, PROTOCOL.md §3).
 constexpr std::size_t kMaxRevHistory = 50;
 
