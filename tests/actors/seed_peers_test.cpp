@@ -48,3 +48,40 @@ BOOST_AUTO_TEST_CASE(replication_setup_active_peer_delegate_open_send_receive) {
   BOOST_TEST(active_probe->closed());        // one-shot: closed once done
   BOOST_TEST((contents(active.db) == contents(passive.db)));
 }
+
+#include "peerlite/message_endpoint_listener.hpp"
+
+/// The same workflow through the public listener: MessageEndpointListener(config{db, protocol}),
+/// listener.accept(connection) on the passive peer, a replicator on the active peer.
+BOOST_AUTO_TEST_CASE(peer_discovery_public_listener_accept_and_replicate) {
+  for (auto protocol : {protocol_type::message_stream, protocol_type::byte_stream}) {
+    temp_db active("active"), passive("passive");
+    put_docs(active.db, "a", 30);
+    put_docs(passive.db, "p", 30);
+    message_endpoint_listener listener(listener_config{passive.db, protocol});
+    auto probes = std::make_shared<std::vector<std::shared_ptr<loopback::link_probe>>>();
+    message_endpoint ep;
+    ep.uid = "UID:123";
+    ep.target = "passive";
+    ep.protocol = protocol;
+    ep.delegate = [&listener, probes, protocol](const message_endpoint&) {
+      loopback::options o;
+      o.protocol = protocol;
+      auto [a, b] = loopback::make_pair(o, o);
+      probes->push_back(b.probe);
+      BOOST_TEST(listener.accept(std::move(b.connection)).has_value());
+      return std::move(a.connection);
+    };
+    replicator_config cfg;
+    cfg.db = active.db;
+    cfg.target = ep;
+    replicator repl(cfg);
+    auto s = run_to_stop(repl);
+    BOOST_TEST(s.err.code == errc::ok, s.err.message);
+    BOOST_TEST(probes->size() == 1u);
+    BOOST_TEST(probes->at(0)->opened());
+    BOOST_TEST((contents(active.db) == contents(passive.db)));
+    BOOST_TEST(contents(passive.db).size() == 60u);
+    BOOST_TEST(listener.wait_closed(5s));
+  }
+}
