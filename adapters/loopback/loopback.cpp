@@ -60,14 +60,14 @@ struct wire : std::enable_shared_from_this<wire> {
   }
   void loop();
   bool collect(std::unique_lock<std::mutex>& lk, std::vector<wire_event> (&batch)[2],
-               std::vector<std::function<void()>>& todo);
+               std::vector<std::function<void()>>& due_calls);
   void deliver(int side, std::vector<wire_event>& batch);
   void deliver_bytes(const replicator_connection& to, std::string& bytes);
   void release(int side);
 };
 
 bool wire::collect(std::unique_lock<std::mutex>& lk, std::vector<wire_event> (&batch)[2],
-                   std::vector<std::function<void()>>& todo) {
+                   std::vector<std::function<void()>>& due_calls) {
   for (;;) {
     if (stop) return false;
     auto now = clock::now();
@@ -81,10 +81,10 @@ bool wire::collect(std::unique_lock<std::mutex>& lk, std::vector<wire_event> (&b
       if (!inbox[s].empty()) next_due = std::min(next_due, inbox[s].front().due);
     }
     while (!runs.empty()) {
-      todo.push_back(std::move(runs.front()));
+      due_calls.push_back(std::move(runs.front()));
       runs.pop_front();
     }
-    if (!batch[0].empty() || !batch[1].empty() || !todo.empty()) return true;
+    if (!batch[0].empty() || !batch[1].empty() || !due_calls.empty()) return true;
     sleeping = true;
     if (next_due == clock::time_point::max())
       cv.wait(lk);
@@ -96,14 +96,14 @@ bool wire::collect(std::unique_lock<std::mutex>& lk, std::vector<wire_event> (&b
 
 void wire::loop() {
   std::vector<wire_event> batch[2];
-  std::vector<std::function<void()>> todo;
+  std::vector<std::function<void()>> due_calls;
   std::unique_lock<std::mutex> lk{mtx};
-  while (collect(lk, batch, todo)) {
+  while (collect(lk, batch, due_calls)) {
     lk.unlock();
     for (int s = 0; s < 2; ++s) deliver(s, batch[s]);
-    for (auto& fn : todo) fn();
+    for (auto& fn : due_calls) fn();
     for (auto& b : batch) b.clear();
-    todo.clear();
+    due_calls.clear();
     lk.lock();
   }
 }
