@@ -4,6 +4,7 @@
 #include "actors/errors.hpp"
 #include "actors/puller_state.hpp"
 #include "actors/tuning.hpp"
+#include "actors/worker_report.hpp"
 #include "store/rev_id.hpp"
 
 namespace peerlite::actors {
@@ -147,27 +148,11 @@ void fail(puller_self self, error err) {
 }
 
 void report(puller_self self, bool now) {
+  auto w = begin_report(self, now, false);
+  if (!w) return;
   auto& st = self->state;
-  auto t = std::chrono::steady_clock::now();
-  if (!now && t - st.last_report < kWorkerReportInterval) {
-    if (!st.report_scheduled) {
-      st.report_scheduled = true;
-      self->delayed_send(self, kWorkerReportInterval, tick_atom::value);
-    }
-    return;
-  }
-  st.last_report = t;
-  if (!st.events.empty())
-    caf::anon_send(st.cfg.parent, doc_events_atom::value, uint64_t{0}, std::move(st.events));
-  st.events.clear();
-  worker_report w;
-  w.is_pusher = false;
-  w.activity = st.failed ? activity_level::stopped : st.activity;
-  w.completed = st.completed;
-  w.total = st.total;
-  w.remote_checkpoint = st.seqs.checkpoint;
-  w.err = st.err;
-  caf::anon_send(st.cfg.parent, worker_status_atom::value, std::move(w));
+  w->remote_checkpoint = st.seqs.checkpoint;
+  caf::anon_send(st.cfg.parent, worker_status_atom::value, std::move(*w));
 }
 
 }  // namespace peerlite::actors

@@ -4,6 +4,7 @@
 #include "actors/errors.hpp"
 #include "actors/pusher_state.hpp"
 #include "actors/tuning.hpp"
+#include "actors/worker_report.hpp"
 #include "protocol/rep_messages.hpp"
 
 namespace peerlite::actors {
@@ -113,27 +114,11 @@ void watchdog(pusher_self self) {
 }
 
 void report(pusher_self self, bool now) {
+  auto w = begin_report(self, now, true);
+  if (!w) return;
   auto& st = self->state;
-  auto t = std::chrono::steady_clock::now();
-  if (!now && t - st.last_report < kWorkerReportInterval) {
-    if (!st.report_scheduled) {
-      st.report_scheduled = true;
-      self->delayed_send(self, kWorkerReportInterval, tick_atom::value);
-    }
-    return;
-  }
-  st.last_report = t;
-  if (!st.events.empty())
-    caf::anon_send(st.cfg.parent, doc_events_atom::value, uint64_t{0}, std::move(st.events));
-  st.events.clear();
-  worker_report w;
-  w.is_pusher = true;
-  w.activity = st.failed ? activity_level::stopped : st.activity;
-  w.completed = st.completed;
-  w.total = st.total;
-  w.local_checkpoint = st.pending_seqs.empty() ? st.read_seq : *st.pending_seqs.begin() - 1;
-  w.err = st.err;
-  caf::anon_send(st.cfg.parent, worker_status_atom::value, std::move(w));
+  w->local_checkpoint = st.pending_seqs.empty() ? st.read_seq : *st.pending_seqs.begin() - 1;
+  caf::anon_send(st.cfg.parent, worker_status_atom::value, std::move(*w));
 }
 
 }  // namespace peerlite::actors
