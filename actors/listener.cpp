@@ -56,10 +56,12 @@ void start_connection(self_ptr self, uint64_t id,
                       std::shared_ptr<message_endpoint_connection> app) {
   auto& st = self->state;
   auto& sys = self->system();
-  auto repl =
-      spawn_passive_replicator(sys, st.config.db, caf::actor_cast<passive_observer>(self), id);
+  auto repl = spawn_passive_replicator(sys, st.config.db, caf::actor_cast<passive_observer>(self),
+                                       id, st.config.read_only);
   connection_options options;
   options.heartbeat = st.config.heartbeat;
+  options.session.deflate_window_bits = st.config.deflate_window_bits;
+  options.session.deflate_mem_level = st.config.deflate_mem_level;
   auto conn =
       spawn_connection(sys, std::move(app), st.config.protocol, role::passive, repl, options);
   self->monitor(conn);

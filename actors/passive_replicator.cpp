@@ -23,6 +23,7 @@ struct passive_state {
   database db;
   passive_observer observer;
   uint64_t id = 0;
+  bool read_only = false;
   connection_api conn;
   puller_actor puller;
   pusher_actor pusher;
@@ -112,9 +113,11 @@ caf::result<protocol::message> incoming(passive_self self, protocol::message& ms
   if (p == rep::profile::get_checkpoint) return get_checkpoint(self, msg);
   if (p == rep::profile::set_checkpoint) return set_checkpoint(self, msg);
   if (p == rep::profile::sub_changes) return sub_changes(self, msg);
-  if (st.puller && (p == rep::profile::rev || p == rep::profile::changes ||
-                    p == rep::profile::propose_changes || p == rep::profile::norev))
-    return self->delegate(st.puller, incoming_atom::value, std::move(msg));
+  bool push = p == rep::profile::rev || p == rep::profile::changes ||
+              p == rep::profile::propose_changes || p == rep::profile::norev;
+  if (push && st.read_only)
+    return protocol::make_error_reply(0, "HTTP", 403, "this listener is read-only: push refused");
+  if (push && st.puller) return self->delegate(st.puller, incoming_atom::value, std::move(msg));
   return protocol::make_error_reply(0, "BLIP", 404, "no handler for " + std::string(p));
 }
 
@@ -147,8 +150,9 @@ void on_closed(passive_self self, const close_info& info) {
   self->quit();
 }
 
-passive_actor::behavior_type passive_impl(passive_self self, database db,
-                                          passive_observer observer, uint64_t id) {
+passive_actor::behavior_type passive_impl(passive_self self, database db, passive_observer observer,
+                                          uint64_t id, bool read_only) {
+  self->state.read_only = read_only;
   self->state.db = std::move(db);
   self->state.observer = std::move(observer);
   self->state.id = id;
@@ -176,8 +180,9 @@ passive_actor::behavior_type passive_impl(passive_self self, database db,
 }  // namespace
 
 connection_owner spawn_passive_replicator(caf::actor_system& sys, database db,
-                                          passive_observer observer, uint64_t connection_id) {
-  return sys.spawn(passive_impl, std::move(db), std::move(observer), connection_id);
+                                          passive_observer observer, uint64_t connection_id,
+                                          bool read_only) {
+  return sys.spawn(passive_impl, std::move(db), std::move(observer), connection_id, read_only);
 }
 
 }  // namespace peerlite::actors

@@ -22,14 +22,17 @@ namespace peerlite::actors {
 ///  - (doc_events_atom, connection_id, events): batches of document events. Direction is
 ///    from this side's point of view: `pull` = the peer pushed it to us and we committed it;
 ///    `push` = we sent it to the peer (it pulled it).
-using passive_observer = caf::typed_actor<
-    caf::reacts_to<repl_status_atom, uint64_t, replicator_status>,
-    caf::reacts_to<doc_events_atom, uint64_t, std::vector<replicated_document>>>;
+using passive_observer =
+    caf::typed_actor<caf::reacts_to<repl_status_atom, uint64_t, replicator_status>,
+                     caf::reacts_to<doc_events_atom, uint64_t, std::vector<replicated_document>>>;
 
 /// Spawns a passive replicator serving `db`. Hand the result to the connection actor as its
 /// connection_owner. `observer` may be a null handle (no reports). The actor quits after
-/// its connection reported closed_atom (and it sent its final status).
+/// its connection reported closed_atom (and it sent its final status). When `read_only`,
+/// the peer's push requests (changes, proposeChanges, rev) get HTTP 403 and nothing is written
+/// except the peer's checkpoints.
 connection_owner spawn_passive_replicator(caf::actor_system& sys, database db,
-                                          passive_observer observer, uint64_t connection_id);
+                                          passive_observer observer, uint64_t connection_id,
+                                          bool read_only = false);
 
 }  // namespace peerlite::actors

@@ -26,6 +26,8 @@ error reply_error(const message& m) {
   errc c = errc::protocol_error;
   if ((domain == "HTTP" || domain == "BLIP") && code == 404) c = errc::not_found;
   if ((domain == "HTTP" || domain == "BLIP") && code == 409) c = errc::conflict;
+  if (domain == "HTTP" && code == 401) c = errc::unauthorized;
+  if (domain == "HTTP" && code == 403) c = errc::read_only;
   std::string msg = "peer replied with error " + std::string(domain) + "/" + std::to_string(code);
   if (!m.body.empty()) {
     msg += ": ";

@@ -36,6 +36,16 @@ struct listener_config {
   protocol_type protocol = protocol_type::message_stream;
   /// BYTE_STREAM keep-alive (WebSocket PING); zero disables.
   std::chrono::seconds heartbeat{300};
+  /// Serve pull only: a peer's push (changes, proposeChanges, rev) is answered with HTTP 403,
+  /// which stops that peer's replicator with errc::read_only (not retried). Checkpoints are
+  /// still stored, so pulling peers resume where they left off.
+  bool read_only = false;
+  /// The deflater of each connection's sending direction: window (log2 bytes, 9..15) and
+  /// memLevel (1..9). zlib's maximum (15, 9) costs about 268 KiB per connection; a hub with
+  /// thousands of peers lowers them (every inflater reads any window, so peers need no change).
+  /// The inflater always keeps a 32 KiB window because the peer chooses its own.
+  int deflate_window_bits = 15;
+  int deflate_mem_level = 9;
 };
 
 /// One accepted connection as the listener sees it.
