@@ -107,20 +107,18 @@ void run_serve(const serve_options& o) {
   auto nofile = raise_open_files_limit();
   if (!o.user.empty() && !net::parse_user_option(o.user))
     fail("serve", "--user wants NAME:PASSWORD, got '" + o.user + "'");
-  if (o.read_only)
-    fail("serve", "--readonly is not available yet: the passive replicator has no read-only mode");
   auto db = database::open(o.db);
   if (!db) fail("serve", db.err());
   auto name = o.name.empty() ? std::filesystem::path(o.db).stem().string() : o.name;
   net::io_runtime io(1);  // declared first: sockets outlive the hub's connections
   /// PINGs at half the idle timeout keep healthy tcp:// peers talking (ws:// pings itself).
-  hub h(*db, std::chrono::seconds(std::max(1u, o.idle_timeout_s / 2)));
+  hub h(*db, std::chrono::seconds(std::max(1u, o.idle_timeout_s / 2)), o.read_only);
   listeners ls;
   for (auto& text : o.listen) start_listener(text, o, name, io, h, ls);
   std::string where;
   for (auto& u : ls.urls) where += (where.empty() ? "" : ", ") + u;
   log_line("serving " + o.db + " at " + where + " (open files limit " + std::to_string(nofile) +
-           (o.user.empty() ? "" : ", Basic auth") + ")");
+           (o.user.empty() ? "" : ", Basic auth") + (o.read_only ? ", read-only" : "") + ")");
   uint64_t last_in = 0, last_out = 0;
   auto last = std::chrono::steady_clock::now();
   while (!stop_requested()) {

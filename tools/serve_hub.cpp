@@ -9,6 +9,13 @@ namespace peerlite::tools {
 /// Longest the hub waits for its connections to close when it is destroyed: the engine's
 /// close timeout (5 s) plus slack.
 constexpr std::chrono::seconds kHubShutdownTimeout{8};
+/// The deflater of each connection's sending direction: a 2^10-byte window and memLevel 2
+/// instead of zlib's (15, 9), which take ~268 KiB per connection once it sends a compressed
+/// frame; a hub with thousands of peers would spend most of its memory there (issue 5: <= 64
+/// KiB per idle connection). Every inflater reads a smaller window, so peers need no change;
+/// replication messages are small JSON, so the ratio barely changes.
+constexpr int kHubDeflateWindowBits = 10;
+constexpr int kHubDeflateMemLevel = 2;
 
 struct hub::state {
   std::unique_ptr<message_endpoint_listener> messages;  ///< ws:// peers
@@ -25,10 +32,16 @@ struct hub::state {
   }
 };
 
-hub::hub(database db, std::chrono::seconds heartbeat) : state_(std::make_shared<state>()) {
+hub::hub(database db, std::chrono::seconds heartbeat, bool read_only)
+    : state_(std::make_shared<state>()) {
   listener_config ws_config{db, protocol_type::message_stream};
   listener_config tcp_config{db, protocol_type::byte_stream};
   if (heartbeat.count() > 0) tcp_config.heartbeat = heartbeat;
+  for (auto* c : {&ws_config, &tcp_config}) {
+    c->read_only = read_only;
+    c->deflate_window_bits = kHubDeflateWindowBits;
+    c->deflate_mem_level = kHubDeflateMemLevel;
+  }
   state_->messages = std::make_unique<message_endpoint_listener>(ws_config);
   state_->bytes = std::make_unique<message_endpoint_listener>(tcp_config);
   for (auto* l : {state_->messages.get(), state_->bytes.get()})

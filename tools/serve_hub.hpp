@@ -19,7 +19,10 @@ class hub {
  public:
   /// `heartbeat`: how often the engine PINGs byte-stream (tcp://) peers; keep it under the
   /// TCP listener's idle timeout so healthy idle peers are not dropped. Zero = engine default.
-  explicit hub(database db, std::chrono::seconds heartbeat = std::chrono::seconds::zero());
+  /// `read_only`: every peer's push is refused with HTTP 403 (its replicator stops); pulls
+  /// are served.
+  explicit hub(database db, std::chrono::seconds heartbeat = std::chrono::seconds::zero(),
+               bool read_only = false);
   /// Closes every connection still open (like close_all) and waits for them, at most
   /// kHubShutdownTimeout.
   ~hub();

@@ -181,3 +181,35 @@ BOOST_AUTO_TEST_CASE(wrong_password_gets_401_and_no_retry_loop) {
   BOOST_TEST(right.first == 0, right.second);
   BOOST_TEST(hub.stop() == 0);
 }
+
+BOOST_AUTO_TEST_CASE(read_only_hub_refuses_a_push_once_and_serves_pulls) {
+  scratch s;
+  fill(s.path("a.sqlite"), 10);
+  fill(s.path("hub.sqlite"), 20, "hubdoc");
+  hub_process hub(s, "hub.log",
+                  {"--listen", "ws://127.0.0.1:0", "--listen", "tcp://127.0.0.1:0", "--readonly"});
+  BOOST_TEST(hub.proc->log().find("read-only") != std::string::npos, hub.proc->log());
+  for (auto url : {hub.ws, hub.tcp}) {
+    BOOST_TEST_CONTEXT(url) {
+      auto began = std::chrono::steady_clock::now();
+      auto pushed = cli(s, {"sync", "--db", s.path("a.sqlite"), "--remote", url, "--push"});
+      BOOST_TEST(pushed.first != 0, pushed.second);
+      /// The peer's one line names the cause: HTTP 403 from a read-only hub.
+      BOOST_TEST(pushed.second.find("403") != std::string::npos, pushed.second);
+      BOOST_TEST(pushed.second.find("read-only") != std::string::npos, pushed.second);
+      BOOST_TEST(pushed.second.find("offline") == std::string::npos, pushed.second);
+      BOOST_TEST((std::chrono::steady_clock::now() - began < 10s));
+    }
+  }
+  BOOST_TEST(doc_count(s, s.path("hub.sqlite")) == 20);
+  auto pulled = cli(s, {"sync", "--db", s.path("b.sqlite"), "--remote", hub.ws, "--pull"});
+  BOOST_TEST(pulled.first == 0, pulled.second);
+  BOOST_TEST(pulled.second.find("20 pulled") != std::string::npos, pulled.second);
+  BOOST_TEST(hub.stop() == 0);
+  /// One connection per push attempt: a refusal is not retried.
+  auto log = hub.proc->log();
+  std::regex opened("opened (ws|tcp) ");
+  auto n =
+      std::distance(std::sregex_iterator(log.begin(), log.end(), opened), std::sregex_iterator());
+  BOOST_TEST(n == 3, log);
+}
