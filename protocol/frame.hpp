@@ -34,7 +34,7 @@ void append_frame_header(std::string& out, uint64_t number, uint8_t flags);
 void append_checksum(std::string& out, uint32_t crc);
 uint32_t read_checksum(const char* four);
 
-/// The running CRC32 (zlib crc32) of `crc` extended by `data`.
+/// The running CRC32 (standard CRC-32, as zlib crc32) of `crc` extended by `data`.
 uint32_t extend_crc(uint32_t crc, std::string_view data);
 
 /// An ACK frame (no checksum): type ack_request/ack_reply, urgent + no-reply, body =
@@ -44,8 +44,21 @@ std::string make_ack_frame(message_type ack_type, uint64_t number, uint64_t byte
 /// True when every property key and value can be sent (none contains a NUL byte).
 bool properties_encodable(const property_list& properties);
 
+/// Bytes of the encoded properties block (key\0value\0...), without its length prefix.
+size_t properties_size(const property_list& properties);
+
+/// Bytes of the whole encoded message (properties length, properties, body).
+size_t message_bytes_size(const property_list& properties, size_t body_size);
+
 /// Appends the encoded message (properties length, properties, body) to `out`.
 void append_message_bytes(std::string& out, const property_list& properties, std::string_view body);
+
+/// Writes bytes [from, from + n) of the encoded message to `dst` (room for n bytes) and returns
+/// how many it wrote (n, clipped to the message's end). Encodes only that range: the session
+/// frames messages straight from the caller's properties and body this way, without first
+/// copying them into one encoded buffer.
+size_t write_message_range(char* dst, const property_list& properties, std::string_view body,
+                           size_t from, size_t n);
 
 /// Checks the properties length prefix of a message's first `bytes` (possibly incomplete).
 /// Returns errc::too_large when the declared length exceeds `max_properties`, protocol_error

@@ -18,13 +18,20 @@ namespace peerlite::protocol {
 /// A message of ours on its way out.
 struct outgoing {
   uint64_t number = 0;
-  uint8_t flags = 0;        ///< type | compressed | urgent | no_reply (never more_coming)
-  std::string data;         ///< the encoded message
-  size_t offset = 0;        ///< bytes of `data` already framed
+  uint8_t flags = 0;  ///< type | compressed | urgent | no_reply (never more_coming)
+  /// An uncompressed message is framed straight from the caller's properties and body, so its
+  /// bytes are copied once, into the frame. A compressed one is encoded into `encoded` first:
+  /// deflate wants its input in one piece, and fewer, larger chunks compress better.
+  property_list properties;
+  std::string body;
+  std::string encoded;
+  size_t size = 0;          ///< bytes of the whole encoded message
+  size_t offset = 0;        ///< bytes of it already framed
   uint64_t bytes_sent = 0;  ///< frame bytes after headers, the unit the peer ACKs in
   uint64_t bytes_acked = 0;
   bool urgent() const { return flags & flag::urgent; }
   bool started() const { return offset > 0; }
+  bool finished() const { return offset == size; }
   bool is_request() const { return (flags & flag::type_mask) == 0; }
   uint64_t unacked() const { return bytes_sent - bytes_acked; }
 };
@@ -99,14 +106,15 @@ struct session::impl {
   status receive_piece(partial& p, const frame_header& h, std::string_view payload,
                        uint32_t checksum, size_t raw_bytes);
   void owe_ack(const frame_header& h, uint64_t raw_received);
-  status deliver(message&& m, std::string_view data);
+  status deliver(message& m, std::string_view data);
 
   // session_send.cpp
-  uint64_t enqueue(message msg);
+  uint64_t enqueue(message&& msg);
   void insert_new(outgoing&& o);
   void requeue(outgoing&& o);
   bool frame_next(std::string& out);
   bool write_frame(outgoing& o, size_t frame_size, std::string& out);
+  bool write_payload(outgoing& o, size_t room, std::string& out);
   void apply_ack(bool for_request, uint64_t number, uint64_t bytes);
 };
 

@@ -149,9 +149,9 @@ status session::impl::receive_whole(const frame_header& h, std::string_view payl
                           checksum)};
   }
   if (raw_bytes >= kIncomingAckThreshold) owe_ack(h, raw_bytes);
-  message m;
+  message& m = ready.emplace_back();
   start_message(m, h);
-  return deliver(std::move(m), data);
+  return deliver(m, data);
 }
 
 status session::impl::receive_piece(partial& p, const frame_header& h, std::string_view payload,
@@ -174,7 +174,7 @@ status session::impl::receive_piece(partial& p, const frame_header& h, std::stri
   auto& map = h.type() == message_type::request ? requests_in : replies_in;
   auto node = map.extract(h.number);
   buffered -= node.mapped().data.size();
-  return deliver(std::move(node.mapped().msg), node.mapped().data);
+  return deliver(ready.emplace_back(std::move(node.mapped().msg)), node.mapped().data);
 }
 
 void session::impl::owe_ack(const frame_header& h, uint64_t raw_received) {
@@ -183,11 +183,14 @@ void session::impl::owe_ack(const frame_header& h, uint64_t raw_received) {
   acks.push_back(make_ack_frame(type, h.number, raw_received));
 }
 
-/// Decodes a complete message and makes it available; a reply settles its pending request.
-status session::impl::deliver(message&& m, std::string_view data) {
-  if (auto st = decode_message_bytes(data, options.max_properties_size, m); !st) return st;
+/// Decodes a complete message in place at the back of `ready` (no move of the decoded
+/// message), where it stays only if it decodes; a reply settles its pending request.
+status session::impl::deliver(message& m, std::string_view data) {
+  if (auto st = decode_message_bytes(data, options.max_properties_size, m); !st) {
+    ready.pop_back();
+    return st;
+  }
   if (m.type != message_type::request) pending.take(m.number);
-  ready.push_back(std::move(m));
   return {};
 }
 

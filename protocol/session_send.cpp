@@ -5,7 +5,7 @@
 
 namespace peerlite::protocol {
 
-uint64_t session::impl::enqueue(message msg) {
+uint64_t session::impl::enqueue(message&& msg) {
   if (closed || !failure.ok()) return 0;
   auto t = msg.type;
   if (t != message_type::request && t != message_type::reply && t != message_type::error) return 0;
@@ -22,7 +22,14 @@ uint64_t session::impl::enqueue(message msg) {
   if (msg.urgent) o.flags |= flag::urgent;
   if (msg.no_reply) o.flags |= flag::no_reply;
   if (msg.compressed && options.compression_level > 0) o.flags |= flag::compressed;
-  append_message_bytes(o.data, msg.properties, msg.body);
+  if (o.flags & flag::compressed) {
+    append_message_bytes(o.encoded, msg.properties, msg.body);
+    o.size = o.encoded.size();
+  } else {
+    o.size = message_bytes_size(msg.properties, msg.body.size());
+    o.properties = std::move(msg.properties);
+    o.body = std::move(msg.body);
+  }
   insert_new(std::move(o));
   return msg.type == message_type::request ? last_request_sent : msg.number;
 }
@@ -62,12 +69,15 @@ bool session::impl::frame_next(std::string& out) {
     acks.pop_front();
   } else {
     if (outbox.empty()) return false;
-    outgoing o = std::move(outbox.front());
-    outbox.pop_front();
     /// Big frames only when nothing else waits, so others never wait behind 16 KiB.
-    size_t frame_size = outbox.empty() && acks.empty() ? kBigFrameSize : kDefaultFrameSize;
-    if (!write_frame(o, frame_size, out)) return false;
-    if (o.offset < o.data.size()) {
+    size_t frame_size = outbox.size() == 1 ? kBigFrameSize : kDefaultFrameSize;
+    /// Framed in place: a message that fits in one frame is never moved.
+    if (!write_frame(outbox.front(), frame_size, out)) return false;
+    if (outbox.front().finished()) {
+      outbox.pop_front();
+    } else {
+      outgoing o = std::move(outbox.front());
+      outbox.pop_front();
       if (o.unacked() >= kOutgoingAckThreshold)
         paused.push_back(std::move(o));
       else
@@ -84,28 +94,36 @@ bool session::impl::write_frame(outgoing& o, size_t frame_size, std::string& out
   out.reserve(frame_size);
   append_frame_header(out, o.number, 0);
   size_t flags_pos = out.size() - 1;
-  size_t room = frame_size - out.size() - kChecksumSize;
-  std::string_view rest = std::string_view(o.data).substr(o.offset);
-  size_t consumed = 0;
-  if (o.flags & flag::compressed) {
-    if (!deflate)
-      deflate.emplace(options.compression_level, options.deflate_window_bits,
-                      options.deflate_mem_level);
-    auto r = deflate->compress(rest, out, room);
-    if (!r || *r == 0) {
-      fail(r ? status{errc::protocol_error, "deflate: no room in frame"} : status{r.err()});
-      return false;
-    }
-    consumed = *r;
-  } else {
-    consumed = std::min(room, rest.size());
-    out.append(rest.substr(0, consumed));
-  }
-  crc_out = extend_crc(crc_out, rest.substr(0, consumed));
-  o.offset += consumed;
-  out[flags_pos] = static_cast<char>(o.flags | (o.offset < o.data.size() ? flag::more_coming : 0));
+  if (!write_payload(o, frame_size - out.size() - kChecksumSize, out)) return false;
+  out[flags_pos] = static_cast<char>(o.flags | (o.finished() ? 0 : flag::more_coming));
   append_checksum(out, crc_out);
   o.bytes_sent += out.size() - (flags_pos + 1);
+  return true;
+}
+
+/// Appends as much of `o` as fits in `room` bytes (deflated if compressed) and extends the
+/// running CRC32 over the message bytes it carries (before deflate, as the peer checks them).
+bool session::impl::write_payload(outgoing& o, size_t room, std::string& out) {
+  if (!(o.flags & flag::compressed)) {
+    size_t start = out.size();
+    size_t n = std::min(room, o.size - o.offset);
+    out.resize(start + n);
+    write_message_range(out.data() + start, o.properties, o.body, o.offset, n);
+    crc_out = extend_crc(crc_out, std::string_view(out).substr(start));
+    o.offset += n;
+    return true;
+  }
+  if (!deflate)
+    deflate.emplace(options.compression_level, options.deflate_window_bits,
+                    options.deflate_mem_level);
+  std::string_view rest = std::string_view(o.encoded).substr(o.offset);
+  auto r = deflate->compress(rest, out, room);
+  if (!r || *r == 0) {
+    fail(r ? status{errc::protocol_error, "deflate: no room in frame"} : status{r.err()});
+    return false;
+  }
+  crc_out = extend_crc(crc_out, rest.substr(0, *r));
+  o.offset += *r;
   return true;
 }
 

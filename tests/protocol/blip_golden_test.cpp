@@ -170,3 +170,31 @@ BOOST_AUTO_TEST_CASE(error_reply) {
   BOOST_CHECK(!b.is_pending(7));
   BOOST_CHECK_EQUAL(b.pending_count(), 6u);
 }
+
+/// The running CRC is the standard CRC-32 (libdeflate's, same values as zlib's): the check value
+/// of "123456789" is cbf43926, and it runs across pieces as over the whole.
+BOOST_AUTO_TEST_CASE(running_crc_is_standard_crc32) {
+  BOOST_CHECK_EQUAL(extend_crc(0, "123456789"), 0xcbf43926u);
+  BOOST_CHECK_EQUAL(extend_crc(extend_crc(0, "1234"), "56789"), 0xcbf43926u);
+  BOOST_CHECK_EQUAL(extend_crc(0, ""), 0u);
+}
+
+/// write_message_range() gives any byte range of the encoding, the way the session frames a
+/// message straight from its properties and body: every (from, n) of a message matches the
+/// same range of append_message_bytes(), including ranges that start or end inside the length
+/// varint, a property or the body, and ranges running past the end (clipped).
+BOOST_AUTO_TEST_CASE(message_ranges_match_the_whole_encoding) {
+  message m = make_request("rev", "{\"a\":1}");
+  m.properties.emplace_back("id", "doc-1");
+  m.properties.emplace_back("long", std::string(200, 'v'));  // 2-byte length varint
+  std::string whole;
+  append_message_bytes(whole, m.properties, m.body);
+  BOOST_REQUIRE_EQUAL(whole.size(), 2 + 8 + 4 + 3 + 6 + 5 + 201 + 7u);
+  for (size_t from = 0; from <= whole.size(); ++from) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{2}, size_t{5}, size_t{64}, whole.size()}) {
+      std::string got(n, '\0');
+      got.resize(write_message_range(got.data(), m.properties, m.body, from, n));
+      BOOST_REQUIRE_MESSAGE(got == whole.substr(from, n), "from " << from << " n " << n);
+    }
+  }
+}
