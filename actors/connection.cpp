@@ -63,8 +63,15 @@ namespace {
 void fail_pending(self_ptr self, const std::string& why) {
   auto pending = std::move(self->state.pending);
   self->state.pending.clear();
-  for (auto& [number, rp] : pending)
-    rp.deliver(make_error(errc::disconnected, fmt::format("disconnected: {}", why)));
+  auto err = make_error(errc::disconnected, fmt::format("disconnected: {}", why));
+  for (auto& [number, p] : pending) {
+    if (!p.batch) {
+      p.rp.deliver(err);
+    } else if (p.batch->remaining > 0) {
+      p.batch->remaining = 0;  // one error per batch
+      p.batch->rp.deliver(err);
+    }
+  }
 }
 
 /// The owner learns exactly once; then the actor (and with it the app's object) goes away.
@@ -227,20 +234,61 @@ caf::result<protocol::message> on_request(self_ptr self, protocol::message& msg)
   auto number = st.session->send(std::move(msg));
   if (number == 0) return make_error(errc::disconnected, "disconnected: session closed");
   auto rp = self->make_response_promise<protocol::message>();
-  st.pending.emplace(number, rp);
+  st.pending.emplace(number, pending_reply{rp, nullptr, 0});
   pump(self);
   return rp;
+}
+
+caf::result<std::vector<protocol::message>> on_request_batch(self_ptr self,
+                                                             std::vector<protocol::message>& msgs) {
+  auto& st = self->state;
+  if (st.ph != phase::open && st.ph != phase::opening)
+    return make_error(errc::disconnected, "disconnected: the connection is closing");
+  auto batch = std::make_shared<reply_batch>();
+  batch->replies.resize(msgs.size());
+  batch->remaining = msgs.size();
+  batch->rp = self->make_response_promise<std::vector<protocol::message>>();
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    msgs[i].type = protocol::message_type::request;
+    msgs[i].no_reply = false;
+    auto number = st.session->send(std::move(msgs[i]));
+    if (number == 0) {
+      /// Requests already queued fail with the session when it closes.
+      fail_pending(self, "session closed");
+      return make_error(errc::disconnected, "disconnected: session closed");
+    }
+    st.pending.emplace(number, pending_reply{{}, batch, i});
+  }
+  if (msgs.empty()) batch->rp.deliver(std::vector<protocol::message>{});
+  pump(self);
+  return batch->rp;
+}
+
+/// Requests routed to a worker that died are answered as failed (the worker cannot).
+void on_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  if (dm.source == st.owner.address()) {
+    begin_close(self, close_info_from_ws(1001, "owner went away", false), close_mode::graceful);
+    return;
+  }
+  if (!st.route || dm.source != st.route.address()) return;
+  st.route = nullptr;
+  st.route_profiles.clear();
+  std::vector<uint64_t> orphans;
+  for (auto& [number, routed] : st.answering)
+    if (routed) orphans.push_back(number);
+  for (auto number : orphans)
+    answer_request(self, number, handler_failed(number, "worker exited"), false);
+  pump(self);
 }
 
 void start(self_ptr self) {
   auto& st = self->state;
   self->monitor(st.owner);
-  self->set_down_handler([self](caf::down_msg& dm) {
-    if (dm.source == self->state.owner.address())
-      begin_close(self, close_info_from_ws(1001, "owner went away", false), close_mode::graceful);
-  });
-  auto handle = std::make_shared<connection_handle>(
-      connection_handle{caf::actor_cast<connection_actor>(self), keep_alive_for(self->system())});
+  self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  st.inbox = std::make_shared<receive_inbox>();
+  auto handle = std::make_shared<connection_handle>(connection_handle{
+      caf::actor_cast<connection_actor>(self), keep_alive_for(self->system()), st.inbox});
   auto target = make_target(self);
   arm(self, timer::open, kOpenTimeout);
   try {
@@ -267,6 +315,20 @@ connection_actor::behavior_type connection_impl(self_ptr self) {
   start(self);
   return {
       [self](request_atom, protocol::message& msg) { return on_request(self, msg); },
+      [self](request_atom, std::vector<protocol::message>& msgs) {
+        return on_request_batch(self, msgs);
+      },
+      [self](route_atom, routed_worker& worker, std::vector<std::string>& profiles) {
+        auto& st = self->state;
+        if (st.route) self->demonitor(st.route.address());
+        st.route = std::move(worker);
+        st.route_profiles = std::move(profiles);
+        if (st.route) self->monitor(st.route);
+      },
+      [self](answer_atom, std::vector<protocol::message>& replies) {
+        for (auto& r : replies) answer_request(self, r.number, std::move(r), false);
+        pump(self);
+      },
       [self](post_atom, protocol::message& msg) {
         auto& st = self->state;
         if (st.ph != phase::open && st.ph != phase::opening) return;
@@ -284,7 +346,7 @@ connection_actor::behavior_type connection_impl(self_ptr self) {
       [self](conn_sent_atom, uint64_t n, bool ok, std::string& what, bool recoverable) {
         on_sent(self, n, ok, what, recoverable);
       },
-      [self](conn_recv_atom, std::string& bytes) { on_received(self, std::move(bytes)); },
+      [self](conn_recv_atom) { on_doorbell(self); },
       [self](conn_appcl_atom, bool has_error, std::string& what, bool recoverable) {
         on_app_close(self, has_error, what, recoverable);
       },

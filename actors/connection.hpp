@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "actors/tuning.hpp"
 #include "actors/type_ids.hpp"
@@ -30,17 +32,33 @@ typename Inspector::result_type inspect(Inspector& f, close_info& x) {
            x.ws_code);
 }
 
-/// What the owner may ask of a connection actor.
+/// A worker that takes routed peer requests (see route_atom below).
+using routed_worker =
+    caf::typed_actor<caf::reacts_to<incoming_atom, std::vector<protocol::message>>>;
+
+/// What the owner (and the workers it hands the connection to) may ask of a connection actor.
 ///  - (request_atom, msg) -> the peer's reply (reply or error type) or a caf::error when the
 ///    connection closes first (disconnected). The caller uses a named timeout.
+///  - (request_atom, msgs) -> the peer's replies, in the order of `msgs`, once every one is in.
+///    Each message is still its own BLIP request with its own reply; only the actor messages
+///    are batched (one mailbox trip for many `rev`s instead of one each). A caf::error when
+///    the connection closes before every reply arrived.
 ///  - (post_atom, msg): send a no-reply request.
 ///  - (close_atom, close_info): close politely; the owner gets closed_atom when done (bounded
 ///    by the close timeout even if the app never completes).
-/// The connection actor's full typed interface (app completions, receive) extends this.
-using connection_api =
-    caf::typed_actor<caf::replies_to<request_atom, protocol::message>::with<protocol::message>,
-                     caf::reacts_to<post_atom, protocol::message>,
-                     caf::reacts_to<close_atom, close_info>>;
+///  - (route_atom, worker, profiles): from now on, peer requests whose Profile is one of
+///    `profiles` go to `worker` instead of the owner, as (incoming_atom, vector<message>) in
+///    arrival order, many per actor message (each keeps the peer's request number). The worker
+///    answers with (answer_atom, replies): each reply carries the number of the request it
+///    answers (type reply or error); a no_reply request needs no answer. Requests still
+///    unanswered when the worker dies get ERR BLIP/501; kIncomingRequestTimeout applies.
+using connection_api = caf::typed_actor<
+    caf::replies_to<request_atom, protocol::message>::with<protocol::message>,
+    caf::replies_to<request_atom,
+                    std::vector<protocol::message>>::with<std::vector<protocol::message>>,
+    caf::reacts_to<post_atom, protocol::message>, caf::reacts_to<close_atom, close_info>,
+    caf::reacts_to<route_atom, routed_worker, std::vector<std::string>>,
+    caf::reacts_to<answer_atom, std::vector<protocol::message>>>;
 
 /// What a connection's owner handles.
 ///  - (incoming_atom, msg): a request from the peer. Reply with the BLIP reply to send (type
@@ -69,23 +87,44 @@ struct connection_options {
 /// Only peerlite's own completions and replicator_connection send the extra messages.
 ///  - (conn_open_atom, ok, what, recoverable): the app's open completion.
 ///  - (conn_sent_atom, bytes, ok, what, recoverable): a send completion returning write credit.
-///  - (conn_recv_atom, bytes): replicator_connection::receive.
+///  - (conn_recv_atom): replicator_connection::receive queued bytes in the handle's inbox.
 ///  - (conn_appcl_atom, has_error, what, recoverable): replicator_connection::close.
 ///  - (conn_cdone_atom): the app's close completion.
 ///  - (conn_timer_atom, kind, generation): the actor's own named timeouts.
-using connection_actor =
-    connection_api::extend<caf::reacts_to<conn_open_atom, bool, std::string, bool>,
-                           caf::reacts_to<conn_sent_atom, uint64_t, bool, std::string, bool>,
-                           caf::reacts_to<conn_recv_atom, std::string>,
-                           caf::reacts_to<conn_appcl_atom, bool, std::string, bool>,
-                           caf::reacts_to<conn_cdone_atom>,
-                           caf::reacts_to<conn_timer_atom, uint8_t, uint64_t>>;
+using connection_actor = connection_api::extend<
+    caf::reacts_to<conn_open_atom, bool, std::string, bool>,
+    caf::reacts_to<conn_sent_atom, uint64_t, bool, std::string, bool>,
+    caf::reacts_to<conn_recv_atom>, caf::reacts_to<conn_appcl_atom, bool, std::string, bool>,
+    caf::reacts_to<conn_cdone_atom>, caf::reacts_to<conn_timer_atom, uint8_t, uint64_t>>;
+
+/// Bytes the app handed to replicator_connection::receive, waiting for the connection actor.
+/// A doorbell message (conn_recv_atom) goes out only when the inbox turns non-empty, so a
+/// transport that delivers many frames in a burst costs one mailbox trip, not one per frame.
+/// Order is kept: everything is taken in arrival order, and a close() the app calls after
+/// receive() reaches the actor after the doorbell that covers those bytes.
+struct receive_inbox {
+  std::mutex mtx;
+  std::vector<std::string> items;
+  /// Queues `bytes`; true when the caller must ring the doorbell.
+  bool push(std::string bytes) {
+    std::lock_guard<std::mutex> guard{mtx};
+    items.push_back(std::move(bytes));
+    return items.size() == 1;
+  }
+  /// Everything queued, oldest first; `out` is cleared first (its capacity is reused).
+  void take(std::vector<std::string>& out) {
+    out.clear();
+    std::lock_guard<std::mutex> guard{mtx};
+    out.swap(items);
+  }
+};
 
 /// What a replicator_connection points at. Keeps the shared actor system alive (when the
 /// connection runs in it) for as long as the app holds the handle.
 struct connection_handle {
   connection_actor actor;
   std::shared_ptr<caf::actor_system> keep_alive;
+  std::shared_ptr<receive_inbox> inbox;
 };
 
 /// Spawns a connection actor for the app's transport `app` and starts it: it calls

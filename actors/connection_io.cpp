@@ -28,11 +28,13 @@ void send_reply(self_ptr self, uint64_t number, protocol::message reply) {
   reply.number = number;
   reply.no_reply = false;
   st.session->send(std::move(reply));
-  pump(self);
 }
 
-/// Answers an incoming request once: the owner's reply, a failure, or the sweep's timeout.
-void answer(self_ptr self, uint64_t number, protocol::message reply) {
+}  // namespace
+
+/// Answers an incoming request once: the owner's or worker's reply, a failure, or the sweep's
+/// timeout.
+void answer_request(self_ptr self, uint64_t number, protocol::message reply, bool pump_now) {
   auto& st = self->state;
   if (st.answering.erase(number) == 0) return;  // timed out already
   /// Replies come mostly in order: dropping answered entries from the front keeps the
@@ -40,6 +42,7 @@ void answer(self_ptr self, uint64_t number, protocol::message reply) {
   while (!st.answer_deadlines.empty() && !st.answering.count(st.answer_deadlines.front().first))
     st.answer_deadlines.pop_front();
   send_reply(self, number, std::move(reply));
+  if (pump_now) pump(self);
 }
 
 protocol::message handler_failed(uint64_t number, const std::string& why) {
@@ -47,14 +50,26 @@ protocol::message handler_failed(uint64_t number, const std::string& why) {
                                     protocol::kBlipHandlerFailed, why);
 }
 
-/// A peer request goes to the owner; its answer (or failure) becomes the BLIP reply. The
-/// named timeout is kIncomingRequestTimeout, enforced by sweep_answers().
+namespace {
+
+bool routed(const connection_state& st, const protocol::message& msg) {
+  if (!st.route) return false;
+  auto p = msg.profile();
+  for (auto& r : st.route_profiles)
+    if (r == p) return true;
+  return false;
+}
+
+/// A peer request goes to the route's worker (batched, see drain_incoming) or to the owner;
+/// the answer (or failure) becomes the BLIP reply. The named timeout is
+/// kIncomingRequestTimeout, enforced by sweep_answers().
 void route_request(self_ptr self, protocol::message&& msg) {
   auto& st = self->state;
   auto number = msg.number;
   bool no_reply = msg.no_reply;
+  bool to_worker = routed(st, msg);
   if (!no_reply) {
-    st.answering.insert(number);
+    st.answering.emplace(number, to_worker);
     st.answer_deadlines.emplace_back(number,
                                      std::chrono::steady_clock::now() + kIncomingRequestTimeout);
     if (!st.answer_sweep_armed) {
@@ -62,13 +77,18 @@ void route_request(self_ptr self, protocol::message&& msg) {
       arm(self, timer::answer, kIncomingRequestTimeout);
     }
   }
+  if (to_worker) {
+    st.to_route.push_back(std::move(msg));
+    return;
+  }
   self->request(st.owner, caf::infinite, incoming_atom::value, std::move(msg))
       .then(
           [self, number, no_reply](protocol::message& reply) {
-            if (!no_reply) answer(self, number, std::move(reply));
+            if (!no_reply) answer_request(self, number, std::move(reply));
           },
           [self, number, no_reply](caf::error& err) {
-            if (!no_reply) answer(self, number, handler_failed(number, to_error(err).message));
+            if (!no_reply)
+              answer_request(self, number, handler_failed(number, to_error(err).message));
           });
 }
 
@@ -80,7 +100,8 @@ void sweep_answers(self_ptr self) {
   while (!st.answer_deadlines.empty() && st.answer_deadlines.front().second <= now) {
     auto number = st.answer_deadlines.front().first;
     st.answer_deadlines.pop_front();
-    answer(self, number, handler_failed(number, "timeout: the request handler did not answer"));
+    answer_request(self, number,
+                   handler_failed(number, "timeout: the request handler did not answer"));
   }
   /// Entries already answered stay in the deque until their deadline; skip past them.
   while (!st.answer_deadlines.empty() && !st.answering.count(st.answer_deadlines.front().first))
@@ -95,18 +116,35 @@ void sweep_answers(self_ptr self) {
 
 namespace {
 
+/// A reply to one of our requests: to its promise, or into its batch.
+void settle_reply(self_ptr self, protocol::message&& msg) {
+  auto& st = self->state;
+  auto it = st.pending.find(msg.number);
+  if (it == st.pending.end()) return;  // failed already: the connection is closing
+  auto p = std::move(it->second);
+  st.pending.erase(it);
+  if (!p.batch) {
+    p.rp.deliver(std::move(msg));
+    return;
+  }
+  auto& b = *p.batch;
+  if (b.remaining == 0) return;  // the batch failed already
+  b.replies[p.index] = std::move(msg);
+  if (--b.remaining == 0) b.rp.deliver(std::move(b.replies));
+}
+
 void drain_incoming(self_ptr self) {
   auto& st = self->state;
   while (auto msg = st.session->next_incoming()) {
-    if (msg->type == protocol::message_type::request) {
+    if (msg->type == protocol::message_type::request)
       route_request(self, std::move(*msg));
-      continue;
-    }
-    auto it = st.pending.find(msg->number);
-    if (it == st.pending.end()) continue;  // failed already: the connection is closing
-    auto rp = std::move(it->second);
-    st.pending.erase(it);
-    rp.deliver(std::move(*msg));
+    else
+      settle_reply(self, std::move(*msg));
+  }
+  /// All routed requests of this receive go to the worker in one actor message.
+  if (!st.to_route.empty()) {
+    self->send(st.route, incoming_atom::value, std::move(st.to_route));
+    st.to_route.clear();
   }
 }
 
@@ -130,19 +168,44 @@ void feed_ws(self_ptr self, const std::string& bytes) {
 
 }  // namespace
 
-void on_received(self_ptr self, std::string bytes) {
+namespace {
+
+/// One chunk from the app through the session; false once the connection is failing or gone.
+bool feed(self_ptr self, std::string& bytes) {
   auto& st = self->state;
   if (st.ph == phase::opening) {
     st.early.push_back(std::move(bytes));
-    return;
+    return true;
   }
-  if (st.ph == phase::closing_app || st.ph == phase::closed) return;
+  if (st.ph == phase::closing_app || st.ph == phase::closed) return false;
   if (st.ws) {
     feed_ws(self, bytes);
-  } else {
-    if (auto s = st.session->receive_frame(bytes); !s.ok()) return protocol_failure(self, s);
-    drain_incoming(self);
+    return true;
   }
+  if (auto s = st.session->receive_frame(bytes); !s.ok()) {
+    protocol_failure(self, s);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void on_received(self_ptr self, std::string bytes) {
+  if (!feed(self, bytes)) return;
+  drain_incoming(self);
+  pump(self);
+}
+
+void on_doorbell(self_ptr self) {
+  auto& st = self->state;
+  st.inbox->take(st.received);
+  bool ok = true;
+  for (auto& bytes : st.received)
+    if (!(ok = feed(self, bytes))) break;
+  st.received.clear();
+  if (!ok) return;
+  drain_incoming(self);
   pump(self);
 }
 

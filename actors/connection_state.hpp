@@ -8,7 +8,6 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "actors/connection.hpp"
@@ -37,6 +36,21 @@ enum class close_mode : uint8_t {
   transport_gone,  ///< the app says the pipe is gone (or send failed): straight to app's close
 };
 
+/// Replies to one (request_atom, vector<message>): delivered together once all are in.
+struct reply_batch {
+  std::vector<protocol::message> replies;
+  size_t remaining = 0;
+  caf::typed_response_promise<std::vector<protocol::message>> rp;
+};
+
+/// Where the reply to one of our requests goes: a single request's promise, or a slot of a
+/// batch.
+struct pending_reply {
+  caf::typed_response_promise<protocol::message> rp;
+  std::shared_ptr<reply_batch> batch;
+  size_t index = 0;
+};
+
 struct connection_state {
   std::shared_ptr<message_endpoint_connection> app;
   protocol_type type = protocol_type::message_stream;
@@ -48,8 +62,10 @@ struct connection_state {
   phase ph = phase::opening;
   close_info info;
   bool info_set = false;
-  std::unordered_map<uint64_t, caf::typed_response_promise<protocol::message>> pending;
+  std::unordered_map<uint64_t, pending_reply> pending;  ///< our requests by number
   std::vector<std::string> early;  ///< bytes received before open completed
+  std::shared_ptr<receive_inbox> inbox;  ///< shared with the app's replicator_connection
+  std::vector<std::string> received;     ///< scratch: what one doorbell took from the inbox
   uint64_t in_flight = 0;          ///< bytes handed to send() whose completion is due
   uint64_t heartbeat_gen = 0;
   uint64_t pongs_at_ping = 0;
@@ -57,7 +73,11 @@ struct connection_state {
   /// Peer requests the owner has not answered yet, and when each one's time is up
   /// (kIncomingRequestTimeout). One sweep timer serves them all: a CAF request timeout per
   /// message would cost a clock-thread round trip per `rev`.
-  std::unordered_set<uint64_t> answering;
+  std::unordered_map<uint64_t, bool> answering;  ///< request number -> routed to `route`
+  /// The worker that takes the peer's requests with these profiles (route_atom), if any.
+  routed_worker route;
+  std::vector<std::string> route_profiles;
+  std::vector<protocol::message> to_route;  ///< scratch: routed requests of one receive
   std::deque<std::pair<uint64_t, std::chrono::steady_clock::time_point>> answer_deadlines;
   bool answer_sweep_armed = false;
   static inline const char* name = "peerlite.connection";
@@ -85,6 +105,12 @@ std::shared_ptr<completion_target> make_target(self_ptr self);
 void pump(self_ptr self);
 void flush_control(self_ptr self);
 void on_received(self_ptr self, std::string bytes);
+/// Takes everything the app queued in the inbox through the session, then answers and pumps.
+void on_doorbell(self_ptr self);
+/// Sends the reply to the peer's request `number` unless it was answered (or timed out).
+/// Pumps at once unless `pump_now` is false (the caller pumps after a batch).
+void answer_request(self_ptr self, uint64_t number, protocol::message reply, bool pump_now = true);
+protocol::message handler_failed(uint64_t number, const std::string& why);
 void on_sent(self_ptr self, uint64_t bytes, bool ok, const std::string& what, bool recoverable);
 void send_to_app(self_ptr self, std::string bytes);
 void sweep_answers(self_ptr self);

@@ -129,6 +129,9 @@ void on_connected(passive_self self, connection_api conn) {
   cfg.conn = conn;
   cfg.parent = caf::actor_cast<caf::actor>(self);
   cfg.active = false;
+  /// A read-only side answers pushes itself (403), so only a writable one lets the
+  /// connection hand the peer's revs to the puller directly.
+  cfg.direct = !st.read_only;
   st.puller = spawn_puller(self->system(), std::move(cfg));
   self->link_to(st.puller);
   emit(self, replicator_status{activity_level::idle, {}, {}});

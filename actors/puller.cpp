@@ -95,24 +95,24 @@ bool accepted_by_filter(puller_self self, const rep::rev_message& m) {
   return f(d, document_flags{m.deleted, false});
 }
 
-caf::result<protocol::message> handle_rev(puller_self self, protocol::message& msg) {
+/// Queues a rev for the group commit; its reply goes to `to` after the commit (or at once
+/// when it is refused or filtered out).
+void handle_rev(puller_self self, protocol::message& msg, reply_to to) {
   auto& st = self->state;
   auto m = rep::rev_message::decode(std::move(msg));
-  if (!m) return bad_request(m.err());
+  if (!m) return deliver(self, to, bad_request(m.err()));
   if (st.revs_expected > 0) --st.revs_expected;
   if (!accepted_by_filter(self, *m)) {
     st.seqs.finish(m->sequence);
     ++st.completed;
     check_idle(self);
-    return empty_reply();
+    return deliver(self, to, empty_reply());
   }
   store::incoming_revision rev{std::move(m->doc_id), std::move(m->rev_id), std::move(m->history),
                                std::move(m->body), m->deleted};
-  if (auto ok = store::database::validate(rev); !ok) return bad_request(ok.err());
-  auto rp = self->make_response_promise<protocol::message>();
-  st.queue.push_back({std::move(rev), rp, std::move(m->sequence)});
-  if (!st.inserting) flush_inserts(self);
-  return rp;
+  if (auto ok = store::database::validate(rev); !ok)
+    return deliver(self, to, bad_request(ok.err()));
+  st.queue.push_back({std::move(rev), std::move(to), std::move(m->sequence)});
 }
 
 protocol::message handle_norev(puller_self self, const protocol::message& msg) {
@@ -144,6 +144,26 @@ void send_sub_changes(puller_self self) {
           [=](caf::error& err) { fail(self, to_error(err)); });
 }
 
+/// Any request the puller serves; the reply goes to `to`.
+void handle_one(puller_self self, protocol::message& msg, reply_to to) {
+  if (self->state.failed)
+    return deliver(self, to, protocol::make_error_reply(0, "HTTP", 503, "stopping"));
+  auto p = msg.profile();
+  if (p == rep::profile::rev) return handle_rev(self, msg, std::move(to));
+  if (p == rep::profile::changes) return deliver(self, to, handle_changes(self, msg));
+  if (p == rep::profile::propose_changes) return deliver(self, to, handle_propose(self, msg));
+  if (p == rep::profile::norev) return deliver(self, to, handle_norev(self, msg));
+  deliver(self, to, protocol::make_error_reply(0, "BLIP", 404, "no handler for " + std::string(p)));
+}
+
+/// Requests the connection routed to us: answers that need no commit go back in one message;
+/// the revs go to the db actor together.
+void handle_routed(puller_self self, std::vector<protocol::message>& msgs) {
+  for (auto& msg : msgs) handle_one(self, msg, reply_to{{}, msg.number});
+  flush_answers(self);
+  if (!self->state.inserting) flush_inserts(self);
+}
+
 puller_actor::behavior_type puller_impl(puller_self self, puller_config cfg) {
   self->state.cfg = std::move(cfg);
   self->state.seqs.checkpoint = self->state.cfg.since;
@@ -151,16 +171,19 @@ puller_actor::behavior_type puller_impl(puller_self self, puller_config cfg) {
   auto r = self->state.cfg.db.core()->acquire_reader();
   if (r) self->state.reader = std::move(*r);
   else fail(self, r.err());
+  if (self->state.cfg.direct)
+    self->send(self->state.cfg.conn, route_atom::value, caf::actor_cast<routed_worker>(self),
+               std::vector<std::string>{
+                   std::string(rep::profile::rev), std::string(rep::profile::norev),
+                   std::string(rep::profile::changes), std::string(rep::profile::propose_changes)});
   return {
       [=](incoming_atom, protocol::message& msg) -> caf::result<protocol::message> {
-        if (self->state.failed) return protocol::make_error_reply(0, "HTTP", 503, "stopping");
-        auto p = msg.profile();
-        if (p == rep::profile::rev) return handle_rev(self, msg);
-        if (p == rep::profile::changes) return handle_changes(self, msg);
-        if (p == rep::profile::propose_changes) return handle_propose(self, msg);
-        if (p == rep::profile::norev) return handle_norev(self, msg);
-        return protocol::make_error_reply(0, "BLIP", 404, "no handler for " + std::string(p));
+        auto rp = self->make_response_promise<protocol::message>();
+        handle_one(self, msg, reply_to{rp, 0});
+        if (!self->state.inserting) flush_inserts(self);
+        return rp;
       },
+      [=](incoming_atom, std::vector<protocol::message>& msgs) { handle_routed(self, msgs); },
       [=](start_atom) {
         report(self, true);
         if (self->state.cfg.active && !self->state.failed) send_sub_changes(self);

@@ -78,9 +78,9 @@ void settle(puller_self self, pending_rev& p, const store::insert_result& res) {
   error err;
   if (res.outcome == store::insert_outcome::rejected) {
     err = {errc::conflict, p.rev.id + ": conflicts with current revision " + res.current_rev};
-    p.rp.deliver(protocol::make_error_reply(0, "HTTP", 409, err.message));
+    deliver(self, p.to, protocol::make_error_reply(0, "HTTP", 409, err.message));
   } else {
-    p.rp.deliver(empty_reply());
+    deliver(self, p.to, empty_reply());
   }
   if (res.outcome == store::insert_outcome::conflict && st.cfg.active)
     resolve_conflict(self, p.rev.id, p.rev.rev);
@@ -94,9 +94,12 @@ void on_committed(puller_self self, std::vector<pending_rev>& batch,
                   std::vector<store::insert_result>& results) {
   for (size_t i = 0; i < batch.size(); ++i)
     settle(self, batch[i], i < results.size() ? results[i] : store::insert_result{});
+  flush_answers(self);
   self->state.inserting = false;
   if (!self->state.queue.empty()) flush_inserts(self);
-  report(self, false);
+  /// Once per group commit, not paced: the document events of a commit reach the parent
+  /// before the peer sees the replies, so a connection closing right after cannot lose them.
+  report(self, true);
   check_idle(self);
 }
 
@@ -121,9 +124,27 @@ void flush_inserts(puller_self self) {
       .then([=](std::vector<store::insert_result>& res) { on_committed(self, *batch, res); },
             [=](caf::error& err) {
               for (auto& p : *batch)
-                p.rp.deliver(protocol::make_error_reply(0, "HTTP", 500, to_error(err).message));
+                deliver(self, p.to,
+                        protocol::make_error_reply(0, "HTTP", 500, to_error(err).message));
+              flush_answers(self);
               fail(self, to_error(err));
             });
+}
+
+void deliver(puller_self self, reply_to& to, protocol::message reply) {
+  if (to.number == 0) {
+    to.rp.deliver(std::move(reply));
+    return;
+  }
+  reply.number = to.number;
+  self->state.answers.push_back(std::move(reply));
+}
+
+void flush_answers(puller_self self) {
+  auto& st = self->state;
+  if (st.answers.empty()) return;
+  self->send(st.cfg.conn, answer_atom::value, std::move(st.answers));
+  st.answers.clear();
 }
 
 void check_idle(puller_self self) {

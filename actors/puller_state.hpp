@@ -13,10 +13,17 @@
 
 namespace peerlite::actors {
 
-/// A received revision waiting for its commit; the peer's rev reply waits in `rp`.
+/// Where the reply to one peer request goes: a promise (delegated by the owner), or, for a
+/// request the connection routed to us, its number (collected in puller_state::answers).
+struct reply_to {
+  caf::typed_response_promise<protocol::message> rp;
+  uint64_t number = 0;
+};
+
+/// A received revision waiting for its commit; the peer's rev reply waits in `to`.
 struct pending_rev {
   store::incoming_revision rev;
-  caf::typed_response_promise<protocol::message> rp;
+  reply_to to;
   std::string sequence;  ///< the peer's sequence JSON ("" = untracked)
 };
 
@@ -48,12 +55,17 @@ struct puller_state {
   bool report_scheduled = false;
   std::chrono::steady_clock::time_point last_report;
   std::vector<replicated_document> events;
+  std::vector<protocol::message> answers;  ///< replies to routed requests, not yet sent
   static inline const char* name = "peerlite.puller";
 };
 
 using puller_self = puller_actor::stateful_pointer<puller_state>;
 
 void flush_inserts(puller_self self);
+/// Answers one peer request (see reply_to).
+void deliver(puller_self self, reply_to& to, protocol::message reply);
+/// Sends the collected answers to routed requests to the connection in one message.
+void flush_answers(puller_self self);
 void check_idle(puller_self self);
 void fail(puller_self self, error err);
 void report(puller_self self, bool now);

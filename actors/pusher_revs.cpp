@@ -31,27 +31,32 @@ std::vector<std::string> trimmed_history(std::vector<std::string> history,
   return history;
 }
 
-void on_rev_reply(pusher_self self, const queued_rev& q, size_t bytes, bool deleted,
-                  const protocol::message& reply) {
+/// A rev on its way: what its reply settles.
+struct sent_rev {
+  queued_rev q;
+  size_t bytes = 0;
+  bool deleted = false;
+};
+
+void on_rev_reply(pusher_self self, const sent_rev& s, const protocol::message& reply) {
   auto& st = self->state;
-  st.last_reply = std::chrono::steady_clock::now();
   --st.revs_in_flight;
-  st.bytes_in_flight -= bytes;
+  st.bytes_in_flight -= s.bytes;
   auto ok = rep::check_reply(reply, "rev");
   if (ok) {
-    add_event(self, q, deleted, {});
-    mark_done(self, q.sequence);
+    add_event(self, s.q, s.deleted, {});
+    mark_done(self, s.q.sequence);
   } else {
     /// The sequence stays pending: the checkpoint must not pass a revision the peer lacks.
-    add_event(self, q, deleted, ok.err());
+    add_event(self, s.q, s.deleted, ok.err());
     ++st.completed;
   }
-  send_revs(self);
-  check_idle(self);
 }
 
-/// Sends one queued revision; false when it was settled without sending.
-bool send_one(pusher_self self, queued_rev& q) {
+/// Reads one queued revision and appends its `rev` to `out`; settles it instead when it
+/// cannot or need not be sent.
+void prepare_one(pusher_self self, queued_rev& q, std::vector<protocol::message>& out,
+                 std::vector<sent_rev>& sent) {
   auto& st = self->state;
   auto r = st.reader->read_revision(q.id, q.rev, kMaxRevHistory);
   if (!r) {
@@ -62,13 +67,13 @@ bool send_one(pusher_self self, queued_rev& q) {
                                     "revision is gone", {}}
                      .encode());
     mark_done(self, q.sequence);
-    return false;
+    return;
   }
   if (q.check_conflict && !q.peer_rev.empty() &&
       std::find(r->history.begin(), r->history.end(), q.peer_rev) == r->history.end()) {
     add_event(self, q, r->deleted, {errc::conflict, q.id + ": the peer has a conflicting revision " + q.peer_rev});
     ++st.completed;
-    return false;
+    return;
   }
   rep::rev_message m;
   m.doc_id = q.id;
@@ -79,28 +84,42 @@ bool send_one(pusher_self self, queued_rev& q) {
   m.no_conflicts = true;
   m.body = std::move(r->body);
   size_t bytes = m.body.size() + 128;
-  bool deleted = r->deleted;
   if (st.revs_in_flight++ == 0) st.last_reply = std::chrono::steady_clock::now();
   st.bytes_in_flight += bytes;
-  /// No per-request timer: at thousands of revs per second, one timer each would cost more
-  /// than the rev (CAF's clock thread wakes per request). The pusher's watchdog bounds the
-  /// wait instead (kPeerRequestTimeout without any reply fails the pusher).
-  self->request(st.cfg.conn, caf::infinite, request_atom::value, std::move(m).encode())
-      .then([=](protocol::message& reply) { on_rev_reply(self, q, bytes, deleted, reply); },
-            [=](caf::error& err) { fail(self, to_error(err)); });
-  return true;
+  out.push_back(std::move(m).encode());
+  sent.push_back({std::move(q), bytes, r->deleted});
 }
 
 }  // namespace
 
+/// Revs go to the connection in batches of up to kRevBatchSize per actor message; each is
+/// still its own BLIP request with its own reply, and the batch's replies come back together.
+/// No per-request timer: at thousands of revs per second, one timer each would cost more than
+/// the rev (CAF's clock thread wakes per request). The pusher's watchdog bounds the wait
+/// instead (kPeerRequestTimeout without any reply fails the pusher).
 void send_revs(pusher_self self) {
   auto& st = self->state;
+  std::vector<protocol::message> msgs;
+  auto sent = std::make_shared<std::vector<sent_rev>>();
   while (!st.failed && !st.to_send.empty() && st.revs_in_flight < kMaxRevsInFlight &&
-         st.bytes_in_flight < kMaxRevBytesInFlight) {
+         st.bytes_in_flight < kMaxRevBytesInFlight && msgs.size() < kRevBatchSize) {
     auto q = std::move(st.to_send.front());
     st.to_send.pop_front();
-    send_one(self, q);
+    prepare_one(self, q, msgs, *sent);
   }
+  if (msgs.empty()) return;
+  self->request(st.cfg.conn, caf::infinite, request_atom::value, std::move(msgs))
+      .then(
+          [=](std::vector<protocol::message>& replies) {
+            self->state.last_reply = std::chrono::steady_clock::now();
+            static const protocol::message missing =
+                protocol::make_error_reply(0, "BLIP", 502, "no reply");
+            for (size_t i = 0; i < sent->size(); ++i)
+              on_rev_reply(self, (*sent)[i], i < replies.size() ? replies[i] : missing);
+            send_revs(self);
+            check_idle(self);
+          },
+          [=](caf::error& err) { fail(self, to_error(err)); });
 }
 
 void watchdog(pusher_self self) {

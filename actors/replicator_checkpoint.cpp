@@ -52,9 +52,9 @@ void start_workers(repl_self self) {
     self->send(st.pusher, start_atom::value);
   }
   if (cfg.type != replicator_type::push) {
-    st.puller = spawn_puller(self->system(), {cfg.db, st.conn, parent, true, cfg.continuous,
-                                              st.start_cp.remote, ids, cfg.pull_filter,
-                                              cfg.resolver});
+    st.puller = spawn_puller(
+        self->system(), {cfg.db, st.conn, parent, true, cfg.continuous, st.start_cp.remote, ids,
+                         cfg.pull_filter, cfg.resolver, /*direct=*/true});
     self->link_to(st.puller);
     st.mixer.update(worker_report{false, activity_level::busy, 0, 0, 0, st.start_cp.remote, {}});
     self->send(st.puller, start_atom::value);

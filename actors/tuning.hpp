@@ -87,6 +87,12 @@ constexpr std::size_t kMaxChangeListsInFlight = 8;
 constexpr std::size_t kMaxRevsInFlight = 6000;
 constexpr std::size_t kMaxRevBytesInFlight = 16 << 20;
 
+/// `rev`s handed to the connection actor in one actor message (each still its own BLIP
+/// request). One mailbox trip per rev each way was a large share of a 200-byte document's
+/// cost; the size of a changes list keeps a batch's replies (which come back together) to
+/// about one of the peer's group commits.
+constexpr std::size_t kRevBatchSize = 200;
+
 /// How long we wait for the peer to answer one request (proposeChanges, changes, rev,
 /// checkpoints). A rev reply waits on the peer's commit, so this is generous; a dead peer is
 /// noticed by the transport closing, this only guards against a silent one.

@@ -55,6 +55,10 @@ using conn_appcl_atom = caf::atom_constant<caf::atom("conn_appcl")>;  ///< repli
 using conn_cdone_atom = caf::atom_constant<caf::atom("conn_cdone")>;  ///< the app's close completion
 using conn_timer_atom = caf::atom_constant<caf::atom("conn_timer")>;  ///< (timer kind, generation)
 using conn_info_atom = caf::atom_constant<caf::atom("conn_info")>;    ///< ask a connection for its stats
+using route_atom =
+    caf::atom_constant<caf::atom("conn_route")>;  ///< route peer requests to a worker
+using answer_atom =
+    caf::atom_constant<caf::atom("conn_answr")>;  ///< a worker's replies to routed requests
 using accept_atom = caf::atom_constant<caf::atom("lsn_accept")>;      ///< listener: accept a connection
 using close_all_atom = caf::atom_constant<caf::atom("lsn_clall")>;    ///< listener: close every connection
 using close_one_atom = caf::atom_constant<caf::atom("lsn_close")>;    ///< listener: close one connection

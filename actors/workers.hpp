@@ -65,10 +65,13 @@ struct pusher_config {
 /// Spawns a pusher; it starts on (start_atom).
 pusher_actor spawn_pusher(caf::actor_system& sys, pusher_config cfg);
 
-/// (incoming_atom, msg) with Profile rev / changes / proposeChanges / norev.
-using puller_actor = caf::typed_actor<
-    caf::replies_to<incoming_atom, protocol::message>::with<protocol::message>,
-    caf::reacts_to<start_atom>, caf::reacts_to<tick_atom>>;
+/// (incoming_atom, msg) with Profile rev / changes / proposeChanges / norev, delegated by the
+/// owner; or, with `direct`, (incoming_atom, msgs) routed by the connection (connection_api's
+/// route_atom), answered in batches with (answer_atom, replies) to the connection.
+using puller_actor =
+    caf::typed_actor<caf::replies_to<incoming_atom, protocol::message>::with<protocol::message>,
+                     caf::reacts_to<incoming_atom, std::vector<protocol::message>>,
+                     caf::reacts_to<start_atom>, caf::reacts_to<tick_atom>>;
 
 struct puller_config {
   database db;
@@ -80,6 +83,10 @@ struct puller_config {
   std::set<std::string> doc_ids;
   replication_filter filter;
   conflict_resolver resolver;
+  /// Take the peer's rev / norev / changes / proposeChanges straight from the connection, many
+  /// per actor message, instead of one by one through the owner. The owner must not need to
+  /// see them (a read-only passive side answers them itself).
+  bool direct = false;
 };
 
 /// An empty RPY (the connection fills in the number).
