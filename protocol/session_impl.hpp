@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "protocol/deflate.hpp"
+#include "protocol/fifo.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/session.hpp"
 
@@ -76,7 +77,7 @@ struct session::impl {
   // ---- outgoing direction ----
   uint32_t crc_out = 0;
   std::optional<deflater> deflate;  ///< created with the first compressed message
-  std::deque<outgoing> outbox;      ///< ready to frame, in sending order
+  fifo<outgoing> outbox;            ///< ready to frame, in sending order
   std::vector<outgoing> paused;     ///< waiting for an ACK (flow control)
   std::deque<std::string> acks;     ///< ACK frames we owe
   uint64_t last_request_sent = 0;
@@ -90,7 +91,7 @@ struct session::impl {
   pending_set pending;                                ///< our requests awaiting replies
   std::string scratch;  ///< single compressed frames inflate here, reused
   size_t buffered = 0;  ///< bytes held in partial messages, capped by options
-  std::deque<message> ready;
+  fifo<message> ready;
 
   // session_receive.cpp
   status receive(std::string_view frame);

@@ -91,7 +91,6 @@ bool session::impl::frame_next(std::string& out) {
 
 bool session::impl::write_frame(outgoing& o, size_t frame_size, std::string& out) {
   out.clear();
-  out.reserve(frame_size);
   append_frame_header(out, o.number, 0);
   size_t flags_pos = out.size() - 1;
   if (!write_payload(o, frame_size - out.size() - kChecksumSize, out)) return false;
@@ -107,6 +106,7 @@ bool session::impl::write_payload(outgoing& o, size_t room, std::string& out) {
   if (!(o.flags & flag::compressed)) {
     size_t start = out.size();
     size_t n = std::min(room, o.size - o.offset);
+    out.reserve(start + n + kChecksumSize);  // exact: a caller may keep each frame
     out.resize(start + n);
     write_message_range(out.data() + start, o.properties, o.body, o.offset, n);
     crc_out = extend_crc(crc_out, std::string_view(out).substr(start));
@@ -116,6 +116,7 @@ bool session::impl::write_payload(outgoing& o, size_t room, std::string& out) {
   if (!deflate)
     deflate.emplace(options.compression_level, options.deflate_window_bits,
                     options.deflate_mem_level);
+  out.reserve(out.size() + room + kChecksumSize);
   std::string_view rest = std::string_view(o.encoded).substr(o.offset);
   auto r = deflate->compress(rest, out, room);
   if (!r || *r == 0) {

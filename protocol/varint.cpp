@@ -28,7 +28,7 @@ size_t varint_size(uint64_t value) {
   return n;
 }
 
-bool read_varint(std::string_view& in, uint64_t& value) {
+bool read_long_varint(std::string_view& in, uint64_t& value) {
   uint64_t result = 0;
   for (size_t i = 0; i < in.size() && i < kMaxVarintSize; ++i) {
     auto byte = static_cast<uint8_t>(in[i]);
