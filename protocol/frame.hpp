@@ -30,8 +30,9 @@ status read_frame_header(std::string_view& frame, frame_header& header);
 /// Appends a frame header to `out`. `flags` must be < 0x80 (one byte on the wire).
 void append_frame_header(std::string& out, uint64_t number, uint8_t flags);
 
-/// Appends `crc` as 4 big-endian bytes; reads them back from 4 bytes.
+/// Appends `crc` as 4 big-endian bytes, or writes them to `four`; reads them back from 4 bytes.
 void append_checksum(std::string& out, uint32_t crc);
+void write_checksum(char* four, uint32_t crc);
 uint32_t read_checksum(const char* four);
 
 /// The running CRC32 (standard CRC-32, as zlib crc32) of `crc` extended by `data`.

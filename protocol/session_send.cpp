@@ -95,21 +95,21 @@ bool session::impl::write_frame(outgoing& o, size_t frame_size, std::string& out
   size_t flags_pos = out.size() - 1;
   if (!write_payload(o, frame_size - out.size() - kChecksumSize, out)) return false;
   out[flags_pos] = static_cast<char>(o.flags | (o.finished() ? 0 : flag::more_coming));
-  append_checksum(out, crc_out);
+  write_checksum(out.data() + out.size() - kChecksumSize, crc_out);
   o.bytes_sent += out.size() - (flags_pos + 1);
   return true;
 }
 
-/// Appends as much of `o` as fits in `room` bytes (deflated if compressed) and extends the
-/// running CRC32 over the message bytes it carries (before deflate, as the peer checks them).
+/// Appends as much of `o` as fits in `room` bytes (deflated if compressed) and room for the
+/// checksum after it, and extends the running CRC32 over the message bytes it carries (before
+/// deflate, as the peer checks them).
 bool session::impl::write_payload(outgoing& o, size_t room, std::string& out) {
   if (!(o.flags & flag::compressed)) {
     size_t start = out.size();
     size_t n = std::min(room, o.size - o.offset);
-    out.reserve(start + n + kChecksumSize);  // exact: a caller may keep each frame
-    out.resize(start + n);
+    out.resize(start + n + kChecksumSize);  // exact: a caller may keep each frame
     write_message_range(out.data() + start, o.properties, o.body, o.offset, n);
-    crc_out = extend_crc(crc_out, std::string_view(out).substr(start));
+    crc_out = extend_crc(crc_out, {out.data() + start, n});
     o.offset += n;
     return true;
   }
@@ -125,6 +125,7 @@ bool session::impl::write_payload(outgoing& o, size_t room, std::string& out) {
   }
   crc_out = extend_crc(crc_out, rest.substr(0, *r));
   o.offset += *r;
+  out.resize(out.size() + kChecksumSize);
   return true;
 }
 
