@@ -3,20 +3,14 @@
 // push-and-pull replicators over WebSocket from this process, waits until they are all IDLE,
 // and reports the hub's RSS growth per connection (target: <= 64 KiB). N = --docs / 10
 // (10,000 with the default 100,000).
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <regex>
 #include <stdexcept>
 #include <thread>
 
 #include "adapters/tcp/io_runtime.hpp"
 #include "adapters/websocket/net_endpoint.hpp"
 #include "bench/bench.hpp"
+#include "bench/serve_process.hpp"
 #include "peerlite/database.hpp"
 #include "peerlite/replicator.hpp"
 
@@ -25,59 +19,14 @@ namespace {
 
 /// Longest the peers may take to connect and settle at IDLE.
 constexpr std::chrono::seconds kSettleTimeout{600};
-/// Longest the hub may take to start listening.
-constexpr std::chrono::seconds kHubStartTimeout{15};
-
-std::string cli_path() {
-  if (const char* p = getenv("PEERLITE_CLI")) return p;
-  auto self = std::filesystem::read_symlink("/proc/self/exe");
-  return (self.parent_path().parent_path() / "tools" / "peerlite").string();
-}
-
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-pid_t start_hub(const context& ctx, const std::string& log) {
-  std::vector<std::string> args{cli_path(), "serve",           "--db", ctx.dir + "/hub.sqlite",
-                                "--listen", "ws://127.0.0.1:0"};
-  pid_t pid = fork();
-  if (pid == 0) {
-    freopen(log.c_str(), "w", stdout);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-std::string wait_for_url(const std::string& log) {
-  auto end = std::chrono::steady_clock::now() + kHubStartTimeout;
-  std::smatch m;
-  while (std::chrono::steady_clock::now() < end) {
-    auto text = read_all(log);
-    if (std::regex_search(text, m, std::regex("(ws://[0-9.:]+/hub)"))) return m[1];
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  throw std::runtime_error("hub did not start: " + read_all(log));
-}
 
 result run_idle(const context& ctx) {
   size_t peers = std::max<size_t>(1, ctx.docs / 10);
-  auto log = ctx.dir + "/hub.log";
-  pid_t hub = start_hub(ctx, log);
-  auto url = wait_for_url(log);
+  /// The peers live here, the hub in its own process: each process has its own fd limit.
+  raise_open_files_limit();
+  serve_process hub_process(ctx.dir + "/hub.sqlite", ctx.dir + "/hub.log");
+  auto url = hub_process.url();
+  pid_t hub = hub_process.pid();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   long before = rss_kib(hub);
   auto db = database::open(ctx.dir + "/peer.sqlite");
@@ -108,23 +57,19 @@ result run_idle(const context& ctx) {
   double secs = watch.seconds();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   long after = rss_kib(hub);
-  size_t hub_fds = 0;
-  for (auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(hub) + "/fd")) {
-    (void)e;
-    ++hub_fds;
-  }
+  size_t hub_fds = open_fds(hub), peer_fds = open_fds(getpid());
   size_t settled = idle.load();
   for (auto& r : reps) r->stop();
   reps.clear();
-  kill(hub, SIGTERM);
-  waitpid(hub, nullptr, 0);
+  hub_process.stop();
   if (settled < peers)
     throw std::runtime_error(std::to_string(settled) + "/" + std::to_string(peers) +
                              " peers reached IDLE");
   char note[200];
   std::snprintf(note, sizeof note,
-                "%zu idle peers: hub RSS %ld -> %ld KiB = %.1f KiB/connection; hub holds %zu fds",
-                peers, before, after, double(after - before) / peers, hub_fds);
+                "%zu idle peers: hub RSS %ld -> %ld KiB = %.1f KiB/connection; hub holds %zu fds, "
+                "the peers' process %zu",
+                peers, before, after, double(after - before) / peers, hub_fds, peer_fds);
   return {static_cast<double>(peers), secs, note};
 }
 

@@ -1,6 +1,5 @@
 #include "tools/serve_support.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -9,6 +8,8 @@
 #include <ctime>
 #include <mutex>
 #include <thread>
+
+#include "adapters/tcp/process_resources.hpp"
 
 namespace peerlite::tools {
 namespace {
@@ -34,16 +35,7 @@ void install_stop_signals() {
 
 bool stop_requested() { return g_stop.load(); }
 
-uint64_t raise_open_files_limit() {
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
-  if (lim.rlim_cur < lim.rlim_max) {
-    rlimit want = lim;
-    want.rlim_cur = lim.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &want) == 0) lim = want;
-  }
-  return static_cast<uint64_t>(lim.rlim_cur);
-}
+uint64_t raise_open_files_limit() { return net::raise_open_files_limit(); }
 
 bool stdout_is_tty() { return isatty(STDOUT_FILENO) == 1; }
 

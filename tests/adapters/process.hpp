@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/tcp/process_resources.hpp"
+
 namespace peerlite::test {
 
 class child {
@@ -96,13 +98,6 @@ inline std::pair<int, std::string> run(std::vector<std::string> args, const std:
   return {code, c.log()};
 }
 
-/// Resident set size of `pid` in KiB (VmRSS), 0 if unknown.
-inline long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
+using net::rss_kib;
 
 }  // namespace peerlite::test

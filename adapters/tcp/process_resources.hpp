@@ -1,0 +1,47 @@
+// The process resources a network host cares about: its open-files limit (one descriptor per
+// peer) and, for benchmarks and tests watching a hub, its resident memory and open descriptors.
+// Linux (/proc); header-only so tools, tests and benchmarks share one copy.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace peerlite::net {
+
+/// Raises RLIMIT_NOFILE's soft limit to the hard limit. Returns the limit now in force.
+inline uint64_t raise_open_files_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit want = lim;
+    want.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) lim = want;
+  }
+  return static_cast<uint64_t>(lim.rlim_cur);
+}
+
+/// Resident set size of `pid` in KiB (VmRSS), 0 if unknown.
+inline long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+/// Open descriptors of `pid`, 0 if unknown.
+inline size_t open_fds(pid_t pid) {
+  size_t n = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
+       !ec && it != end; it.increment(ec))
+    ++n;
+  return n;
+}
+
+}  // namespace peerlite::net

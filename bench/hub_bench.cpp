@@ -1,0 +1,199 @@
+// hub_peers: many peers replicating push-and-pull over WebSocket with one `peerlite serve` hub at
+// the same time (issue 5 target: >= 50,000 docs/s aggregate).
+//
+// Definition (P = --docs / 100 peers, 1,000 with the default --docs 100000):
+// - Setup, not timed: the hub's database holds 100 shared documents; peer i's own database holds
+//   100 documents of its own (ids "p<i>-<k>", ~200-byte bodies). The hub runs as a child process
+//   (`peerlite serve`), as users run it: the hub then has its own open-files limit (P sockets
+//   plus a SQLite reader per connection) and its own actor threads, and its work is not mixed
+//   with the P active replicators' in one process. Both processes share the machine's cores.
+// - Each peer runs one one-shot push-and-pull replicator over its own ws:// connection with
+//   document_ids = its own 100 ids + the 100 shared ids. Without that filter, a one-shot pull
+//   would fetch whatever the other peers had pushed so far, so the work would grow with P^2
+//   and depend on timing; with it every peer pushes exactly 100 and pulls exactly 100.
+// - A doc moved: one revision a peer's replicator reports as pushed or pulled without error
+//   (its document listener). The expected total is 200 x P.
+// - The clock starts just before the first start() (all P replicators are built beforehand)
+//   and stops when the last peer has reached STOPPED. Aggregate docs/s = docs moved / that time.
+// - A peer has converged when its replicator reached STOPPED without error; the time to
+//   converge is from the common clock start to that moment (p50/p99 over the P peers). After
+//   the run the case checks what convergence promises: every peer holds 200 documents and the
+//   hub holds 100 + 100 x P; any shortfall fails the case.
+// - Bounded: kHubPeersTimeout; peers not STOPPED by then are stopped and the case fails.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+
+#include "adapters/tcp/io_runtime.hpp"
+#include "adapters/websocket/net_endpoint.hpp"
+#include "bench/bench.hpp"
+#include "bench/serve_process.hpp"
+#include "peerlite/database.hpp"
+#include "peerlite/replicator.hpp"
+#include "store/database.hpp"
+
+namespace peerlite::bench {
+namespace {
+
+/// Documents each peer owns, and documents the hub shares with every peer.
+constexpr size_t kDocsPerPeer = 100;
+constexpr size_t kSharedDocs = 100;
+/// Longest all peers together may take to converge: 200,000 docs at a tenth of the target
+/// rate is 40 s, so this only trips when something is stuck.
+constexpr std::chrono::seconds kHubPeersTimeout{300};
+
+void fill(const std::string& path, const std::string& prefix, size_t n) {
+  auto db = store::database::open(path);
+  if (!db) throw std::runtime_error(db.err().message);
+  auto st = (*db)->in_transaction([&]() -> status {
+    for (size_t i = 0; i < n; ++i)
+      if (auto r = (*db)->put(prefix + std::to_string(i), sample_body(i)); !r) return r.err();
+    return {};
+  });
+  if (!st) throw std::runtime_error(st.message());
+}
+
+std::vector<std::string> ids(const std::string& prefix, size_t n) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+/// What the peers' listeners report, from peerlite's threads.
+struct tally {
+  std::atomic<uint64_t> moved{0}, failed{0};
+  std::mutex mx;
+  std::condition_variable cv;
+  std::vector<double> converged;  ///< seconds from the clock start, one per STOPPED peer
+  std::vector<std::string> errors;
+  size_t early_stops = 0;  ///< STOPPED reports before the run began (see make_peer)
+  stopwatch clock;
+};
+
+struct peer {
+  database db;
+  std::unique_ptr<replicator> repl;
+  /// This peer's pushed and pulled revisions, for the report when it falls short.
+  std::shared_ptr<std::atomic<uint64_t>> pushed = std::make_shared<std::atomic<uint64_t>>(0);
+  std::shared_ptr<std::atomic<uint64_t>> pulled = std::make_shared<std::atomic<uint64_t>>(0);
+  /// Times it went OFFLINE (a recoverable transport error, then a retry).
+  std::shared_ptr<std::atomic<uint64_t>> offline = std::make_shared<std::atomic<uint64_t>>(0);
+};
+
+peer make_peer(const context& ctx, size_t i, net::io_runtime& io, const std::string& url,
+               tally& t) {
+  auto prefix = "p" + std::to_string(i) + "-";
+  auto path = ctx.dir + "/peer" + std::to_string(i) + ".sqlite";
+  fill(path, prefix, kDocsPerPeer);
+  auto db = database::open(path);
+  if (!db) throw std::runtime_error(db.err().message);
+  auto ep = net::make_endpoint(io, url);
+  if (!ep) throw std::runtime_error(ep.err().message);
+  replicator_config cfg;
+  cfg.db = *db;
+  cfg.target = std::move(*ep);
+  cfg.type = replicator_type::push_and_pull;
+  cfg.document_ids = ids(prefix, kDocsPerPeer);
+  auto shared = ids("shared-", kSharedDocs);
+  cfg.document_ids.insert(cfg.document_ids.end(), shared.begin(), shared.end());
+  peer p{*db, std::make_unique<replicator>(cfg)};
+  /// The tokens are dropped: the listeners stay for the replicator's life (t outlives it).
+  p.repl->add_document_listener([&t, pushed = p.pushed, pulled = p.pulled](const auto& docs) {
+    for (auto& d : docs) {
+      (d.err.code == errc::ok ? t.moved : t.failed)++;
+      if (d.err.code == errc::ok)
+        (d.direction == replication_direction::push ? *pushed : *pulled)++;
+    }
+  });
+  /// Converged = the first STOPPED after the run began (a status other than STOPPED was seen):
+  /// a STOPPED reported before that is the replicator's initial state, not the end of the run.
+  auto began = std::make_shared<bool>(false);
+  p.repl->add_change_listener([&t, offline = p.offline, began](const replicator_status& s) {
+    if (s.activity == activity_level::offline) ++*offline;
+    if (s.activity != activity_level::stopped) {
+      *began = true;
+      return;
+    }
+    std::lock_guard lk(t.mx);
+    if (!std::exchange(*began, false)) return void(++t.early_stops);
+    t.converged.push_back(t.clock.seconds());
+    if (s.err.code != errc::ok) t.errors.push_back(s.err.message);
+    t.cv.notify_all();
+  });
+  return p;
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5))];
+}
+
+/// Everything convergence promises, checked after the run: throws on any shortfall.
+void check_contents(const std::vector<peer>& peers, const std::string& hub_path) {
+  for (size_t i = 0; i < peers.size(); ++i) {
+    auto n = peers[i].db.document_count();
+    if (!n || *n != kDocsPerPeer + kSharedDocs)
+      throw std::runtime_error("peer " + std::to_string(i) + " holds " +
+                               std::to_string(n ? *n : 0) + " docs after pushing " +
+                               std::to_string(peers[i].pushed->load()) + " and pulling " +
+                               std::to_string(peers[i].pulled->load()) + ", offline " +
+                               std::to_string(peers[i].offline->load()) + " times");
+  }
+  auto hub = database::open(hub_path);
+  if (!hub) throw std::runtime_error(hub.err().message);
+  auto n = hub->document_count();
+  if (!n || *n != kSharedDocs + kDocsPerPeer * peers.size())
+    throw std::runtime_error("hub holds " + std::to_string(n ? *n : 0) + " docs");
+}
+
+result run_hub_peers(const context& ctx) {
+  size_t count = std::max<size_t>(1, ctx.docs / kDocsPerPeer);
+  raise_open_files_limit();
+  auto hub_db = ctx.dir + "/hub.sqlite";
+  fill(hub_db, "shared-", kSharedDocs);
+  serve_process hub(hub_db, ctx.dir + "/hub.log");
+  net::io_runtime io(1);
+  tally t;
+  std::vector<peer> peers;
+  ctx.progress("preparing " + std::to_string(count) + " peers for " + hub.url());
+  for (size_t i = 0; i < count; ++i) peers.push_back(make_peer(ctx, i, io, hub.url(), t));
+  ctx.progress("replicating");
+  t.clock = stopwatch();
+  for (auto& p : peers) p.repl->start();
+  std::unique_lock lk(t.mx);
+  bool all = t.cv.wait_for(lk, kHubPeersTimeout, [&] { return t.converged.size() == count; });
+  double secs = t.clock.seconds();
+  auto times = t.converged;
+  auto errors = t.errors;
+  lk.unlock();
+  size_t hub_fds = open_fds(hub.pid());
+  for (auto& p : peers) p.repl->stop();
+  for (auto& p : peers) p.repl.reset();
+  hub.stop();
+  if (!all || !errors.empty())
+    throw std::runtime_error(std::to_string(times.size()) + "/" + std::to_string(count) +
+                             " peers stopped, " + std::to_string(errors.size()) + " with errors" +
+                             (errors.empty() ? "" : ", first: " + errors.front()));
+  check_contents(peers, hub_db);
+  char note[240];
+  std::snprintf(note, sizeof note,
+                "%zu peers x (%zu pushed + %zu pulled): %llu docs moved, %llu failed; converge "
+                "p50 %.2f s, p99 %.2f s, max %.2f s; hub fds %zu; early STOPPED %zu",
+                count, kDocsPerPeer, kSharedDocs, (unsigned long long)t.moved.load(),
+                (unsigned long long)t.failed.load(), percentile(times, 0.5),
+                percentile(times, 0.99), percentile(times, 1.0), hub_fds, t.early_stops);
+  return {static_cast<double>(t.moved.load()), secs, note};
+}
+
+const bool registered = add_case(
+    {"hub_peers",
+     "docs/100 peers x 100 own docs, one-shot push-and-pull (pull 100 shared) over ws:// with "
+     "one `peerlite serve` hub",
+     run_hub_peers});
+
+}  // namespace
+}  // namespace peerlite::bench
