@@ -80,7 +80,14 @@ struct connection_options {
   /// BYTE_STREAM keep-alive: a WebSocket PING after this long; no PONG within kPongTimeout
   /// closes the connection as 1006 (transient). Zero disables. Ignored for MESSAGE_STREAM.
   std::chrono::milliseconds heartbeat = kDefaultHeartbeat;
-  protocol::session_options session;
+  protocol::session_options session = replication_session();
+
+  /// The session defaults with replication's deflate level (kReplicationDeflateLevel).
+  static protocol::session_options replication_session() {
+    protocol::session_options o;
+    o.compression_level = kReplicationDeflateLevel;
+    return o;
+  }
 };
 
 /// The connection actor's whole interface: connection_api plus what the app's side feeds in.

@@ -1,6 +1,8 @@
 // The shared state behind peerlite::database: reader pool and change listeners.
 #include "actors/database_core.hpp"
 
+#include "actors/tuning.hpp"
+
 namespace peerlite::actors {
 
 reader_lease& reader_lease::operator=(reader_lease&& other) {
@@ -35,8 +37,19 @@ expected<reader_lease> database_core::acquire_reader() {
 }
 
 void database_core::release_reader(std::unique_ptr<store::reader> r) {
+  {
+    std::lock_guard<std::mutex> guard{pool_mtx_};
+    if (pool_.size() < kMaxIdleReaders) {
+      pool_.push_back(std::move(r));
+      return;
+    }
+  }
+  r.reset();  // closed outside the lock: closing a SQLite connection frees its cache
+}
+
+size_t database_core::idle_readers() {
   std::lock_guard<std::mutex> guard{pool_mtx_};
-  pool_.push_back(std::move(r));
+  return pool_.size();
 }
 
 listener_token database_core::add_listener(

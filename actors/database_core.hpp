@@ -28,6 +28,7 @@ class reader_lease {
   reader_lease& operator=(reader_lease&& other);
   ~reader_lease();
   store::reader* operator->() const { return reader_.get(); }
+  store::reader& operator*() const { return *reader_; }
   explicit operator bool() const { return static_cast<bool>(reader_); }
 
  private:
@@ -43,9 +44,15 @@ struct database_core : std::enable_shared_from_this<database_core> {
   std::string public_uuid;
   db_actor writer;
 
-  /// Borrows a reader connection (opening one when the pool is empty).
+  /// Borrows a reader connection (opening one when the pool is empty). Workers borrow one per
+  /// operation (a changes batch, a batch of revs) and give it back at once, so the number of
+  /// open readers follows the work in progress, not the number of connected peers.
   expected<reader_lease> acquire_reader();
+  /// Takes a reader back: kept for reuse while fewer than kMaxIdleReaders are idle, else
+  /// closed (with its page cache).
   void release_reader(std::unique_ptr<store::reader> r);
+  /// Readers idle in the pool right now (at most kMaxIdleReaders).
+  size_t idle_readers();
 
   /// App change listeners, called by the db actor after each commit that changed documents.
   listener_token add_listener(std::function<void(const std::vector<change_entry>&)> fn);

@@ -65,7 +65,7 @@ expected<std::vector<insert_results>> commit_round(store::database& db,
   std::vector<insert_results> out(round.size());
   auto st = db.in_transaction([&]() -> status {
     for (size_t i = 0; i < round.size(); ++i) {
-      auto r = db.insert_batch(round[i].revs, round[i].allow_conflicts);
+      auto r = db.insert_batch(round[i].revs, round[i].allow_conflicts, /*validated=*/true);
       if (!r) return r.err();
       out[i] = std::move(*r);
     }
@@ -113,10 +113,7 @@ void flush(db_self self) {
 caf::result<insert_results> enqueue_insert(db_self self, std::vector<store::incoming_revision>& revs,
                                            bool allow_conflicts) {
   size_t bytes = 0;
-  for (auto& r : revs) {
-    if (auto ok = store::database::validate(r); !ok) return make_error(ok.err());
-    bytes += r.body.size() + r.id.size() + 64;
-  }
+  for (auto& r : revs) bytes += r.body.size() + r.id.size() + 64;
   auto rp = self->make_response_promise<insert_results>();
   self->state.pending.push_back({std::move(revs), allow_conflicts, rp, bytes});
   /// The flush message queues behind everything already in the mailbox: one group.

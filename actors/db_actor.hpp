@@ -5,14 +5,17 @@
 // (the rest waits for the next round). A group starts committing as soon as the actor has
 // read what is in its mailbox, with no added delay, so light traffic waits well under the
 // 20 ms bound; under load the next group forms while the previous one commits, because each
-// puller keeps one insert in flight and queues what arrives meanwhile. Each insert request is answered only after its commit,
-// so a `rev` reply means durable. After every commit that changed documents, subscribers get
-// (db_changed_atom, last_sequence) and the app's change listeners run.
+// puller keeps one insert in flight and queues what arrives meanwhile. Each insert request is
+// answered only after its commit, so a `rev` reply means durable. After every commit that changed
+// documents, subscribers get (db_changed_atom, last_sequence) and the app's change listeners run.
 //
 // Interface (every write replies with its result or a peerlite error inside caf::error):
 //  - (put_atom, id, body, parent, has_parent, fail_on_conflict) -> new revID
 //  - (remove_atom, id) -> tombstone revID
-//  - (insert_atom, revs, allow_conflicts) -> per-rev insert_result, aligned, after commit
+//  - (insert_atom, revs, allow_conflicts) -> per-rev insert_result, aligned, after commit.
+//      Every rev must have passed store::database::validate(): the sender (the puller)
+//      validates each peer rev on its own thread so it can refuse it alone; the single
+//      writer does not parse the bodies again.
 //  - (resolve_atom, id, winning_rev, losing_rev, merged_body, has_body, merged_deleted)
 //      -> new current revID
 //  - (purge_atom, id) -> true

@@ -52,7 +52,9 @@ protocol::message handle_changes(puller_self self, const protocol::message& msg)
   std::vector<store::rev_ref> refs;
   refs.reserve(req->entries.size());
   for (auto& c : req->entries) refs.push_back({c.doc_id, c.rev_id});
-  auto diffs = st.reader->revs_diff(refs, kMaxKnownAncestors);
+  auto reader = st.cfg.db.core()->acquire_reader();
+  if (!reader) return protocol::make_error_reply(0, "HTTP", 500, reader.err().message);
+  auto diffs = (*reader)->revs_diff(refs, kMaxKnownAncestors);
   if (!diffs) return protocol::make_error_reply(0, "HTTP", 500, diffs.err().message);
   rep::changes_reply reply;
   reply.max_history = kMaxRevHistory;
@@ -77,7 +79,9 @@ protocol::message handle_propose(puller_self self, const protocol::message& msg)
   std::vector<store::proposed_change> props;
   props.reserve(req->entries.size());
   for (auto& e : req->entries) props.push_back({e.doc_id, e.rev_id, e.server_rev_id});
-  auto answers = self->state.reader->propose(props);
+  auto reader = self->state.cfg.db.core()->acquire_reader();
+  if (!reader) return protocol::make_error_reply(0, "HTTP", 500, reader.err().message);
+  auto answers = (*reader)->propose(props);
   if (!answers) return protocol::make_error_reply(0, "HTTP", 500, answers.err().message);
   rep::propose_changes_reply reply;
   reply.max_history = kMaxRevHistory;
@@ -168,9 +172,6 @@ puller_actor::behavior_type puller_impl(puller_self self, puller_config cfg) {
   self->state.cfg = std::move(cfg);
   self->state.seqs.checkpoint = self->state.cfg.since;
   self->state.activity = self->state.cfg.active ? activity_level::busy : activity_level::idle;
-  auto r = self->state.cfg.db.core()->acquire_reader();
-  if (r) self->state.reader = std::move(*r);
-  else fail(self, r.err());
   if (self->state.cfg.direct)
     self->send(self->state.cfg.conn, route_atom::value, caf::actor_cast<routed_worker>(self),
                std::vector<std::string>{

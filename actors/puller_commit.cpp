@@ -43,8 +43,10 @@ resolution app_rule(const conflict_resolver& fn, const store::document& local,
 /// asks the db actor to write the resolution.
 void resolve_conflict(puller_self self, const std::string& id, const std::string& remote_rev) {
   auto& st = self->state;
-  auto current = st.reader->get(id);
-  auto others = st.reader->conflicts(id);
+  auto reader = st.cfg.db.core()->acquire_reader();
+  if (!reader) return;
+  auto current = (*reader)->get(id);
+  auto others = (*reader)->conflicts(id);
   if (!current || !others || others->empty()) return;
   std::vector<store::document> leaves{*current};
   leaves.insert(leaves.end(), others->begin(), others->end());

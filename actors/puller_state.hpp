@@ -40,7 +40,6 @@ struct remote_sequences {
 
 struct puller_state {
   puller_config cfg;
-  reader_lease reader;
   std::vector<pending_rev> queue;  ///< the next group for the db actor
   bool inserting = false;
   remote_sequences seqs;

@@ -13,7 +13,7 @@ namespace rep = protocol::rep;
 
 namespace {
 
-bool wanted(pusher_self self, const store::change& c) {
+bool wanted(pusher_self self, store::reader& reader, const store::change& c) {
   auto& cfg = self->state.cfg;
   if (!cfg.doc_ids.empty() && !cfg.doc_ids.count(c.id)) return false;
   auto& skip = self->state.skip;
@@ -23,17 +23,21 @@ bool wanted(pusher_self self, const store::change& c) {
     if (same) return false;
   }
   if (!cfg.filter) return true;
-  auto doc = self->state.reader->get(c.id);
+  auto doc = reader.get(c.id);
   if (!doc) return false;
   document d{doc->id, doc->rev, std::move(doc->body), doc->deleted, doc->sequence};
   return cfg.filter(d, document_flags{c.deleted, false});
 }
 
-/// Reads feed batches while the window of lists in flight allows.
-void fill(pusher_self self) {
+/// Reads feed batches while the window of lists in flight allows, with one borrowed reader
+/// under one snapshot.
+void read_feed(pusher_self self) {
   auto& st = self->state;
+  auto reader = st.cfg.db.core()->acquire_reader();
+  if (!reader) return fail(self, reader.err());
+  store::reader::snapshot snap(**reader);
   while (!st.failed && !st.feed_done && st.lists_in_flight < kMaxChangeListsInFlight) {
-    auto cs = st.reader->changes(st.read_seq, kChangesBatchSize);
+    auto cs = (*reader)->changes(st.read_seq, kChangesBatchSize);
     if (!cs) return fail(self, cs.err());
     if (cs->empty()) {
       st.feed_done = true;
@@ -42,12 +46,17 @@ void fill(pusher_self self) {
     st.read_seq = cs->back().sequence;
     std::vector<store::change> list;
     for (auto& c : *cs)
-      if (wanted(self, c)) list.push_back(std::move(c));
+      if (wanted(self, **reader, c)) list.push_back(std::move(c));
     if (list.empty()) continue;
     for (auto& c : list) st.pending_seqs.insert(c.sequence);
     st.total += list.size();
     send_list(self, std::move(list));
   }
+}
+
+void fill(pusher_self self) {
+  auto& st = self->state;
+  if (!st.failed && !st.feed_done && st.lists_in_flight < kMaxChangeListsInFlight) read_feed(self);
   send_revs(self);
   check_idle(self);
 }
@@ -160,9 +169,7 @@ pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
   return {
       [=](start_atom) {
         auto& st = self->state;
-        auto r = st.cfg.db.core()->acquire_reader();
-        if (!r) return fail(self, r.err());
-        st.reader = std::move(*r);
+        st.started = true;
         if (st.cfg.continuous)
           self->send(st.cfg.db.core()->writer, subscribe_atom::value,
                      caf::actor_cast<caf::actor>(self));
@@ -180,7 +187,7 @@ pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
       },
       [=](db_changed_atom, uint64_t last) {
         auto& st = self->state;
-        if (!st.reader || last <= st.read_seq) return;
+        if (!st.started || last <= st.read_seq) return;
         st.feed_done = false;
         fill(self);
       },
@@ -190,7 +197,7 @@ pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
       },
       [=](caught_up_atom) -> bool {
         auto& st = self->state;
-        if (!st.reader || st.failed) return true;
+        if (!st.started || st.failed) return true;
         st.feed_done = false;
         fill(self);
         return st.activity == activity_level::idle;

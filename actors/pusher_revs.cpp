@@ -1,6 +1,7 @@
 // The pusher's rev window and its reports upward.
 #include <algorithm>
 
+#include "actors/database_core.hpp"
 #include "actors/errors.hpp"
 #include "actors/pusher_state.hpp"
 #include "actors/tuning.hpp"
@@ -55,10 +56,10 @@ void on_rev_reply(pusher_self self, const sent_rev& s, const protocol::message& 
 
 /// Reads one queued revision and appends its `rev` to `out`; settles it instead when it
 /// cannot or need not be sent.
-void prepare_one(pusher_self self, queued_rev& q, std::vector<protocol::message>& out,
-                 std::vector<sent_rev>& sent) {
+void prepare_one(pusher_self self, store::reader& reader, queued_rev& q,
+                 std::vector<protocol::message>& out, std::vector<sent_rev>& sent) {
   auto& st = self->state;
-  auto r = st.reader->read_revision(q.id, q.rev, kMaxRevHistory);
+  auto r = reader.read_revision(q.id, q.rev, kMaxRevHistory);
   if (!r) {
     /// Changed or purged since the feed was read: a later feed entry carries it.
     if (!st.cfg.propose)
@@ -97,15 +98,24 @@ void prepare_one(pusher_self self, queued_rev& q, std::vector<protocol::message>
 /// No per-request timer: at thousands of revs per second, one timer each would cost more than
 /// the rev (CAF's clock thread wakes per request). The pusher's watchdog bounds the wait
 /// instead (kPeerRequestTimeout without any reply fails the pusher).
+bool window_open(const pusher_state& st) {
+  return !st.failed && !st.to_send.empty() && st.revs_in_flight < kMaxRevsInFlight &&
+         st.bytes_in_flight < kMaxRevBytesInFlight;
+}
+
 void send_revs(pusher_self self) {
   auto& st = self->state;
+  if (!window_open(st)) return;
+  /// One borrowed reader and one snapshot for the whole batch.
+  auto reader = st.cfg.db.core()->acquire_reader();
+  if (!reader) return fail(self, reader.err());
+  store::reader::snapshot snap(**reader);
   std::vector<protocol::message> msgs;
   auto sent = std::make_shared<std::vector<sent_rev>>();
-  while (!st.failed && !st.to_send.empty() && st.revs_in_flight < kMaxRevsInFlight &&
-         st.bytes_in_flight < kMaxRevBytesInFlight && msgs.size() < kRevBatchSize) {
+  while (window_open(st) && msgs.size() < kRevBatchSize) {
     auto q = std::move(st.to_send.front());
     st.to_send.pop_front();
-    prepare_one(self, q, msgs, *sent);
+    prepare_one(self, **reader, q, msgs, *sent);
   }
   if (msgs.empty()) return;
   self->request(st.cfg.conn, caf::infinite, request_atom::value, std::move(msgs))

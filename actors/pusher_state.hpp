@@ -25,7 +25,7 @@ struct queued_rev {
 
 struct pusher_state {
   pusher_config cfg;
-  reader_lease reader;
+  bool started = false;        ///< start_atom arrived
   uint64_t read_seq = 0;       ///< the feed has been read up to here
   bool feed_done = false;      ///< the last read found nothing new
   size_t lists_in_flight = 0;

@@ -40,6 +40,12 @@ constexpr auto kIncomingRequestTimeout = 120s;
 /// 64 frames of 16 KiB) while bounding memory per connection to a few MiB.
 constexpr std::size_t kMaxBytesInFlight = 1 << 20;
 
+/// zlib level for the messages replication sends compressed (change lists and their replies,
+/// PROTOCOL.md §3). Level 1 instead of zlib's default 6: deflating the lists was the largest
+/// single cost of pushing small documents in-process (callgrind, push_inproc of 20,000 docs:
+/// 263M instructions at level 6, 146M at level 1), and any inflater reads any level.
+constexpr int kReplicationDeflateLevel = 1;
+
 /// BYTE_STREAM only: frames wrapped in WebSocket messages are coalesced into one app send() up
 /// to this many bytes, so a byte pipe sees fewer, larger writes.
 constexpr std::size_t kMaxCoalescedSend = 64 * 1024;
@@ -124,6 +130,12 @@ constexpr unsigned kDefaultMaxAttemptsOneShot = 10;
 /// stop() and the destructor reach STOPPED within this even if the connection never reports
 /// closed (it is itself bounded by kCloseTimeout + kCloseDrainTimeout).
 constexpr auto kStopTimeout = kCloseTimeout + kCloseDrainTimeout + 2s;
+
+/// Idle reader connections a database keeps for reuse; readers returned beyond this are
+/// closed. Workers hold a reader only while one handler runs, so about one per scheduler
+/// thread is ever busy at once (4 on this machine) plus the app's own reads; each idle one
+/// costs a file handle and up to store::kReaderCacheSizeKiB of page cache.
+constexpr std::size_t kMaxIdleReaders = 8;
 
 /// How long a public database call waits for the db actor.
 constexpr auto kDatabaseCallTimeout = 120s;

@@ -47,7 +47,8 @@ struct options {
 /// Seconds since the Unix epoch; 0 = no expiration.
 using unix_seconds = int64_t;
 
-class connection;  // internal: one SQLite handle plus its prepared statements
+class connection;   // internal: one SQLite handle plus its prepared statements
+class transaction;  // internal: BEGIN .. COMMIT on a connection
 
 /// A read-only view of a database. Each call sees one consistent committed state.
 class reader {
@@ -77,6 +78,22 @@ class reader {
   /// current revision (or the doc is absent or deleted and no parent is given), 304 if we
   /// already have the revision, else 409 with our current revision.
   expected<std::vector<proposal_answer>> propose(std::span<const proposed_change> changes);
+
+  /// Keeps one read transaction open while it lives, so the calls made meanwhile share it
+  /// instead of each opening its own (callgrind, read_revision in push_inproc: 15% fewer
+  /// instructions when a batch of 200 shares one snapshot). Every call made under
+  /// it sees the state committed when the first one ran. Hold it briefly (one batch): an
+  /// open read transaction keeps the WAL from being checkpointed past that state.
+  class snapshot {
+   public:
+    explicit snapshot(reader& r);
+    ~snapshot();
+    snapshot(const snapshot&) = delete;
+    snapshot& operator=(const snapshot&) = delete;
+
+   private:
+    std::unique_ptr<transaction> tx_;
+  };
 
   /// A revision with its body and up to `max_history` ancestors (newest first), for a `rev`
   /// message. not_found when the document or revision is unknown or its body was dropped.
@@ -160,8 +177,12 @@ class database : public reader {
   /// not a JSON object fails the whole call with invalid_argument naming the item (see
   /// validate()). With !allow_conflicts ("no incoming conflicts"), an item that would branch
   /// is answered `rejected` and not written (the others still are). Results align with input.
+  /// `validated`: the caller has already run validate() on every item and refused the bad
+  /// ones (the replicator does, on its own thread, so it can answer each peer rev alone);
+  /// the items are then not parsed a second time on the writer's thread.
   expected<std::vector<insert_result>> insert_batch(std::span<const incoming_revision> revs,
-                                                    bool allow_conflicts = true);
+                                                    bool allow_conflicts = true,
+                                                    bool validated = false);
 
   /// One revision from a peer (insert_batch of one).
   expected<insert_result> insert_with_history(const incoming_revision& rev,

@@ -90,8 +90,9 @@ status check_or_create_schema(connection& c, bool writable) {
   return tx.commit();
 }
 
-status apply_pragmas(connection& c, bool writable, bool in_memory) {
-  std::string pragmas = "PRAGMA cache_size = -" + std::to_string(kCacheSizeKiB) + ";";
+status apply_pragmas(connection& c, bool writable, bool in_memory,
+                     int64_t cache_kib = kCacheSizeKiB) {
+  std::string pragmas = "PRAGMA cache_size = -" + std::to_string(cache_kib) + ";";
   if (writable && !in_memory) pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
   if (!writable) pragmas += "PRAGMA query_only = 1;";
   return c.exec(pragmas.c_str());
@@ -195,7 +196,8 @@ expected<std::unique_ptr<reader>> database::open_reader() {
   bool in_memory = path_ == ":memory:";
   auto conn = connection::open(reader_uri_, path_, reader_flags_, true);
   if (!conn) return conn.err();
-  if (auto st = apply_pragmas(**conn, false, in_memory); !st.ok()) return st.err();
+  if (auto st = apply_pragmas(**conn, false, in_memory, kReaderCacheSizeKiB); !st.ok())
+    return st.err();
   std::unique_ptr<reader> r(new reader(std::move(*conn), path_));
   if (auto st = r->load_meta(); !st.ok()) return st.err();
   return r;

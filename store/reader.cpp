@@ -96,6 +96,11 @@ expected<std::vector<proposal_answer>> reader::propose(std::span<const proposed_
   return out;
 }
 
+reader::snapshot::snapshot(reader& r) : tx_(std::make_unique<transaction>(*r.conn_, false)) {}
+
+/// The transaction only ever read: ending it (ROLLBACK) releases the snapshot.
+reader::snapshot::~snapshot() = default;
+
 expected<revision_to_send> reader::read_revision(const std::string& id, const std::string& rev,
                                                  size_t max_history) {
   doc_row row;

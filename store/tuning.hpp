@@ -18,6 +18,11 @@ inline constexpr std::chrono::microseconds kLockedRetryPause{200};
 /// table's interior pages and both indexes hot during large group commits.
 inline constexpr int64_t kCacheSizeKiB = 16 * 1024;
 
+/// Page cache per reader connection, in KiB (SQLite's default size). Readers serve point
+/// lookups (a changes batch, the revs of a batch); a hub keeps a pool of them, so each must
+/// stay small: 16 MiB apiece, never given back, made a 1,000-peer hub's RSS grow for good.
+inline constexpr int64_t kReaderCacheSizeKiB = 2 * 1024;
+
 /// The peerlite schema version written to PRAGMA user_version.
 inline constexpr int64_t kSchemaVersion = 1;
 
