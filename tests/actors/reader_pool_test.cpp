@@ -41,19 +41,9 @@ BOOST_AUTO_TEST_CASE(fifty_concurrent_replications_keep_the_pool_bounded) {
   temp_db hub("hub");
   put_docs(hub.db, "hub-", kDocs);
   passive_host host(hub.db);
-  std::vector<std::unique_ptr<temp_db>> dbs;
-  std::vector<std::unique_ptr<loop_endpoint>> eps;
-  std::vector<std::unique_ptr<replicator>> repls;
-  for (int i = 0; i < kPeers; ++i) {
-    dbs.push_back(std::make_unique<temp_db>("peer" + std::to_string(i)));
-    put_docs(dbs.back()->db, "peer" + std::to_string(i) + "-", kDocs);
-    eps.push_back(std::make_unique<loop_endpoint>(host, protocol_type::message_stream, link_plan{},
-                                                  "peer-" + std::to_string(i)));
-    replicator_config cfg;
-    cfg.db = dbs.back()->db;
-    cfg.target = eps.back()->endpoint;
-    repls.push_back(std::make_unique<replicator>(cfg));
-  }
+  peer_set peers(host, kPeers, kDocs, /*continuous=*/false);
+  auto& dbs = peers.dbs;
+  auto& repls = peers.repls;
   auto stopped = std::make_shared<std::atomic<int>>(0);
   std::vector<listener_token> tokens;
   for (auto& r : repls)

@@ -198,6 +198,28 @@ struct loop_endpoint {
   }
 };
 
+/// `n` active peers of `host`, each with its own database holding `docs` documents
+/// ("peerI-0", ...) and a replicator (push-and-pull) to the host; none started.
+struct peer_set {
+  std::vector<std::unique_ptr<temp_db>> dbs;
+  std::vector<std::unique_ptr<loop_endpoint>> eps;
+  std::vector<std::unique_ptr<replicator>> repls;
+
+  peer_set(passive_host& host, int n, int docs, bool continuous) {
+    for (int i = 0; i < n; ++i) {
+      dbs.push_back(std::make_unique<temp_db>("peer" + std::to_string(i)));
+      put_docs(dbs.back()->db, "peer" + std::to_string(i) + "-", docs);
+      eps.push_back(std::make_unique<loop_endpoint>(host, protocol_type::message_stream,
+                                                    link_plan{}, "peer-" + std::to_string(i)));
+      replicator_config cfg;
+      cfg.db = dbs.back()->db;
+      cfg.target = eps.back()->endpoint;
+      cfg.continuous = continuous;
+      repls.push_back(std::make_unique<replicator>(cfg));
+    }
+  }
+};
+
 /// Records every status a replicator reports.
 struct status_log {
   std::mutex mtx;

@@ -10,20 +10,9 @@ BOOST_AUTO_TEST_CASE(peer_discovery_fifty_peers_converge) {
   constexpr int kPeers = 50, kDocs = 100;
   temp_db hub("hub");
   passive_host host(hub.db);
-  std::vector<std::unique_ptr<temp_db>> dbs;
-  std::vector<std::unique_ptr<loop_endpoint>> eps;
-  std::vector<std::unique_ptr<replicator>> repls;
-  for (int i = 0; i < kPeers; ++i) {
-    dbs.push_back(std::make_unique<temp_db>("peer" + std::to_string(i)));
-    put_docs(dbs.back()->db, "peer" + std::to_string(i) + "-", kDocs);
-    eps.push_back(std::make_unique<loop_endpoint>(host, protocol_type::message_stream, link_plan{},
-                                                  "peer-" + std::to_string(i)));
-    replicator_config cfg;
-    cfg.db = dbs.back()->db;
-    cfg.target = eps.back()->endpoint;
-    cfg.continuous = true;
-    repls.push_back(std::make_unique<replicator>(cfg));
-  }
+  peer_set peers(host, kPeers, kDocs, /*continuous=*/true);
+  auto& dbs = peers.dbs;
+  auto& repls = peers.repls;
   for (auto& r : repls) r->start();
   auto expected = static_cast<size_t>(kPeers * kDocs);
   BOOST_REQUIRE(wait_until([&] { return contents(hub.db).size() == expected; }, 60s));
