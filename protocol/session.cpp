@@ -69,9 +69,10 @@ session& session::operator=(session&&) noexcept = default;
 status session::receive_frame(std::string_view frame) { return impl_->receive(frame); }
 
 std::optional<message> session::next_incoming() {
-  if (impl_->ready.empty()) return std::nullopt;
-  message m = std::move(impl_->ready.front());
-  impl_->ready.pop_front();
+  auto& ready = impl_->ready;
+  if (ready.empty()) return std::nullopt;
+  std::optional<message> m(std::move(ready.front()));  // returned as is: one move per message
+  ready.pop_front();
   return m;
 }
 
