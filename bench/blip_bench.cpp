@@ -1,4 +1,4 @@
-// blip_roundtrip / blip_roundtrip_deflate: 10,000 `rev` messages with 200-byte bodies go from
+// blip_roundtrip / blip_roundtrip_z (deflate): 10,000 `rev` messages with 200-byte bodies go from
 // one protocol::session to another in memory (send, frame, receive, reassemble, take out),
 // beside a memcpy of the same message bytes as the baseline (issue 3: uncompressed should reach
 // >= 500 MB/s of payload). Payload = the 200-byte bodies; wire = all frame bytes.
@@ -109,11 +109,11 @@ result run_case(const context& ctx, bool compressed) {
   double payload_mb_s = t.messages * kBodySize / t.cpu / 1e6;
   char note[320];
   std::snprintf(note, sizeof note,
-                "cpu: %.0f MB/s payload, %.0f msgs/s, %.0f MB/s wire; memcpy %.0f MB/s (ratio "
-                "%.3f); wall: %.0f MB/s payload; %zu x %zu msgs",
-                payload_mb_s, t.messages / t.cpu, t.wire_bytes / t.cpu / 1e6, baseline,
-                payload_mb_s / baseline, t.messages * kBodySize / t.seconds / 1e6,
-                t.messages / kMessages, kMessages);
+                "cpu: %.0f MB/s payload, %.0f msgs/s (%.0f ns each), %.0f MB/s wire; memcpy %.0f "
+                "MB/s (ratio %.3f); wall: %.0f MB/s payload; %zu x %zu msgs",
+                payload_mb_s, t.messages / t.cpu, t.cpu / t.messages * 1e9,
+                t.wire_bytes / t.cpu / 1e6, baseline, payload_mb_s / baseline,
+                t.messages * kBodySize / t.seconds / 1e6, t.messages / kMessages, kMessages);
   return {static_cast<double>(t.messages), t.seconds, note};
 }
 
