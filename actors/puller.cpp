@@ -114,7 +114,8 @@ void handle_rev(puller_self self, protocol::message& msg, reply_to to) {
   }
   store::incoming_revision rev{std::move(m->doc_id), std::move(m->rev_id), std::move(m->history),
                                std::move(m->body), m->deleted};
-  if (auto ok = store::database::validate(rev); !ok)
+  /// rev_message::decode has already found the body to be a JSON object.
+  if (auto ok = store::database::validate(rev, /*body_checked=*/true); !ok)
     return deliver(self, to, bad_request(ok.err()));
   st.queue.push_back({std::move(rev), std::move(to), std::move(m->sequence)});
 }

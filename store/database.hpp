@@ -189,7 +189,9 @@ class database : public reader {
                                               bool allow_conflicts = true);
 
   /// Whether insert_batch would accept this item (revIDs, history generations, body).
-  static status validate(const incoming_revision& rev);
+  /// `body_checked`: the caller has already parsed the body and found a JSON object (the
+  /// rev message decoder does), so it is not parsed again.
+  static status validate(const incoming_revision& rev, bool body_checked = false);
 
   /// Resolves a conflict: adds a tombstone on `losing_rev` (closing that branch) and, when
   /// `merged_body` is given, a new revision on top of `winning_rev` with it (deleted when

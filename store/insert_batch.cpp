@@ -35,7 +35,7 @@ insert_outcome to_outcome(tree_insert t) {
 
 }  // namespace
 
-status database::validate(const incoming_revision& rev) {
+status database::validate(const incoming_revision& rev, bool body_checked) {
   auto where = [&rev] { return "revision \"" + rev.id + "\" " + rev.rev + ": "; };
   if (rev.id.empty()) return error{errc::invalid_argument, "revision with an empty document ID"};
   auto gen = rev_generation(rev.rev);
@@ -45,7 +45,7 @@ status database::validate(const incoming_revision& rev) {
       return error{errc::invalid_argument, where() + "history generations must descend by one"};
     }
   }
-  if (!is_json_object(rev.body)) {
+  if (!body_checked && !is_json_object(rev.body)) {
     return error{errc::invalid_argument, where() + "body is not a JSON object"};
   }
   return {};
