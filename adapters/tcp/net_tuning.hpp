@@ -62,4 +62,15 @@ constexpr size_t kWsMaxMessage = 1024 * 1024;
 /// 16 KiB; 4 KiB keeps idle connections small at the cost of a few more syscalls.
 constexpr size_t kWsWriteBufferBytes = 4 * 1024;
 
+/// Most bytes of WebSocket frames waiting for the socket in gathered_socket before Beast's next
+/// write waits: one socket write carries up to this much (many small BLIP frames). 64 KiB is
+/// what a loopback or LAN write takes in one go; buffers are freed whenever the queue drains.
+constexpr size_t kWsGatherBytes = 64 * 1024;
+
+/// Bytes of accepted-but-unwritten messages a WebSocket pipe holds before send completions wait
+/// for the socket (ws_pipe::write), like a kernel send buffer. Above the engine's bytes in flight
+/// per connection in a bulk push, so that path completes sends inline; only a busy connection
+/// holds them.
+constexpr size_t kWsSendBufferBytes = 256 * 1024;
+
 }  // namespace peerlite::net

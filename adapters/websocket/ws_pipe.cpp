@@ -57,7 +57,7 @@ std::optional<messaging_error> from_close_reason(const websocket::close_reason& 
 ws_pipe::ws_pipe(socket_type sock, std::string label, std::chrono::milliseconds idle_timeout)
     : ws_(std::move(sock)),
       timer_(ws_.get_executor()),
-      label_(label.empty() ? address_of(ws_.next_layer()) : std::move(label)),
+      label_(label.empty() ? address_of(beast::get_lowest_layer(ws_)) : std::move(label)),
       idle_timeout_(idle_timeout) {}
 
 void ws_pipe::configure(bool client) {
@@ -72,7 +72,7 @@ void ws_pipe::configure(bool client) {
   t.keep_alive_pings = true;
   ws_.set_option(t);
   error_code ignored;
-  ws_.next_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+  beast::get_lowest_layer(ws_).set_option(asio::ip::tcp::no_delay(true), ignored);
   if (!client)
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
       res.set(http::field::sec_websocket_protocol, kBlipSubprotocol);
@@ -93,7 +93,7 @@ void ws_pipe::connect(const endpoint_url& url, credentials creds, messaging_comp
       self->timed_out_ = true;
       self->resolver_->cancel();
       error_code ignored;
-      self->ws_.next_layer().close(ignored);
+      beast::get_lowest_layer(self->ws_).close(ignored);
     });
     auto host_header = url.host + ":" + std::to_string(url.port);
     auto target = "/" + url.db + "/_blipsync";
@@ -102,7 +102,7 @@ void ws_pipe::connect(const endpoint_url& url, credentials creds, messaging_comp
         [self, host_header, target, creds, done = std::move(done)](const error_code& ec,
                                                                    auto results) mutable {
           if (ec) return self->on_tcp_connected(ec, {}, {}, {}, std::move(done));
-          asio::async_connect(self->ws_.next_layer(), results,
+          asio::async_connect(beast::get_lowest_layer(self->ws_), results,
                               [self, host_header, target, creds, done = std::move(done)](
                                   const error_code& ec, const auto&) mutable {
                                 self->on_tcp_connected(ec, host_header, target, creds,
@@ -192,6 +192,7 @@ void ws_pipe::on_read(const error_code& ec) {
   if (ec) return report_end(ec);
   if (!ws_.got_binary()) {
     ended_ = true;
+    accepting_ = false;
     if (on_ended_)
       on_ended_(messaging_error{label_ + ": peer sent a text WebSocket message", false});
     return;
@@ -205,6 +206,7 @@ void ws_pipe::on_read(const error_code& ec) {
 void ws_pipe::report_end(const error_code& ec) {
   if (ended_ || closing_) return;
   ended_ = true;
+  accepting_ = false;
   std::optional<messaging_error> why;
   if (ec == websocket::error::closed)
     why = from_close_reason(ws_.reason(), label_);
@@ -220,13 +222,39 @@ void ws_pipe::report_end(const error_code& ec) {
 // ---- writing ----------------------------------------------------------------------------------
 
 void ws_pipe::write(message msg, messaging_completion done) {
-  asio::post(ws_.get_executor(),
-             [self = shared_from_this(), msg = std::move(msg), done = std::move(done)]() mutable {
-               if (self->closed_ || self->closing_ || self->ended_)
-                 return done(false, self->closed_error());
-               self->queue_.push_back({std::move(msg), std::move(done)});
-               if (!self->in_flight_) self->flush();
-             });
+  if (!accepting_) return done(false, closed_error());
+  size_t size = msg.size();
+  /// Completing at once while the bytes fit the send buffer returns peerlite's write credit
+  /// without a message to its connection actor per frame (one BLIP frame per WebSocket message).
+  bool early = buffered_.fetch_add(size) + size <= kWsSendBufferBytes;
+  {
+    std::lock_guard lk(outbox_mx_);
+    outbox_.push_back({std::move(msg), early ? messaging_completion() : std::move(done)});
+    if (!std::exchange(outbox_posted_, true))
+      asio::post(ws_.get_executor(), [self = shared_from_this()] { self->take_outbox(); });
+  }
+  if (early) done(true, std::nullopt);
+}
+
+void ws_pipe::complete(pending_write& w, bool ok, std::optional<messaging_error> err) {
+  buffered_ -= w.msg.size();
+  if (auto done = std::exchange(w.done, nullptr)) done(ok, std::move(err));
+}
+
+void ws_pipe::take_outbox() {
+  std::vector<pending_write> batch;
+  {
+    std::lock_guard lk(outbox_mx_);
+    batch.swap(outbox_);
+    outbox_posted_ = false;
+  }
+  for (auto& w : batch) {
+    if (closed_ || closing_ || ended_)
+      complete(w, false, closed_error());
+    else
+      queue_.push_back(std::move(w));
+  }
+  if (!in_flight_) flush();
 }
 
 void ws_pipe::flush() {
@@ -247,12 +275,12 @@ void ws_pipe::on_written(const error_code& ec) {
   auto w = std::move(*in_flight_);
   in_flight_.reset();
   if (!ec) {
-    w.done(true, std::nullopt);
+    complete(w, true, std::nullopt);
   } else {
-    w.done(false, closed_ ? closed_error() : to_messaging_error(ec, label_));
+    complete(w, false, closed_ ? closed_error() : to_messaging_error(ec, label_));
     if (!closed_) {
       report_end(ec);
-      for (auto& q : queue_) q.done(false, to_messaging_error(ec, label_));
+      for (auto& q : queue_) complete(q, false, to_messaging_error(ec, label_));
       queue_.clear();
     }
   }
@@ -268,6 +296,7 @@ void ws_pipe::close(std::optional<messaging_error> why, std::function<void()> do
                self->close_waiters_.push_back(std::move(done));
                if (self->closing_) return;
                self->closing_ = true;
+               self->accepting_ = false;
                self->close_reason_ = std::move(why);
                self->timer_.expires_after(kCloseDrainTimeout);
                self->timer_.async_wait([self](const error_code& ec) {
@@ -297,9 +326,9 @@ void ws_pipe::finish_close() {
   closed_ = true;
   timer_.cancel();
   error_code ignored;
-  ws_.next_layer().shutdown(socket_type::shutdown_both, ignored);
-  ws_.next_layer().close(ignored);
-  for (auto& q : queue_) q.done(false, closed_error());
+  beast::get_lowest_layer(ws_).shutdown(socket_type::shutdown_both, ignored);
+  beast::get_lowest_layer(ws_).close(ignored);
+  for (auto& q : queue_) complete(q, false, closed_error());
   queue_.clear();
   on_message_ = nullptr;  /// drop peerlite's handle now, not when the last handler runs
   on_ended_ = nullptr;

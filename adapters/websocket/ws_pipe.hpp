@@ -6,12 +6,14 @@
 //
 // Memory: an idle pipe holds Beast's stream state (a small fixed read buffer, and a write
 // buffer of kWsWriteBufferBytes only while masking client frames) and no message buffer;
-// permessage-deflate is off.
+// permessage-deflate is off. A busy pipe holds at most kWsSendBufferBytes of accepted messages
+// plus kWsGatherBytes of frames gathered for the socket (gathered_socket.hpp).
 //
 // Thread safety: every public member may be called from any thread; work runs on the
 // socket's strand; callbacks run there, one at a time, in order.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -20,11 +22,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "adapters/tcp/net_tuning.hpp"
 #include "adapters/tcp/url.hpp"
+#include "adapters/websocket/gathered_socket.hpp"
 #include "adapters/websocket/ws_credentials.hpp"
 #include "peerlite/message_endpoint.hpp"
 
@@ -63,8 +67,11 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   /// close goes to on_ended once. Neither is called after close().
   void start(message_handler on_message, ended_handler on_ended);
 
-  /// Sends msg as one binary WebSocket message; done(true) once written, done(false, error)
-  /// if the pipe fails or closes first. Every done is called exactly once.
+  /// Sends msg as one binary WebSocket message. Like a kernel socket buffer, the pipe holds up
+  /// to kWsSendBufferBytes of accepted messages: while they fit, done(true) is called at once
+  /// (inside write), else once msg is written. done(false, error) if the pipe has failed or is
+  /// closing. Every done is called exactly once. Bytes accepted are lost if the connection
+  /// fails before they are written, as they would be in a kernel buffer.
   void write(message msg, messaging_completion done);
 
   /// Drains queued writes, sends a close frame (1000, or 4001/4002 for an error), closes the
@@ -80,14 +87,16 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
  private:
   struct pending_write {
     message msg;
-    messaging_completion done;
+    messaging_completion done;  ///< empty when write() completed it already
   };
+  void complete(pending_write& w, bool ok, std::optional<messaging_error> err);
   void configure(bool client);
   void on_tcp_connected(const boost::system::error_code& ec, std::string host_header,
                         std::string target, credentials creds, messaging_completion done);
   void on_handshake(const boost::system::error_code& ec, messaging_completion done);
   void read_next();
   void on_read(const boost::system::error_code& ec);
+  void take_outbox();
   void flush();
   void on_written(const boost::system::error_code& ec);
   void report_end(const boost::system::error_code& ec);
@@ -96,7 +105,7 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   messaging_error closed_error() const;
 
   std::shared_ptr<void> lifeline_;  ///< declared first: destroyed after the stream
-  boost::beast::websocket::stream<socket_type> ws_;
+  boost::beast::websocket::stream<gathered_socket> ws_;  ///< writes gathered, see there
   boost::asio::steady_timer timer_;
   std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
   std::unique_ptr<boost::beast::websocket::response_type> response_;  ///< client handshake only
@@ -109,6 +118,15 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   message_handler on_message_;
   ended_handler on_ended_;
   std::deque<pending_write> queue_;
+  /// write() calls from peerlite's threads gather here; one post to the strand takes them all,
+  /// so a burst of small frames costs one wake-up of the socket thread, not one per frame.
+  std::mutex outbox_mx_;
+  std::vector<pending_write> outbox_;
+  bool outbox_posted_ = false;
+  /// Bytes accepted by write() and not yet written (any thread); see write().
+  std::atomic<size_t> buffered_{0};
+  /// Cleared once the pipe ends or starts closing: write() then refuses at once.
+  std::atomic<bool> accepting_{true};
   std::optional<pending_write> in_flight_;
   std::vector<std::function<void()>> close_waiters_;
   std::optional<messaging_error> close_reason_;
