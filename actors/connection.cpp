@@ -79,6 +79,7 @@ void finish(self_ptr self) {
   auto& st = self->state;
   if (st.ph == phase::closed) return;
   st.ph = phase::closed;
+  if (st.inbox) st.inbox->close();
   if (st.session) st.session->close();
   fail_pending(self, st.info.message);
   self->send(st.owner, closed_atom::value, st.info);
@@ -253,9 +254,10 @@ caf::result<std::vector<protocol::message>> on_request_batch(self_ptr self,
     msgs[i].no_reply = false;
     auto number = st.session->send(std::move(msgs[i]));
     if (number == 0) {
-      /// Requests already queued fail with the session when it closes.
-      fail_pending(self, "session closed");
-      return make_error(errc::disconnected, "disconnected: session closed");
+      /// The batch fails once; replies to its requests already queued are then ignored.
+      batch->remaining = 0;
+      batch->rp.deliver(make_error(errc::disconnected, "disconnected: session closed"));
+      return batch->rp;
     }
     st.pending.emplace(number, pending_reply{{}, batch, i});
   }

@@ -112,11 +112,18 @@ using connection_actor = connection_api::extend<
 struct receive_inbox {
   std::mutex mtx;
   std::vector<std::string> items;
+  bool closed = false;  ///< the actor is gone: later bytes are dropped, not kept
   /// Queues `bytes`; true when the caller must ring the doorbell.
   bool push(std::string bytes) {
     std::lock_guard<std::mutex> guard{mtx};
+    if (closed) return false;
     items.push_back(std::move(bytes));
     return items.size() == 1;
+  }
+  void close() {
+    std::lock_guard<std::mutex> guard{mtx};
+    closed = true;
+    items.clear();
   }
   /// Everything queued, oldest first; `out` is cleared first (its capacity is reused).
   void take(std::vector<std::string>& out) {
