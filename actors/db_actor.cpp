@@ -99,7 +99,10 @@ void flush(db_self self) {
   if (!results) {
     for (auto& p : round) p.rp.deliver(make_error(results.err()));
   } else {
-    auto changes = changes_of(round, *results);
+    /// Nobody to tell (a one-shot pull, no app listener): skip copying every id and rev.
+    auto core = st.core.lock();
+    bool tell = !st.subscribers.empty() || (core && core->has_listeners());
+    auto changes = tell ? changes_of(round, *results) : std::vector<change_entry>{};
     for (size_t i = 0; i < round.size(); ++i) round[i].rp.deliver(std::move((*results)[i]));
     announce(self, std::move(changes));
   }
