@@ -3,13 +3,15 @@
 // beside a memcpy of the same message bytes as the baseline (issue 3: uncompressed should reach
 // >= 500 MB/s of payload). Payload = the 200-byte bodies; wire = all frame bytes.
 //
-// Why one binary gives ~480 or ~850 ns/msg from run to run (measured 2026-11-26): this VM's two
-// vCPUs share one physical core's execution units. Whenever the other vCPU is busy, every batch
-// of ours slows about 2x, and so does a loop that touches only a 16 KiB table (L1-resident: no
-// malloc, no memory traffic). ASLR off (setarch -R) still gave both modes, page faults were the
-// same in both, and the modes switched in the middle of one process. Pinning a compute loop to
-// the other vCPU made the slow mode happen on demand. So each batch is timed beside that
-// L1-resident control: the best batch shows the code's speed, the control shows contention.
+// Why one binary gives ~420 or ~850 ns/msg from run to run (measured 2026-11-26 on the 2-vCPU
+// KVM dev VM): at times the physical core under our vCPU is, by all signs, also running another
+// busy hardware thread (host SMT; the host itself is not visible), and then every batch slows about
+// 2x, and so does a loop that touches only a 16 KiB
+// table (L1-resident: no malloc, no memory traffic). ASLR off (setarch -R) still gave both modes,
+// page faults were the same in both, and the modes switched in the middle of one process. At
+// 15:34 a compute loop pinned to our other vCPU caused the slow mode on demand; at 15:37 the
+// same loop did not (the host had placed the vCPUs elsewhere). So each batch is timed beside
+// that L1-resident control: the best batch shows the code's speed, the control shows contention.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -69,7 +71,7 @@ constexpr int kControlSteps = 50000;
 
 /// CPU ns per step of a loop confined to L1 (a 16 KiB table, eight independent chains): it
 /// slows only when something else takes this core's execution units, never from our heap.
-/// On the 2-vCPU dev VM: ~7.2 ns with the other vCPU idle, ~15 ns with it busy.
+/// On the 2-vCPU dev VM: ~6.5-7.2 ns on a core of our own, ~13-16 ns on a shared one.
 double control_ns_per_step() {
   static uint32_t table[4096];
   uint64_t h[8] = {1, 2, 3, 4, 5, 6, 7, 8};
