@@ -5,9 +5,9 @@
 //
 // Why one binary gives ~420 or ~850 ns/msg from run to run (measured 2026-11-26 on the 2-vCPU
 // KVM dev VM): at times the physical core under our vCPU is, by all signs, also running another
-// busy hardware thread (host SMT; the host itself is not visible), and then every batch slows about
-// 2x, and so does a loop that touches only a 16 KiB
-// table (L1-resident: no malloc, no memory traffic). ASLR off (setarch -R) still gave both modes,
+// busy hardware thread (host SMT; the host itself is not visible), and then every batch slows
+// about 2x, and so does a loop that touches only a 16 KiB table (L1-resident: no malloc, no
+// memory traffic). ASLR off (setarch -R) still gave both modes,
 // page faults were the same in both, and the modes switched in the middle of one process. At
 // 15:34 a compute loop pinned to our other vCPU caused the slow mode on demand; at 15:37 the
 // same loop did not (the host had placed the vCPUs elsewhere). So each batch is timed beside
