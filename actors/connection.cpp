@@ -5,6 +5,7 @@
 #include "actors/connection_state.hpp"
 #include "actors/errors.hpp"
 #include "actors/runtime.hpp"
+#include "actors/timer_service.hpp"
 
 namespace peerlite::actors {
 
@@ -54,8 +55,11 @@ std::shared_ptr<completion_target> make_target(self_ptr self) {
   return std::make_shared<completion_target>(caf::weak_actor_ptr{self->ctrl()});
 }
 
+/// Through the system's timer service, not delayed_send: a pending delayed_send would keep this
+/// actor allocated until it is due (up to the 300 s heartbeat), long after the connection closed.
 void arm(self_ptr self, timer kind, std::chrono::milliseconds after, uint64_t gen) {
-  self->delayed_send(self, after, conn_timer_atom::value, static_cast<uint8_t>(kind), gen);
+  arm_timer(self->state.timers, self->id(), caf::actor_cast<caf::actor>(self), after,
+            static_cast<uint8_t>(kind), gen);
 }
 
 namespace {
@@ -83,6 +87,8 @@ void finish(self_ptr self) {
   if (st.session) st.session->close();
   fail_pending(self, st.info.message);
   self->send(st.owner, closed_atom::value, st.info);
+  /// Our pending timers would keep this actor allocated until they are due.
+  cancel_timers(st.timers, self->id());
   self->quit();
 }
 
@@ -288,6 +294,7 @@ void start(self_ptr self) {
   auto& st = self->state;
   self->monitor(st.owner);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  st.timers = timer_service(self->system());
   st.inbox = std::make_shared<receive_inbox>();
   auto handle = std::make_shared<connection_handle>(connection_handle{
       caf::actor_cast<connection_actor>(self), keep_alive_for(self->system()), st.inbox});

@@ -57,6 +57,7 @@ struct connection_state {
   role side = role::active;
   connection_owner owner;
   connection_options options;
+  caf::actor timers;  ///< the system's timer service (arm() goes through it)
   std::optional<protocol::session> session;
   std::optional<protocol::ws::stream> ws;  ///< BYTE_STREAM only
   phase ph = phase::opening;

@@ -1,5 +1,7 @@
 // `peerlite serve`: the hub. Serves one database to any number of peers over WebSocket
 // (ws://, our URLEndpointListener) and/or raw TCP (tcp://), one passive replicator each.
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +22,8 @@ namespace {
 
 /// How often the hub prints its status line.
 constexpr std::chrono::seconds kStatusInterval{5};
+/// How often the hub looks whether connections have ended (see return_freed_memory).
+constexpr std::chrono::milliseconds kTrimCheckInterval{500};
 /// Longest shutdown waits for every connection to reach STOPPED: the engine's close timeout
 /// (5 s) plus slack; after it the hub exits anyway.
 constexpr std::chrono::seconds kShutdownTimeout{8};
@@ -102,6 +106,17 @@ void print_status(const hub& h, uint64_t& last_in, uint64_t& last_out,
   last = now;
 }
 
+/// After connections end, hands the freed heap back to the system. glibc keeps freed blocks
+/// for reuse, so after a burst of 1,000 connections the hub's RSS stayed at its peak
+/// (16.7 -> 31.6 MiB in tests/adapters/cli_bad_input_test.cpp) although nothing was live.
+/// malloc_trim(0) returns whole free pages from every arena; it runs only when the number of
+/// connections went down, so a steady hub pays nothing.
+void return_freed_memory(const hub& h, size_t& last_live) {
+  auto live = h.live_connections();
+  if (live < last_live) malloc_trim(0);
+  last_live = live;
+}
+
 void run_serve(const serve_options& o) {
   install_stop_signals();
   auto nofile = raise_open_files_limit();
@@ -121,9 +136,13 @@ void run_serve(const serve_options& o) {
            (o.user.empty() ? "" : ", Basic auth") + (o.read_only ? ", read-only" : "") + ")");
   uint64_t last_in = 0, last_out = 0;
   auto last = std::chrono::steady_clock::now();
+  size_t last_live = 0;
   while (!stop_requested()) {
-    sleep_unless_stopped(kStatusInterval);
-    if (!stop_requested()) print_status(h, last_in, last_out, last);
+    sleep_unless_stopped(kTrimCheckInterval);
+    if (stop_requested()) break;
+    return_freed_memory(h, last_live);
+    if (std::chrono::steady_clock::now() - last >= kStatusInterval)
+      print_status(h, last_in, last_out, last);
   }
   ls.stop();
   log_line("stopping: closing " + std::to_string(h.live_connections()) + " connections");
