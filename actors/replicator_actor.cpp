@@ -141,7 +141,8 @@ void on_worker(repl_self self, const worker_report& w) {
   st.mixer.update(w);
   if (w.is_pusher) {
     st.current.local = w.local_checkpoint;
-    st.shared->local_checkpoint = std::max<uint64_t>(st.shared->local_checkpoint, w.local_checkpoint);
+    st.shared->local_checkpoint =
+        std::max<uint64_t>(st.shared->local_checkpoint, w.local_checkpoint);
   } else {
     st.current.remote = w.remote_checkpoint;
   }
@@ -174,6 +175,13 @@ void forward_pulled(repl_self self, const std::vector<replicated_document>& even
 void status_changed(repl_self self, bool final_report) {
   auto& st = self->state;
   auto s = current_status(self);
+  /// STOPPED is announced once, by set_stopped: a paced tick that comes due afterwards must not
+  /// tell the listeners again (hub_peers saw 44-253 of 1,000 replicators report it twice).
+  if (!final_report && s.activity == activity_level::stopped &&
+      st.pacer.level == activity_level::stopped) {
+    st.shared->set_status(s, false);
+    return;
+  }
   auto now = std::chrono::steady_clock::now();
   /// Only progress is paced: a new activity level (CONNECTING, OFFLINE, ...) goes out at once.
   bool send_now = final_report || st.pacer.may_send(now) || s.activity != st.pacer.level;
@@ -197,8 +205,8 @@ void begin_close(repl_self self, std::optional<error> failure) {
     if (s.failure) {
       info.code = s.failure->code;
       info.message = s.failure->message;
-      info.recoverable = s.failure->code == errc::timeout ||
-                         s.failure->code == errc::transport_transient;
+      info.recoverable =
+          s.failure->code == errc::timeout || s.failure->code == errc::transport_transient;
       info.ws_code = info.recoverable ? 4001 : 4002;
     }
     if (s.conn) self->send(s.conn, close_atom::value, info);

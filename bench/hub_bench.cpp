@@ -69,7 +69,7 @@ struct tally {
   std::condition_variable cv;
   std::vector<double> converged;  ///< seconds from the clock start, one per STOPPED peer
   std::vector<std::string> errors;
-  size_t early_stops = 0;  ///< STOPPED reports before the run began (see make_peer)
+  size_t early_stops = 0;  ///< STOPPED reports not preceded by another status (see make_peer)
   stopwatch clock;
 };
 
@@ -108,8 +108,9 @@ peer make_peer(const context& ctx, size_t i, net::io_runtime& io, const std::str
         (d.direction == replication_direction::push ? *pushed : *pulled)++;
     }
   });
-  /// Converged = the first STOPPED after the run began (a status other than STOPPED was seen):
-  /// a STOPPED reported before that is the replicator's initial state, not the end of the run.
+  /// Converged = the first STOPPED after a status other than STOPPED. Any other STOPPED is
+  /// counted as "early STOPPED": it was a repeated final report (a paced status tick firing
+  /// after the stop), fixed in actors/replicator_actor.cpp, so the count should now be 0.
   auto began = std::make_shared<bool>(false);
   p.repl->add_change_listener([&t, offline = p.offline, began](const replicator_status& s) {
     if (s.activity == activity_level::offline) ++*offline;
