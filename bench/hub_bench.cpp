@@ -30,6 +30,7 @@
 #include "adapters/tcp/io_runtime.hpp"
 #include "adapters/websocket/net_endpoint.hpp"
 #include "bench/bench.hpp"
+#include "bench/fixtures.hpp"
 #include "bench/serve_process.hpp"
 #include "peerlite/database.hpp"
 #include "peerlite/replicator.hpp"
@@ -45,15 +46,9 @@ constexpr size_t kSharedDocs = 100;
 /// rate is 40 s, so this only trips when something is stuck.
 constexpr std::chrono::seconds kHubPeersTimeout{300};
 
+/// Documents prefix0..prefix(n-1) in a new database file (setup, not timed).
 void fill(const std::string& path, const std::string& prefix, size_t n) {
-  auto db = store::database::open(path);
-  if (!db) throw std::runtime_error(db.err().message);
-  auto st = (*db)->in_transaction([&]() -> status {
-    for (size_t i = 0; i < n; ++i)
-      if (auto r = (*db)->put(prefix + std::to_string(i), sample_body(i)); !r) return r.err();
-    return {};
-  });
-  if (!st) throw std::runtime_error(st.message());
+  fill_db(path, n, [&prefix](size_t i) { return prefix + std::to_string(i); });
 }
 
 std::vector<std::string> ids(const std::string& prefix, size_t n) {

@@ -10,6 +10,7 @@
 #include "actors/runtime.hpp"
 #include "adapters/loopback/loopback.hpp"
 #include "bench/bench.hpp"
+#include "bench/fixtures.hpp"
 #include "peerlite/database.hpp"
 #include "peerlite/replicator.hpp"
 #include "store/database.hpp"
@@ -17,24 +18,6 @@
 namespace peerlite::bench {
 
 namespace {
-
-/// Fills a new database file through the store directly (setup, not timed).
-void fill(const std::string& path, size_t n) {
-  auto db = store::database::open(path);
-  if (!db) throw std::runtime_error(db.err().message);
-  auto st = (*db)->in_transaction([&]() -> status {
-    for (size_t i = 0; i < n; ++i)
-      if (auto r = (*db)->put(sample_id(i), sample_body(i)); !r) return r.err();
-    return {};
-  });
-  if (!st) throw std::runtime_error(st.message());
-}
-
-database open_db(const std::string& path) {
-  auto db = database::open(path);
-  if (!db) throw std::runtime_error(db.err().message);
-  return *db;
-}
 
 /// Runs one one-shot replication from `active` with `type` against `passive`; seconds.
 double replicate(database active, database passive, replicator_type type) {
@@ -75,7 +58,7 @@ double replicate(database active, database passive, replicator_type type) {
 result run_case(const context& ctx, bool push) {
   std::string src = ctx.dir + "/source.sqlite", dst = ctx.dir + "/target.sqlite";
   ctx.progress("filling " + std::to_string(ctx.docs) + " docs");
-  fill(src, ctx.docs);
+  fill_db(src, ctx.docs);
   double secs;
   {
     auto source = open_db(src), target = open_db(dst);

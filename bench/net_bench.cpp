@@ -17,30 +17,13 @@
 #include "adapters/websocket/net_endpoint.hpp"
 #include "adapters/websocket/ws_listener.hpp"
 #include "bench/bench.hpp"
+#include "bench/fixtures.hpp"
 #include "peerlite/database.hpp"
 #include "peerlite/replicator.hpp"
 #include "store/database.hpp"
 
 namespace peerlite::bench {
 namespace {
-
-/// Fills a new database file through the store directly (setup, not timed).
-void fill(const std::string& path, size_t n) {
-  auto db = store::database::open(path);
-  if (!db) throw std::runtime_error(db.err().message);
-  auto st = (*db)->in_transaction([&]() -> status {
-    for (size_t i = 0; i < n; ++i)
-      if (auto r = (*db)->put(sample_id(i), sample_body(i)); !r) return r.err();
-    return {};
-  });
-  if (!st) throw std::runtime_error(st.message());
-}
-
-database open_db(const std::string& path) {
-  auto db = database::open(path);
-  if (!db) throw std::runtime_error(db.err().message);
-  return *db;
-}
 
 /// Counts the bytes an app connection is asked to send (both sides): what a raw copy moves.
 class counting_connection final : public message_endpoint_connection {
@@ -159,7 +142,7 @@ double raw_tcp_copy(uint64_t bytes) {
 result run_case(const context& ctx, const std::string& scheme, bool push) {
   std::string src = ctx.dir + "/source.sqlite", dst = ctx.dir + "/target.sqlite";
   ctx.progress("filling " + std::to_string(ctx.docs) + " docs");
-  fill(src, ctx.docs);
+  fill_db(src, ctx.docs);
   auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
   double secs;
   {

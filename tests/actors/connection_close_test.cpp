@@ -12,12 +12,6 @@ using loopback::completion_mode;
 
 namespace {
 
-const protocol_type kBoth[] = {protocol_type::message_stream, protocol_type::byte_stream};
-
-const char* name(protocol_type p) {
-  return p == protocol_type::message_stream ? "message_stream" : "byte_stream";
-}
-
 void connect_ok(pair_fixture& f, protocol_type p, loopback::options o = {}) {
   f.connect(p, o);
   BOOST_TEST_REQUIRE(f.a.log->wait_connected());

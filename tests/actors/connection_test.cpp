@@ -12,12 +12,6 @@ using loopback::completion_mode;
 
 namespace {
 
-const protocol_type kBoth[] = {protocol_type::message_stream, protocol_type::byte_stream};
-
-const char* name(protocol_type p) {
-  return p == protocol_type::message_stream ? "message_stream" : "byte_stream";
-}
-
 void expect_echo(pair_fixture& f, const connection_api& c, const std::string& body) {
   auto ans = ask(*f.sys, c, make_request("echo", body));
   BOOST_TEST_REQUIRE(ans.reply.has_value(), "no reply: " << ans.err.message);

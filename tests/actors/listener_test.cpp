@@ -14,12 +14,6 @@ using loopback::completion_mode;
 
 namespace {
 
-const protocol_type kBoth[] = {protocol_type::message_stream, protocol_type::byte_stream};
-
-const char* name(protocol_type p) {
-  return p == protocol_type::message_stream ? "message_stream" : "byte_stream";
-}
-
 /// An active peer made of a bare connection actor and a test owner, its passive side accepted
 /// by `listener`.
 struct raw_peer {

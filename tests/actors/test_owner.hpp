@@ -16,6 +16,15 @@
 
 namespace peerlite::test {
 
+/// Both protocol types, for tests that run once per type.
+inline constexpr protocol_type kBoth[] = {protocol_type::message_stream,
+                                          protocol_type::byte_stream};
+
+/// A protocol type's name, for test contexts.
+inline const char* name(protocol_type p) {
+  return p == protocol_type::message_stream ? "message_stream" : "byte_stream";
+}
+
 using namespace std::chrono_literals;
 using actors::close_info;
 using actors::connection_api;

@@ -110,12 +110,9 @@ BOOST_AUTO_TEST_CASE(bad_input_is_closed_with_a_reason_while_a_good_peer_finishe
              "--listen", "tcp://127.0.0.1:0", "--idle-timeout", std::to_string(kIdleSeconds)},
             s.path("hub.log"));
   BOOST_REQUIRE(hub.wait_for_log("serving ", kHubTimeout));
-  std::smatch m;
-  auto text = hub.log();
-  BOOST_REQUIRE(std::regex_search(text, m, std::regex("(ws://[0-9.:]+)/hub")));
-  auto ws_url = std::string(m[1]) + "/hub";
-  BOOST_REQUIRE(std::regex_search(text, m, std::regex("(tcp://[0-9.:]+)/hub")));
-  auto tcp_url = std::string(m[1]) + "/hub";
+  auto ws_url = served_url(hub.log(), "ws");
+  auto tcp_url = served_url(hub.log(), "tcp");
+  BOOST_REQUIRE(!ws_url.empty() && !tcp_url.empty());
   uint16_t ws_port = port_of(std::string(ws_url).substr(0, ws_url.size() - 4));
   uint16_t tcp_port = port_of(std::string(tcp_url).substr(0, tcp_url.size() - 4));
 
@@ -195,19 +192,18 @@ BOOST_AUTO_TEST_CASE(hub_memory_returns_after_connections_are_dropped,
   child hub({kCli, "serve", "--db", s.path("hub.sqlite"), "--listen", "tcp://127.0.0.1:0"},
             s.path("hub.log"));
   BOOST_REQUIRE(hub.wait_for_log("serving ", kHubTimeout));
-  std::smatch m;
-  auto text = hub.log();
-  BOOST_REQUIRE(std::regex_search(text, m, std::regex("(tcp://[0-9.:]+)/hub")));
-  auto url = std::string(m[1]) + "/hub";
+  auto url = served_url(hub.log(), "tcp");
+  BOOST_REQUIRE(!url.empty());
   auto warm = run({kCli, "sync", "--db", s.path("warm.sqlite"), "--remote", url, "--push"},
                   s.path("warm.log"), kSyncTimeout);
   BOOST_REQUIRE_MESSAGE(warm.first == 0, warm.second);
   std::this_thread::sleep_for(1s);
   long baseline = rss_kib(hub.pid());
   asio::io_context io;
+  uint16_t port = port_of(url.substr(0, url.size() - 4));
   for (int round = 0; round < 2; ++round) {
     std::vector<tcp::socket> socks;
-    for (int i = 0; i < kDropped; ++i) socks.push_back(dial(io, port_of(std::string(m[1]))));
+    for (int i = 0; i < kDropped; ++i) socks.push_back(dial(io, port));
     socks.clear();
     for (auto end = std::chrono::steady_clock::now() + kCloseWait;
          count(hub.log(), "closed tcp ") < size_t(kDropped * (round + 1)) + 1 &&

@@ -70,10 +70,8 @@ struct hub_process {
     args.insert(args.end(), extra.begin(), extra.end());
     proc = std::make_unique<child>(args, s.path(log));
     BOOST_REQUIRE_MESSAGE(proc->wait_for_log("serving ", kHubTimeout), proc->log());
-    std::smatch m;
-    auto text = proc->log();
-    if (std::regex_search(text, m, std::regex("(ws://[0-9.:]+/hub)"))) ws = m[1];
-    if (std::regex_search(text, m, std::regex("(tcp://[0-9.:]+/hub)"))) tcp = m[1];
+    ws = served_url(proc->log(), "ws");
+    tcp = served_url(proc->log(), "tcp");
   }
   int stop() {
     proc->signal(SIGTERM);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -96,6 +97,14 @@ inline std::pair<int, std::string> run(std::vector<std::string> args, const std:
   child c(std::move(args), log_path);
   int code = c.wait_exit(timeout);
   return {code, c.log()};
+}
+
+/// The URL a `peerlite serve` log says it serves for `scheme` ("ws" or "tcp"), as
+/// scheme://host:port/hub; empty when the log has none.
+inline std::string served_url(const std::string& log, const std::string& scheme) {
+  std::smatch m;
+  if (!std::regex_search(log, m, std::regex("(" + scheme + "://[0-9.:]+/hub)"))) return {};
+  return m[1];
 }
 
 using net::rss_kib;
