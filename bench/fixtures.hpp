@@ -1,11 +1,13 @@
 // Setup shared by the replication cases (not timed).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
 #include "bench/bench.hpp"
 #include "peerlite/database.hpp"
+#include "peerlite/replicator.hpp"
 
 namespace peerlite::bench {
 
@@ -16,5 +18,13 @@ void fill_db(const std::string& path, size_t n,
 
 /// Opens the public database handle at `path`. Throws std::runtime_error on failure.
 database open_db(const std::string& path);
+
+/// Longest a one-shot replication in a bench case may take: 100,000 docs at a tenth of the
+/// slowest rate seen (~5,000 docs/s) is 200 s, so this trips only when something is stuck.
+constexpr std::chrono::seconds kReplicationTimeout{600};
+
+/// Runs one one-shot replication with `cfg` until STOPPED; returns its seconds. Throws
+/// std::runtime_error with the replicator's error, or when kReplicationTimeout passes.
+double run_one_shot(replicator_config cfg);
 
 }  // namespace peerlite::bench

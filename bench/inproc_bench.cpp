@@ -2,8 +2,6 @@
 // databases in one process, over the loopback MESSAGE_STREAM transport (issue 4's target:
 // >= 100,000 docs/s and >= 0.3 x sqlite_raw).
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
 
 #include "actors/passive_replicator.hpp"
@@ -34,25 +32,7 @@ double replicate(database active, database passive, replicator_type type) {
                              actors::role::passive, owner);
     return std::move(a.connection);
   };
-  replicator repl(cfg);
-  std::mutex mtx;
-  std::condition_variable cv;
-  bool done = false;
-  replicator_status final_status;
-  auto token = repl.add_change_listener([&](const replicator_status& s) {
-    if (s.activity != activity_level::stopped) return;
-    std::lock_guard<std::mutex> g{mtx};
-    done = true;
-    final_status = s;
-    cv.notify_all();
-  });
-  stopwatch watch;
-  repl.start();
-  std::unique_lock<std::mutex> lk{mtx};
-  cv.wait(lk, [&] { return done; });
-  double secs = watch.seconds();
-  if (final_status.err.code != errc::ok) throw std::runtime_error(final_status.err.message);
-  return secs;
+  return run_one_shot(std::move(cfg));
 }
 
 result run_case(const context& ctx, bool push) {

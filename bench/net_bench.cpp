@@ -4,8 +4,6 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -96,25 +94,7 @@ double replicate(database active, net::io_runtime& io, const std::string& url, r
   cfg.db = std::move(active);
   cfg.target = std::move(*ep);
   cfg.type = type;
-  replicator repl(cfg);
-  std::mutex mtx;
-  std::condition_variable cv;
-  bool done = false;
-  replicator_status final_status;
-  auto token = repl.add_change_listener([&](const replicator_status& s) {
-    if (s.activity != activity_level::stopped) return;
-    std::lock_guard<std::mutex> g{mtx};
-    done = true;
-    final_status = s;
-    cv.notify_all();
-  });
-  stopwatch watch;
-  repl.start();
-  std::unique_lock<std::mutex> lk{mtx};
-  cv.wait(lk, [&] { return done; });
-  double secs = watch.seconds();
-  if (final_status.err.code != errc::ok) throw std::runtime_error(final_status.err.message);
-  return secs;
+  return run_one_shot(std::move(cfg));
 }
 
 /// Copies `bytes` bytes over a loopback TCP socket in 16 KiB writes; seconds.
