@@ -77,6 +77,10 @@ result run(const context& ctx, protocol_type type) {
   auto finished = done->get_future();
   stopwatch watch;
   sys->spawn(drive, conn, ctx.docs, size_t{1000}, done);
+  /// Bounded like every bench wait: the round trips stop within this or the case fails.
+  constexpr std::chrono::seconds kRoundTripsTimeout{300};
+  if (finished.wait_for(kRoundTripsTimeout) != std::future_status::ready)
+    throw std::runtime_error("round trips did not finish within kRoundTripsTimeout");
   size_t ok = finished.get();
   double seconds = watch.seconds();
   caf::anon_send(conn, close_atom::value, close_info{});
