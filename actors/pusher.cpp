@@ -36,8 +36,17 @@ void read_feed(pusher_self self) {
   auto reader = st.cfg.db.core()->acquire_reader();
   if (!reader) return fail(self, reader.err());
   store::reader::snapshot snap(**reader);
+  // With a short document_ids list, look its documents up by id when that reads fewer rows
+  // than scanning the unread part of the feed (at most last - read_seq rows).
+  bool by_id = false;
+  if (!st.lookup_ids.empty() && st.lookup_ids.size() <= kDocIdLookupMax) {
+    auto last = (*reader)->last_sequence();
+    if (!last) return fail(self, last.err());
+    by_id = st.lookup_ids.size() < (*last - std::min(*last, st.read_seq)) / 2;
+  }
   while (!st.failed && !st.feed_done && st.lists_in_flight < kMaxChangeListsInFlight) {
-    auto cs = (*reader)->changes(st.read_seq, kChangesBatchSize);
+    auto cs = by_id ? (*reader)->changes_of(st.lookup_ids, st.read_seq, kChangesBatchSize)
+                    : (*reader)->changes(st.read_seq, kChangesBatchSize);
     if (!cs) return fail(self, cs.err());
     if (cs->empty()) {
       st.feed_done = true;
@@ -166,6 +175,7 @@ void check_idle(pusher_self self) {
 pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
   self->state.cfg = std::move(cfg);
   self->state.read_seq = self->state.cfg.since;
+  self->state.lookup_ids.assign(self->state.cfg.doc_ids.begin(), self->state.cfg.doc_ids.end());
   return {
       [=](start_atom) {
         auto& st = self->state;

@@ -27,6 +27,7 @@ struct pusher_state {
   pusher_config cfg;
   bool started = false;        ///< start_atom arrived
   uint64_t read_seq = 0;       ///< the feed has been read up to here
+  std::vector<std::string> lookup_ids;  ///< cfg.doc_ids, for store::reader::changes_of
   bool feed_done = false;      ///< the last read found nothing new
   size_t lists_in_flight = 0;
   std::deque<queued_rev> to_send;

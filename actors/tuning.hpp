@@ -83,6 +83,11 @@ constexpr auto kDbRequestTimeout = 120s;
 /// Entries per proposeChanges / changes message (PROTOCOL.md §3: batches of 200).
 constexpr std::size_t kChangesBatchSize = 200;
 
+/// A pusher limited to at most this many document ids finds their changes by id lookups
+/// instead of scanning the whole feed and filtering (store::reader::changes_of). Above it a
+/// scan in sequence order reads fewer rows than the lookups would.
+constexpr std::size_t kDocIdLookupMax = 1000;
+
 /// proposeChanges / changes lists awaiting the peer's answer. The reference allows 5; more keep
 /// the pipe full when the peer answers quickly in-process (each list is only ~10 KiB).
 constexpr std::size_t kMaxChangeListsInFlight = 8;

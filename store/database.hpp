@@ -66,6 +66,14 @@ class reader {
   /// included, at most `limit` entries. Purged documents do not appear.
   expected<std::vector<change>> changes(uint64_t since, size_t limit);
 
+  /// The same feed restricted to the documents `ids`, found by id instead of by scanning:
+  /// a hub whose peers each sync a few named documents out of a large database reads
+  /// O(ids) rows per request instead of the whole feed (hub_peers: every peer's pull
+  /// scanned the hub's growing feed, O(peers^2) rows). Oldest first, at most `limit`;
+  /// unknown ids are skipped; duplicate ids give one entry.
+  expected<std::vector<change>> changes_of(std::span<const std::string> ids, uint64_t since,
+                                           size_t limit);
+
   /// The highest sequence ever assigned (never decreases, even after purge). 0 when empty.
   expected<uint64_t> last_sequence();
 

@@ -1,4 +1,6 @@
 // The read side: every query a replicator or the command line asks of a database.
+#include <algorithm>
+
 #include "store/database.hpp"
 #include "store/doc_row.hpp"
 #include "store/schema.hpp"
@@ -54,6 +56,37 @@ expected<std::vector<change>> reader::changes(uint64_t since, size_t limit) {
   }
   s->reset();
   if (rc != SQLITE_DONE) return conn_->error_for(rc, "read changes");
+  return out;
+}
+
+expected<std::vector<change>> reader::changes_of(std::span<const std::string> ids,
+                                                 uint64_t since, size_t limit) {
+  statement* s = conn_->prepare(sql::kChangeOf);
+  if (!s) return conn_->last_error("prepare");
+  std::vector<change> out;
+  for (const auto& id : ids) {
+    s->bind(1, id);
+    s->bind(2, static_cast<int64_t>(since));
+    int rc = s->step();
+    if (rc == SQLITE_ROW) {
+      change c;
+      c.sequence = static_cast<uint64_t>(s->integer(0));
+      c.id.assign(s->text(1));
+      c.rev.assign(s->text(2));
+      c.deleted = s->integer(3) & sql::kDeleted;
+      c.body_size = static_cast<uint64_t>(s->integer(4));
+      out.push_back(std::move(c));
+      rc = s->step();
+    }
+    s->reset();
+    if (rc != SQLITE_DONE) return conn_->error_for(rc, "read changes");
+  }
+  std::sort(out.begin(), out.end(),
+            [](const change& a, const change& b) { return a.sequence < b.sequence; });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const change& a, const change& b) { return a.sequence == b.sequence; }),
+            out.end());
+  if (out.size() > limit) out.resize(limit);
   return out;
 }
 

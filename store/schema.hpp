@@ -39,6 +39,8 @@ inline constexpr char kUpdateRow[] =
 inline constexpr char kDeleteRow[] = "DELETE FROM docs WHERE id = ?1";
 inline constexpr char kChanges[] =
     "SELECT seq, id, rev, flags, length(body) FROM docs WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+inline constexpr char kChangeOf[] =
+    "SELECT seq, id, rev, flags, length(body) FROM docs WHERE id = ?1 AND seq > ?2";
 inline constexpr char kListLive[] = "SELECT id, rev FROM docs WHERE (flags & 1) = 0 ORDER BY id";
 inline constexpr char kInfo[] =
     "SELECT count(*) FILTER (WHERE (flags & 1) = 0), count(*) FILTER (WHERE (flags & 1) = 1), "

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
@@ -111,6 +112,37 @@ BOOST_AUTO_TEST_CASE(tombstones_stay_in_changes) {
   auto back = db->put("a", R"({"back":true})", std::nullopt, concurrency::fail_on_conflict);
   BOOST_REQUIRE(back);
   BOOST_TEST(rev_generation(*back) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(changes_of_named_documents_match_the_filtered_feed) {
+  auto db = open_db(":memory:");
+  for (int i = 0; i < 20; ++i) db->put("d" + std::to_string(i), "{}");
+  db->put("d3", R"({"v":2})");  // d3 moves to the end of the feed
+  BOOST_REQUIRE(db->remove("d7"));
+  std::vector<std::string> ids{"d7", "d3", "nope", "d3", "d12", "d0"};
+  auto all = db->changes(0, 100);
+  BOOST_REQUIRE(all);
+  std::vector<store::change> want;
+  for (auto& c : *all)
+    if (std::find(ids.begin(), ids.end(), c.id) != ids.end()) want.push_back(c);
+  auto got = db->changes_of(ids, 0, 100);
+  BOOST_REQUIRE(got);
+  BOOST_REQUIRE(got->size() == want.size());  // unknown skipped, duplicate once
+  for (size_t i = 0; i < want.size(); ++i) {
+    BOOST_TEST((*got)[i].id == want[i].id);
+    BOOST_TEST((*got)[i].rev == want[i].rev);
+    BOOST_TEST((*got)[i].sequence == want[i].sequence);
+    BOOST_TEST((*got)[i].deleted == want[i].deleted);
+  }
+  BOOST_TEST((*got)[0].id == "d0");
+  BOOST_TEST(got->back().id == "d7");
+  BOOST_TEST(got->back().deleted);
+  // since and limit as in changes(): after d0's sequence, the first two.
+  auto later = db->changes_of(ids, (*got)[0].sequence, 2);
+  BOOST_REQUIRE(later);
+  BOOST_REQUIRE(later->size() == 2u);
+  BOOST_TEST((*later)[0].id == "d12");
+  BOOST_TEST((*later)[1].id == "d3");
 }
 
 BOOST_AUTO_TEST_CASE(purge_is_local_and_sequences_are_never_reused) {
