@@ -53,6 +53,10 @@ void read_feed(pusher_self self) {
       break;
     }
     st.read_seq = cs->back().sequence;
+    /// A short batch is the end of the feed in this snapshot: asking again would only find
+    /// nothing (a hub's pusher did 3 reads per peer where 1 does). Later commits arrive as
+    /// db_changed with a sequence above read_seq and reopen the feed.
+    if (cs->size() < kChangesBatchSize) st.feed_done = true;
     std::vector<store::change> list;
     for (auto& c : *cs)
       if (wanted(self, **reader, c)) list.push_back(std::move(c));
