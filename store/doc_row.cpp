@@ -32,7 +32,10 @@ status load_row(connection& c, std::string_view id, doc_row& out, bool with_tree
 
 namespace {
 
-status store_row(connection& c, const char* sql, std::string_view id, doc_row& row, uint64_t seq) {
+/// `keep_body`: copy the winner's body into row.body afterwards (callers that go on using the
+/// row); a new row that is dropped right after skips that copy.
+status store_row(connection& c, const char* sql, std::string_view id, doc_row& row, uint64_t seq,
+                 bool keep_body) {
   int32_t w = row.tree.winner();
   const rev_node& win = row.tree.nodes()[w];
   std::string tree = row.tree.encode(w);
@@ -50,7 +53,7 @@ status store_row(connection& c, const char* sql, std::string_view id, doc_row& r
   int rc = s->step();
   s->reset();
   if (rc != SQLITE_DONE) return c.error_for(rc, "write document");
-  row.body = win.body;
+  if (keep_body) row.body = win.body;
   return {};
 }
 
@@ -59,7 +62,7 @@ status store_row(connection& c, const char* sql, std::string_view id, doc_row& r
 status write_row(connection& c, std::string_view id, doc_row& row, uint64_t seq,
                  uint32_t max_depth) {
   row.tree.prune(max_depth);
-  if (auto st = store_row(c, row.exists ? sql::kUpdateRow : sql::kInsertRow, id, row, seq);
+  if (auto st = store_row(c, row.exists ? sql::kUpdateRow : sql::kInsertRow, id, row, seq, true);
       !st.ok())
     return st;
   row.exists = true;
@@ -68,7 +71,7 @@ status write_row(connection& c, std::string_view id, doc_row& row, uint64_t seq,
 
 status insert_row_if_absent(connection& c, std::string_view id, doc_row& row, uint64_t seq,
                             bool& inserted) {
-  if (auto st = store_row(c, sql::kInsertRowIfAbsent, id, row, seq); !st.ok()) return st;
+  if (auto st = store_row(c, sql::kInsertRowIfAbsent, id, row, seq, false); !st.ok()) return st;
   inserted = sqlite3_changes(c.handle()) > 0;
   row.exists = inserted;
   return {};

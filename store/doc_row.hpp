@@ -34,6 +34,7 @@ status write_row(connection& c, std::string_view id, doc_row& row, uint64_t seq,
 
 /// Inserts a new row unless one exists for `id`; `inserted` tells which. The caller's row
 /// must be !exists. Lets the group commit skip a lookup for documents it has never seen.
+/// row.body is left as it was (the caller drops the row).
 status insert_row_if_absent(connection& c, std::string_view id, doc_row& row, uint64_t seq,
                             bool& inserted);
 

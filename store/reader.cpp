@@ -111,12 +111,19 @@ expected<std::vector<proposal_answer>> reader::propose(std::span<const proposed_
   transaction tx(*conn_, false);
   if (!tx.begun().ok()) return tx.begun().err();
   std::vector<proposal_answer> out(changes.size());
-  doc_row row;
+  /// Only the current revision and its flags: a proposal needs no body or tree.
+  statement* s = conn_->prepare(sql::kSelectHead);
+  if (!s) return conn_->last_error("prepare");
+  std::string current;
   for (size_t i = 0; i < changes.size(); ++i) {
     const auto& p = changes[i];
-    if (auto st = load_row(*conn_, p.id, row, false); !st.ok()) return st.err();
-    std::string current = row.exists ? row.rev : std::string{};
-    bool deleted = row.exists && (row.flags & sql::kDeleted);
+    s->bind(1, std::string_view(p.id));
+    int rc = s->step();
+    bool exists = rc == SQLITE_ROW;
+    current.assign(exists ? s->text(0) : std::string_view{});
+    bool deleted = exists && (s->integer(1) & sql::kDeleted);
+    s->reset();
+    if (!exists && rc != SQLITE_DONE) return conn_->error_for(rc, "read document");
     if (current == p.rev) {
       out[i].status = 304;
     } else if (current == p.parent_rev || (p.parent_rev.empty() && deleted)) {
@@ -136,20 +143,45 @@ reader::snapshot::~snapshot() = default;
 
 expected<revision_to_send> reader::read_revision(const std::string& id, const std::string& rev,
                                                  size_t max_history) {
-  doc_row row;
-  if (auto st = load_row(*conn_, id, row, true); !st.ok()) return st.err();
-  if (!row.exists) return no_such_document(*conn_, id);
-  int32_t i = row.tree.find(rev);
-  if (i < 0) return no_such_revision(*conn_, id, rev);
-  const rev_node& n = row.tree.nodes()[i];
-  if (!n.has_body) return body_dropped(*conn_, id, rev);
+  /// Reads the row itself instead of through load_row: the current body (nearly always the
+  /// one asked for) is copied once, from the column into the reply, rather than into the row,
+  /// back into the decoded tree, and out again.
+  statement* s = conn_->prepare(sql::kSelectRow);
+  if (!s) return conn_->last_error("prepare");
+  s->bind(1, std::string_view(id));
+  int rc = s->step();
+  if (rc != SQLITE_ROW) {
+    s->reset();
+    if (rc == SQLITE_DONE) return no_such_document(*conn_, id);
+    return conn_->error_for(rc, "read document");
+  }
   revision_to_send out;
+  out.sequence = static_cast<uint64_t>(s->integer(0));
+  bool current = s->text(1) == rev;
+  auto tree = rev_tree::decode(s->blob(4));
+  if (!tree) {
+    s->reset();
+    return tree.err();
+  }
+  int32_t i = tree->find(rev);
+  if (i < 0) {
+    s->reset();
+    return no_such_revision(*conn_, id, rev);
+  }
+  const rev_node& n = tree->nodes()[i];
+  if (current) {
+    out.body.assign(s->blob(3));
+  } else if (n.has_body) {
+    out.body = n.body;
+  } else {
+    s->reset();
+    return body_dropped(*conn_, id, rev);
+  }
+  s->reset();
   out.id = id;
   out.rev = rev;
-  out.body = n.body;
   out.deleted = n.deleted;
-  out.sequence = row.seq;
-  out.history = row.tree.history(i, max_history);
+  out.history = tree->history(i, max_history);
   return out;
 }
 

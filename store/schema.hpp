@@ -29,6 +29,7 @@ CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value NOT NULL);
 
 inline constexpr char kSelectRow[] = "SELECT seq, rev, flags, body, tree FROM docs WHERE id = ?1";
 inline constexpr char kSelectCurrent[] = "SELECT seq, rev, flags, body FROM docs WHERE id = ?1";
+inline constexpr char kSelectHead[] = "SELECT rev, flags FROM docs WHERE id = ?1";
 inline constexpr char kInsertRow[] =
     "INSERT INTO docs(id, seq, rev, flags, body, tree) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
 inline constexpr char kInsertRowIfAbsent[] =
