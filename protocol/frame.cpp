@@ -73,6 +73,17 @@ bool properties_encodable(const property_list& properties) {
   return true;
 }
 
+size_t encodable_properties_size(const property_list& properties) {
+  /// std::string ends with a NUL: strlen() reaching the end means no NUL inside.
+  size_t size = 0;
+  for (auto& [k, v] : properties) {
+    if (std::strlen(k.c_str()) != k.size() || std::strlen(v.c_str()) != v.size())
+      return kNotEncodable;
+    size += k.size() + v.size() + 2;
+  }
+  return size;
+}
+
 size_t properties_size(const property_list& properties) {
   size_t size = 0;
   for (auto& [k, v] : properties) size += k.size() + v.size() + 2;
@@ -137,7 +148,11 @@ size_t write_whole_message(char* dst, std::string_view prefix, const property_li
 
 size_t write_message_range(char* dst, const property_list& properties, std::string_view body,
                            size_t from, size_t n) {
-  size_t props = properties_size(properties);
+  return write_message_range(dst, properties, properties_size(properties), body, from, n);
+}
+
+size_t write_message_range(char* dst, const property_list& properties, size_t props,
+                           std::string_view body, size_t from, size_t n) {
   char prefix[kMaxVarintSize];
   std::string_view length{prefix, write_varint(prefix, props)};
   if (from == 0 && n >= length.size() + props + body.size())

@@ -48,6 +48,11 @@ bool properties_encodable(const property_list& properties);
 /// Bytes of the encoded properties block (key\0value\0...), without its length prefix.
 size_t properties_size(const property_list& properties);
 
+/// properties_size() and properties_encodable() in one pass over the strings: the size, or
+/// kNotEncodable when a key or value contains a NUL byte.
+constexpr size_t kNotEncodable = static_cast<size_t>(-1);
+size_t encodable_properties_size(const property_list& properties);
+
 /// Bytes of the whole encoded message (properties length, properties, body).
 size_t message_bytes_size(const property_list& properties, size_t body_size);
 
@@ -60,6 +65,10 @@ void append_message_bytes(std::string& out, const property_list& properties, std
 /// copying them into one encoded buffer.
 size_t write_message_range(char* dst, const property_list& properties, std::string_view body,
                            size_t from, size_t n);
+/// The same, for a caller that already knows properties_size(properties) (the session keeps it
+/// per outgoing message instead of summing the strings again for every frame).
+size_t write_message_range(char* dst, const property_list& properties, size_t properties_bytes,
+                           std::string_view body, size_t from, size_t n);
 
 /// Checks the properties length prefix of a message's first `bytes` (possibly incomplete).
 /// Returns errc::too_large when the declared length exceeds `max_properties`, protocol_error

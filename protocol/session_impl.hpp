@@ -26,6 +26,7 @@ struct outgoing {
   property_list properties;
   std::string body;
   std::string encoded;
+  size_t properties_bytes = 0;  ///< properties_size(properties), uncompressed only
   size_t size = 0;          ///< bytes of the whole encoded message
   size_t offset = 0;        ///< bytes of it already framed
   uint64_t bytes_sent = 0;  ///< frame bytes after headers, the unit the peer ACKs in

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "protocol/session_impl.hpp"
+#include "protocol/varint.hpp"
 
 namespace peerlite::protocol {
 
@@ -9,29 +10,35 @@ uint64_t session::impl::enqueue(message&& msg) {
   if (closed || !failure.ok()) return 0;
   auto t = msg.type;
   if (t != message_type::request && t != message_type::reply && t != message_type::error) return 0;
-  if (!properties_encodable(msg.properties)) return 0;
-  outgoing o;
+  if (t != message_type::request && msg.number == 0) return 0;
+  size_t props = encodable_properties_size(msg.properties);
+  if (props == kNotEncodable) return 0;
+  auto flags = static_cast<uint8_t>(t);
+  if (msg.urgent) flags |= flag::urgent;
+  if (msg.no_reply) flags |= flag::no_reply;
+  if (msg.compressed && options.compression_level > 0) flags |= flag::compressed;
+  uint64_t number = msg.number;
   if (t == message_type::request) {
-    o.number = ++last_request_sent;
-    pending.add(o.number, !msg.no_reply);
-  } else {
-    if (msg.number == 0) return 0;
-    o.number = msg.number;
+    number = ++last_request_sent;
+    pending.add(number, !msg.no_reply);
   }
-  o.flags = static_cast<uint8_t>(t);
-  if (msg.urgent) o.flags |= flag::urgent;
-  if (msg.no_reply) o.flags |= flag::no_reply;
-  if (msg.compressed && options.compression_level > 0) o.flags |= flag::compressed;
-  if (o.flags & flag::compressed) {
+  /// A normal message is built in place at the back of the outbox (no move of the ~150-byte
+  /// outgoing and no destruction of a moved-from one); an urgent one may go in the middle.
+  outgoing urgent;
+  outgoing& o = (flags & flag::urgent) ? urgent : outbox.emplace_back();
+  o.number = number;
+  o.flags = flags;
+  if (flags & flag::compressed) {
     append_message_bytes(o.encoded, msg.properties, msg.body);
     o.size = o.encoded.size();
   } else {
-    o.size = message_bytes_size(msg.properties, msg.body.size());
+    o.properties_bytes = props;
+    o.size = varint_size(props) + props + msg.body.size();
     o.properties = std::move(msg.properties);
     o.body = std::move(msg.body);
   }
-  insert_new(std::move(o));
-  return msg.type == message_type::request ? last_request_sent : msg.number;
+  if (flags & flag::urgent) insert_new(std::move(urgent));
+  return number;
 }
 
 /// An urgent message goes ahead of normal ones, but behind other urgent ones and never ahead
@@ -108,7 +115,7 @@ bool session::impl::write_payload(outgoing& o, size_t room, std::string& out) {
     size_t start = out.size();
     size_t n = std::min(room, o.size - o.offset);
     out.resize(start + n + kChecksumSize);  // exact: a caller may keep each frame
-    write_message_range(out.data() + start, o.properties, o.body, o.offset, n);
+    write_message_range(out.data() + start, o.properties, o.properties_bytes, o.body, o.offset, n);
     crc_out = extend_crc(crc_out, {out.data() + start, n});
     o.offset += n;
     return true;

@@ -207,7 +207,16 @@ BOOST_AUTO_TEST_CASE(send_rejects_what_cannot_be_framed) {
   message nul = make_request("x");
   nul.properties.emplace_back(std::string("a\0b", 3), "v");
   BOOST_CHECK_EQUAL(a.send(nul), 0u);
+  message nul_value = make_request("x");
+  nul_value.properties.emplace_back("k", std::string("v\0", 2));
+  BOOST_CHECK_EQUAL(a.send(nul_value), 0u);
+  message urgent_nul = make_request("x");
+  urgent_nul.urgent = true;
+  urgent_nul.properties.emplace_back("k", std::string("\0", 1));
+  BOOST_CHECK_EQUAL(a.send(urgent_nul), 0u);
   BOOST_CHECK(!a.has_frames());
+  /// A rejected request takes no number: the next one is still #1.
+  BOOST_CHECK_EQUAL(a.send(make_request("y")), 1u);
 }
 
 /// Replies are flow-controlled the same way, with ACKRPY frames, and a multi-frame reply keeps
