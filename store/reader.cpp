@@ -20,6 +20,17 @@ error body_dropped(const connection& c, std::string_view id, std::string_view re
                                std::string(rev) + " is no longer kept"};
 }
 
+/// The feed entry at the current row of a kChanges / kChangeOf query.
+change change_at(statement& s) {
+  change c;
+  c.sequence = static_cast<uint64_t>(s.integer(0));
+  c.id.assign(s.text(1));
+  c.rev.assign(s.text(2));
+  c.deleted = s.integer(3) & sql::kDeleted;
+  c.body_size = static_cast<uint64_t>(s.integer(4));
+  return c;
+}
+
 }  // namespace
 
 expected<document> reader::get(const std::string& id, const std::optional<std::string>& rev) {
@@ -46,13 +57,7 @@ expected<std::vector<change>> reader::changes(uint64_t since, size_t limit) {
   std::vector<change> out;
   int rc;
   while ((rc = s->step()) == SQLITE_ROW) {
-    change c;
-    c.sequence = static_cast<uint64_t>(s->integer(0));
-    c.id.assign(s->text(1));
-    c.rev.assign(s->text(2));
-    c.deleted = s->integer(3) & sql::kDeleted;
-    c.body_size = static_cast<uint64_t>(s->integer(4));
-    out.push_back(std::move(c));
+    out.push_back(change_at(*s));
   }
   s->reset();
   if (rc != SQLITE_DONE) return conn_->error_for(rc, "read changes");
@@ -69,13 +74,7 @@ expected<std::vector<change>> reader::changes_of(std::span<const std::string> id
     s->bind(2, static_cast<int64_t>(since));
     int rc = s->step();
     if (rc == SQLITE_ROW) {
-      change c;
-      c.sequence = static_cast<uint64_t>(s->integer(0));
-      c.id.assign(s->text(1));
-      c.rev.assign(s->text(2));
-      c.deleted = s->integer(3) & sql::kDeleted;
-      c.body_size = static_cast<uint64_t>(s->integer(4));
-      out.push_back(std::move(c));
+      out.push_back(change_at(*s));
       rc = s->step();
     }
     s->reset();
