@@ -33,7 +33,7 @@ struct system_box {
     /// Scheduler sizing (measured 2026-11-26, 2-vCPU VM, `peerlite serve` with 100 one-shot
     /// `peerlite sync` runs of empty databases): CAF's defaults (max(hw threads, 4) workers,
     /// each polling 500 times with a 50 us sleep before it waits on its condition variable)
-    /// cost the hub 58 clock ticks, 76% of its samples in nanosleep; with kSchedulerThreads
+    /// cost the hub 58 clock ticks, 76% of its samples in nanosleep; with kMinSchedulerThreads
     /// and kModeratePollAttempts, 10-13 ticks. hub_peers: 0.04x -> 0.08x sqlite_raw, push_ws
     /// 0.13x -> 0.38x, same run.
     cfg.set("scheduler.max-threads",

@@ -25,8 +25,8 @@
 #include <condition_variable>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
