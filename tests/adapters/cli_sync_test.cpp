@@ -141,7 +141,7 @@ BOOST_AUTO_TEST_CASE(hub_killed_mid_push_and_restarted_loses_nothing) {
   BOOST_REQUIRE(hub->proc->wait_exit(kHubTimeout) == 128 + SIGKILL);
   BOOST_TEST_MESSAGE("hub killed with about " << at_kill << " docs");
   BOOST_TEST(at_kill < kDocs);
-  BOOST_REQUIRE(peer.wait_for_log("offline", kHubTimeout));
+  BOOST_REQUIRE_MESSAGE(peer.wait_for_log("offline", kHubTimeout), "peer log:\n" << peer.log());
   hub_process again(s, "hub2.log", {"--listen", "ws://127.0.0.1:" + port});
   end = std::chrono::steady_clock::now() + kCatchUpTimeout;
   while (doc_count(s, s.path("hub.sqlite")) < kDocs && std::chrono::steady_clock::now() < end)
