@@ -1,6 +1,7 @@
 // The cancellable timer service (see timer_service.hpp).
 #include "actors/timer_service.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <unordered_map>

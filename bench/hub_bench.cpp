@@ -23,10 +23,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <fstream>
-#include <iterator>
 #include <mutex>
-#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -125,23 +122,6 @@ peer make_peer(const context& ctx, size_t i, net::io_runtime& io, const std::str
   return p;
 }
 
-/// CPU seconds (user + system) process `pid` has used so far, from /proc/<pid>/stat; 0 when
-/// unreadable. Tells whether the hub or the peers' process is the busier side.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15 (1-based): utime, stime
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -178,7 +158,7 @@ result run_hub_peers(const context& ctx) {
   ctx.progress("preparing " + std::to_string(count) + " peers for " + hub.url());
   for (size_t i = 0; i < count; ++i) peers.push_back(make_peer(ctx, i, io, hub.url(), t));
   ctx.progress("replicating");
-  double hub_cpu0 = cpu_seconds(hub.pid()), own_cpu0 = cpu_seconds(getpid());
+  double hub_cpu0 = net::cpu_seconds(hub.pid()), own_cpu0 = net::cpu_seconds(getpid());
   t.clock = stopwatch();
   for (auto& p : peers) p.repl->start();
   std::unique_lock lk(t.mx);
@@ -188,7 +168,8 @@ result run_hub_peers(const context& ctx) {
   auto errors = t.errors;
   lk.unlock();
   size_t hub_fds = open_fds(hub.pid());
-  double hub_cpu = cpu_seconds(hub.pid()) - hub_cpu0, own_cpu = cpu_seconds(getpid()) - own_cpu0;
+  double hub_cpu = net::cpu_seconds(hub.pid()) - hub_cpu0;
+  double own_cpu = net::cpu_seconds(getpid()) - own_cpu0;
   for (auto& p : peers) p.repl->stop();
   for (auto& p : peers) p.repl.reset();
   hub.stop();

@@ -157,26 +157,17 @@ expected<revision_to_send> reader::read_revision(const std::string& id, const st
   revision_to_send out;
   out.sequence = static_cast<uint64_t>(s->integer(0));
   bool current = s->text(1) == rev;
+  if (current) out.body.assign(s->blob(3));
   auto tree = rev_tree::decode(s->blob(4));
-  if (!tree) {
-    s->reset();
-    return tree.err();
-  }
-  int32_t i = tree->find(rev);
-  if (i < 0) {
-    s->reset();
-    return no_such_revision(*conn_, id, rev);
-  }
-  const rev_node& n = tree->nodes()[i];
-  if (current) {
-    out.body.assign(s->blob(3));
-  } else if (n.has_body) {
-    out.body = n.body;
-  } else {
-    s->reset();
-    return body_dropped(*conn_, id, rev);
-  }
   s->reset();
+  if (!tree) return tree.err();
+  int32_t i = tree->find(rev);
+  if (i < 0) return no_such_revision(*conn_, id, rev);
+  const rev_node& n = tree->nodes()[i];
+  if (!current) {
+    if (!n.has_body) return body_dropped(*conn_, id, rev);
+    out.body = n.body;
+  }
   out.id = id;
   out.rev = rev;
   out.deleted = n.deleted;

@@ -1,14 +1,18 @@
 // The process resources a network host cares about: its open-files limit (one descriptor per
-// peer) and, for benchmarks and tests watching a hub, its resident memory and open descriptors.
+// peer) and, for benchmarks and tests watching a hub, its resident memory, CPU time and open
+// descriptors.
 // Linux (/proc); header-only so tools, tests and benchmarks share one copy.
 #pragma once
 
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 
 namespace peerlite::net {
@@ -32,6 +36,22 @@ inline long rss_kib(pid_t pid) {
   while (std::getline(in, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return 0;
+}
+
+/// CPU seconds (user + system) `pid` has used so far, from /proc/<pid>/stat; 0 if unknown.
+inline double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');  // the command name may contain spaces and parentheses
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15 (1-based): utime, stime
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 /// Open descriptors of `pid`, 0 if unknown.
