@@ -54,6 +54,11 @@ size_t database_core::idle_readers() {
 
 listener_token database_core::add_listener(
     std::function<void(const std::vector<change_entry>&)> fn) {
+  /// Read before the listener counts: the writer tells it of other processes' commits from
+  /// here on (it checks for them only while someone listens; see db_actor.hpp).
+  uint64_t since = 0;
+  if (auto r = acquire_reader())
+    if (auto last = (*r)->last_sequence()) since = *last;
   uint64_t id;
   {
     std::lock_guard<std::mutex> guard{listen_mtx_};
@@ -61,6 +66,7 @@ listener_token database_core::add_listener(
     listeners_.emplace(id, std::move(fn));
     listener_count_ = listeners_.size();
   }
+  if (writer) caf::anon_send(writer, listen_atom::value, since);
   std::weak_ptr<database_core> weak = weak_from_this();
   return listener_token([weak, id] {
     if (auto core = weak.lock()) {

@@ -2,7 +2,10 @@
 #include "actors/db_actor.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
+#include <thread>
 
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
@@ -14,9 +17,61 @@ namespace {
 
 using insert_results = std::vector<store::insert_result>;
 
+/// Looks for commits by other connections (another process's `peerlite put`) while the db
+/// actor has someone listening: a plain thread checks PRAGMA data_version on a reader
+/// connection of its own every kExternalCommitPollInterval and sends (tick_atom) to the actor
+/// only when the value moved. Not a CAF timer: each timer message wakes a scheduler worker,
+/// which then polls for more work for ~25 ms (CAF's default moderate polling, see
+/// runtime.cpp), so a hub with one idle continuous peer went from 12 to 159 clock ticks per
+/// 10 s; with this thread it stays at 12. The reader's data_version also moves for our own
+/// writer's commits (at most one tick per interval); the actor tells the two apart with its
+/// writer's data_version. Owned by the actor's state: destroying it stops the thread, then
+/// closes the reader.
+class external_watch {
+ public:
+  external_watch(std::unique_ptr<store::reader> reader, caf::weak_actor_ptr target)
+      : reader_(std::move(reader)), target_(std::move(target)) {
+    auto version = reader_->data_version();
+    version_ = version ? *version : 0;
+    thread_ = std::thread([this] { run(); });
+  }
+  ~external_watch() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  external_watch(const external_watch&) = delete;
+  external_watch& operator=(const external_watch&) = delete;
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    while (!cv_.wait_for(lock, kExternalCommitPollInterval, [this] { return stop_; })) {
+      auto version = reader_->data_version();
+      if (!version || *version == version_) continue;
+      version_ = *version;
+      /// Weak: the actor's life is its own; a tick to an actor that is going is dropped.
+      if (auto target = target_.lock())
+        caf::anon_send(caf::actor_cast<caf::actor>(std::move(target)), tick_atom::value);
+    }
+  }
+
+  std::unique_ptr<store::reader> reader_;  ///< used by the thread only
+  caf::weak_actor_ptr target_;
+  int64_t version_ = 0;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;  ///< last: starts once everything above exists
+};
+
 struct pending_insert {
   std::vector<store::incoming_revision> revs;
   bool allow_conflicts = true;
+  uint64_t remote = 0;
   caf::typed_response_promise<insert_results> rp;
   size_t bytes = 0;
 };
@@ -27,18 +82,119 @@ struct db_state {
   std::deque<pending_insert> pending;
   bool flush_scheduled = false;
   std::vector<caf::actor> subscribers;
+  /// Other connections' commits (see check_external).
+  int64_t data_version = 0;  ///< the writer connection's PRAGMA data_version at the last check
+  uint64_t known_seq = 0;    ///< highest sequence committed here or found by a check
+  /// Every sequence up to told_seq was told to the app's listeners, or was committed while it
+  /// had none. Above it, told_ranges holds our own commits already told (each one transaction,
+  /// so no other connection's sequence lies inside a range; appended in increasing order).
+  uint64_t told_seq = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> told_ranges;
+  /// Set while someone listens. Declared after `db`, so its reader closes before the writer.
+  std::unique_ptr<external_watch> watch;
   static inline const char* name = "peerlite.db";
 };
 
 using db_self = db_actor::stateful_pointer<db_state>;
 
-/// Tells continuous pushers and the app's listeners about a commit.
+/// Tells continuous pushers and the app's listeners about one of our own commits.
 void announce(db_self self, std::vector<change_entry> changes) {
   if (changes.empty()) return;
-  uint64_t last = 0;
-  for (auto& c : changes) last = std::max(last, c.sequence);
-  for (auto& s : self->state.subscribers) caf::anon_send(s, db_changed_atom::value, last);
-  if (auto core = self->state.core.lock(); core && core->has_listeners()) core->notify(changes);
+  auto& st = self->state;
+  uint64_t first = UINT64_MAX, last = 0;
+  for (auto& c : changes) {
+    first = std::min(first, c.sequence);
+    last = std::max(last, c.sequence);
+  }
+  st.known_seq = std::max(st.known_seq, last);
+  for (auto& s : st.subscribers) caf::anon_send(s, db_changed_atom::value, last);
+  if (auto core = st.core.lock(); core && core->has_listeners()) {
+    /// So that a check finding another connection's commit below ours does not tell it twice.
+    st.told_ranges.emplace_back(first, last);
+    core->notify(changes);
+  }
+}
+
+/// Whether anyone wants to hear of other connections' commits.
+bool wants_checks(db_state& st) {
+  if (!st.subscribers.empty()) return true;
+  auto core = st.core.lock();
+  return core && core->has_listeners();
+}
+
+/// Joins or leaves the external_watch as subscribers and listeners come and go. A listener
+/// removed by the app is noticed at the next tick (the next commit by anyone), until which
+/// the watch only costs its few-microsecond checks.
+void update_watch(db_self self) {
+  auto& st = self->state;
+  bool want = wants_checks(st);
+  if (want == static_cast<bool>(st.watch)) return;
+  if (!want) {
+    st.watch.reset();
+    return;
+  }
+  /// Nothing else can commit to a private in-memory database.
+  if (st.db->path() == ":memory:") return;
+  auto reader = st.db->open_reader();
+  if (!reader) return;  // tried again at the next subscribe, listener or tick
+  st.watch = std::make_unique<external_watch>(std::move(*reader),
+                                              caf::actor_cast<caf::weak_actor_ptr>(self));
+  /// Commits made while nobody watched: the writer's data_version tells.
+  self->send(self, tick_atom::value);
+}
+
+bool told_by_us(const db_state& st, uint64_t seq) {
+  auto it = std::upper_bound(st.told_ranges.begin(), st.told_ranges.end(), seq,
+                             [](uint64_t s, const auto& r) { return s < r.first; });
+  return it != st.told_ranges.begin() && seq <= std::prev(it)->second;
+}
+
+/// Tells the app's listeners what other connections committed above told_seq, read from the
+/// changes feed (one entry per document, its latest), minus what our own commits told.
+/// Returns false when the feed could not be read (told_seq is where to resume).
+bool tell_listeners(db_state& st, database_core& core) {
+  for (;;) {
+    auto feed = st.db->changes(st.told_seq, kGroupCommitMaxRevs);
+    if (!feed) return false;
+    std::vector<change_entry> changes;
+    for (auto& c : *feed) {
+      if (told_by_us(st, c.sequence)) continue;
+      changes.push_back({c.sequence, std::move(c.id), std::move(c.rev), c.deleted});
+    }
+    if (!changes.empty()) core.notify(changes);
+    if (feed->empty()) return true;
+    st.told_seq = feed->back().sequence;
+    if (feed->size() < kGroupCommitMaxRevs) return true;
+  }
+}
+
+/// Finds commits by other connections (another process on the same file): they never pass
+/// through this actor, so nothing else would wake the continuous pushers for them. The
+/// writer's data_version moves only for others' commits.
+void check_external(db_self self) {
+  auto& st = self->state;
+  auto version = st.db->data_version();
+  if (!version) return;  // retried at the next tick
+  auto core = st.core.lock();
+  bool listeners = core && core->has_listeners();
+  if (*version == st.data_version) {
+    /// Nobody else committed since the last check: every sequence up to known_seq is ours,
+    /// told as it was committed.
+    st.told_seq = std::max(st.told_seq, st.known_seq);
+    st.told_ranges.clear();
+    return;
+  }
+  auto last = st.db->last_sequence();
+  if (!last) return;
+  if (*last > st.known_seq) {
+    st.known_seq = *last;
+    for (auto& s : st.subscribers) caf::anon_send(s, db_changed_atom::value, *last);
+  }
+  /// An unread feed leaves data_version as it was, so the next tick tries again.
+  if (listeners && !tell_listeners(st, *core)) return;
+  st.data_version = *version;
+  st.told_seq = std::max(st.told_seq, *last);
+  st.told_ranges.clear();
 }
 
 /// Takes requests from the front of the queue up to the group commit caps (at least one).
@@ -65,7 +221,8 @@ expected<std::vector<insert_results>> commit_round(store::database& db,
   std::vector<insert_results> out(round.size());
   auto st = db.in_transaction([&]() -> status {
     for (size_t i = 0; i < round.size(); ++i) {
-      auto r = db.insert_batch(round[i].revs, round[i].allow_conflicts, /*validated=*/true);
+      auto r = db.insert_batch(round[i].revs, round[i].allow_conflicts, /*validated=*/true,
+                               round[i].remote);
       if (!r) return r.err();
       out[i] = std::move(*r);
     }
@@ -103,6 +260,9 @@ void flush(db_self self) {
     auto core = st.core.lock();
     bool tell = !st.subscribers.empty() || (core && core->has_listeners());
     auto changes = tell ? changes_of(round, *results) : std::vector<change_entry>{};
+    /// Kept even when nobody listens: a check must not mistake our sequences for others'.
+    for (auto& rs : *results)
+      for (auto& r : rs) st.known_seq = std::max(st.known_seq, r.sequence);
     for (size_t i = 0; i < round.size(); ++i) round[i].rp.deliver(std::move((*results)[i]));
     announce(self, std::move(changes));
   }
@@ -114,11 +274,11 @@ void flush(db_self self) {
 }
 
 caf::result<insert_results> enqueue_insert(db_self self, std::vector<store::incoming_revision>& revs,
-                                           bool allow_conflicts) {
+                                           bool allow_conflicts, uint64_t remote) {
   size_t bytes = 0;
   for (auto& r : revs) bytes += r.body.size() + r.id.size() + 64;
   auto rp = self->make_response_promise<insert_results>();
-  self->state.pending.push_back({std::move(revs), allow_conflicts, rp, bytes});
+  self->state.pending.push_back({std::move(revs), allow_conflicts, remote, rp, bytes});
   /// The flush message queues behind everything already in the mailbox: one group.
   if (!self->state.flush_scheduled) {
     self->state.flush_scheduled = true;
@@ -173,11 +333,17 @@ db_actor::behavior_type db_impl(db_self self, std::shared_ptr<store::database> d
                                 std::weak_ptr<database_core> core) {
   self->state.db = std::move(db);
   self->state.core = std::move(core);
+  /// The baseline of the checks for other connections' commits (0 on failure: the first
+  /// check then looks, which costs one read).
+  if (auto v = self->state.db->data_version()) self->state.data_version = *v;
+  if (auto last = self->state.db->last_sequence())
+    self->state.known_seq = self->state.told_seq = *last;
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& subs = self->state.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(),
                               [&](const caf::actor& a) { return a.address() == dm.source; }),
                subs.end());
+    update_watch(self);
   });
   return {
       [=](put_atom, const std::string& id, const std::string& body, const std::string& parent,
@@ -188,8 +354,17 @@ db_actor::behavior_type db_impl(db_self self, std::shared_ptr<store::database> d
         if (r) announce(self, {local_change(db, id, *r, true)});
         return to_result(std::move(r));
       },
-      [=](insert_atom, std::vector<store::incoming_revision>& revs, bool allow_conflicts) {
-        return enqueue_insert(self, revs, allow_conflicts);
+      [=](insert_atom, std::vector<store::incoming_revision>& revs, bool allow_conflicts,
+          uint64_t remote) { return enqueue_insert(self, revs, allow_conflicts, remote); },
+      [=](remote_atom, const std::string& name) -> caf::result<uint64_t> {
+        return to_result(self->state.db->remote(name));
+      },
+      [=](remote_atom, uint64_t remote, const std::vector<std::string>& pairs) {
+        /// Bookkeeping only: a failure costs a redundant proposal later, never data.
+        std::vector<store::rev_ref> revs;
+        revs.reserve(pairs.size() / 2);
+        for (size_t i = 0; i + 1 < pairs.size(); i += 2) revs.push_back({pairs[i], pairs[i + 1]});
+        (void)self->state.db->set_remote_revs(remote, revs);
       },
       [=](resolve_atom, const std::string& id, const std::string& win, const std::string& lose,
           const std::string& body, bool has_body, bool deleted) {
@@ -210,10 +385,31 @@ db_actor::behavior_type db_impl(db_self self, std::shared_ptr<store::database> d
       [=](subscribe_atom, caf::actor who) {
         self->monitor(who);
         self->state.subscribers.push_back(std::move(who));
+        update_watch(self);
+      },
+      [=](listen_atom, uint64_t since) {
+        auto& st = self->state;
+        /// Not watching: told_seq stopped moving when the checks did. The new listener is
+        /// owed what others commit from `since` on (read before it was added), not before.
+        if (!st.watch) {
+          st.told_seq = std::max(st.told_seq, since);
+          auto told = st.told_seq;
+          st.told_ranges.erase(
+              std::remove_if(st.told_ranges.begin(), st.told_ranges.end(),
+                             [told](const auto& r) { return r.second <= told; }),
+              st.told_ranges.end());
+        }
+        update_watch(self);
+      },
+      [=](tick_atom) {
+        check_external(self);
+        /// Leaves the watch here once the last subscriber and listener are gone.
+        update_watch(self);
       },
       [=](unsub_atom, const caf::actor& who) {
         auto& subs = self->state.subscribers;
         subs.erase(std::remove(subs.begin(), subs.end(), who), subs.end());
+        update_watch(self);
       },
       [=](flush_atom) { flush(self); },
   };

@@ -9,10 +9,19 @@
 // answered only after its commit, so a `rev` reply means durable. After every commit that changed
 // documents, subscribers get (db_changed_atom, last_sequence) and the app's change listeners run.
 //
+// Commits by other connections to the same file (another process's `peerlite put` while
+// `peerlite serve` has it open) never pass through this actor. While it has a subscriber or
+// the app has a change listener, a thread of its own checks SQLite's PRAGMA data_version every
+// kExternalCommitPollInterval and wakes it only when the file changed; the actor then asks its
+// writer connection's data_version, which moves only for others' commits, and announces their
+// new sequences the same way. Nobody listening: no thread, no checks.
+//
 // Interface (every write replies with its result or a peerlite error inside caf::error):
 //  - (put_atom, id, body, parent, has_parent, fail_on_conflict) -> new revID
 //  - (remove_atom, id) -> tombstone revID
-//  - (insert_atom, revs, allow_conflicts) -> per-rev insert_result, aligned, after commit.
+//  - (insert_atom, revs, allow_conflicts, remote) -> per-rev insert_result, aligned, after
+//      commit. remote != 0 (a store::remote_id): the revs came from that remote, which is
+//      recorded as holding each one in the same transaction.
 //      Every rev must have passed store::database::validate(): the sender (the puller)
 //      validates each peer rev on its own thread so it can refuse it alone; the single
 //      writer does not parse the bodies again.
@@ -21,7 +30,13 @@
 //  - (purge_atom, id) -> true
 //  - (expire_atom, id, unix_seconds) -> true
 //  - (checkpoint_atom, store, id, body, expected_rev, has_expected_rev) -> new rev "N-cc"
+//  - (remote_atom, name) -> the store::remote_id of the remote named `name` (created if new)
+//  - (remote_atom, remote, [id, rev, id, rev, ...]): the remote holds these revisions
+//      (written with the next group commit's transaction, or alone; no reply)
 //  - (subscribe_atom, who) / (unsub_atom, who): change notices to `who`
+//  - (listen_atom, since): the app added a change listener when the last sequence was `since`
+//      (sent by database_core::add_listener): starts the checks for other processes' commits
+//  - (tick_atom): internal, from its watch thread: the file changed, look for others' commits
 #pragma once
 
 #include <cstdint>
@@ -40,8 +55,10 @@ struct database_core;
 using db_actor = caf::typed_actor<
     caf::replies_to<put_atom, std::string, std::string, std::string, bool, bool>::with<std::string>,
     caf::replies_to<remove_atom, std::string>::with<std::string>,
-    caf::replies_to<insert_atom, std::vector<store::incoming_revision>, bool>::with<
+    caf::replies_to<insert_atom, std::vector<store::incoming_revision>, bool, uint64_t>::with<
         std::vector<store::insert_result>>,
+    caf::replies_to<remote_atom, std::string>::with<uint64_t>,
+    caf::reacts_to<remote_atom, uint64_t, std::vector<std::string>>,
     caf::replies_to<resolve_atom, std::string, std::string, std::string, std::string, bool,
                     bool>::with<std::string>,
     caf::replies_to<purge_atom, std::string>::with<bool>,
@@ -49,6 +66,7 @@ using db_actor = caf::typed_actor<
     caf::replies_to<checkpoint_atom, store::checkpoint_store, std::string, std::string,
                     std::string, bool>::with<std::string>,
     caf::reacts_to<subscribe_atom, caf::actor>, caf::reacts_to<unsub_atom, caf::actor>,
+    caf::reacts_to<listen_atom, uint64_t>, caf::reacts_to<tick_atom>,
     caf::reacts_to<flush_atom>>;
 
 /// Spawns the writer for `db`. `core` (weak) receives change notifications for the app's

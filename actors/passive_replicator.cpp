@@ -100,6 +100,7 @@ protocol::message sub_changes(passive_self self, const protocol::message& msg) {
   cfg.propose = false;
   cfg.continuous = req->continuous;
   cfg.since = rep::sequence_to_u64(req->since).value_or(0);
+  cfg.active_only = req->active_only;
   cfg.doc_ids.insert(req->doc_ids.begin(), req->doc_ids.end());
   st.pusher = spawn_pusher(self->system(), std::move(cfg));
   self->link_to(st.pusher);

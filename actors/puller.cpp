@@ -8,9 +8,10 @@ namespace peerlite::actors {
 
 namespace rep = protocol::rep;
 
-void remote_sequences::add(std::string seq, bool done) {
-  if (!done) index.emplace(seq, base + entries.size());
-  entries.emplace_back(std::move(seq), done);
+void remote_sequences::add(uint64_t list, std::string seq, bool done) {
+  key k{list, next_position++};
+  if (!done) index.emplace(seq, k);
+  entries.emplace(k, std::make_pair(std::move(seq), done));
   finish({});
 }
 
@@ -18,13 +19,12 @@ void remote_sequences::finish(const std::string& seq) {
   if (!seq.empty()) {
     auto it = index.find(seq);
     if (it == index.end()) return;
-    if (it->second >= base) entries[it->second - base].second = true;
+    if (auto e = entries.find(it->second); e != entries.end()) e->second.second = true;
     index.erase(it);
   }
-  while (!entries.empty() && entries.front().second) {
-    checkpoint = std::move(entries.front().first);
-    entries.pop_front();
-    ++base;
+  while (!entries.empty() && entries.begin()->second.second) {
+    checkpoint = std::move(entries.begin()->second.first);
+    entries.erase(entries.begin());
   }
 }
 
@@ -59,16 +59,23 @@ protocol::message handle_changes(puller_self self, const protocol::message& msg)
   rep::changes_reply reply;
   reply.max_history = kMaxRevHistory;
   reply.entries.resize(req->entries.size());
+  std::vector<std::string> held;  ///< [id, rev, ...] the peer holds and so do we
   for (size_t i = 0; i < req->entries.size(); ++i) {
     auto& c = req->entries[i];
     bool want = (*diffs)[i].missing && (st.cfg.doc_ids.empty() || st.cfg.doc_ids.count(c.doc_id));
+    if (st.cfg.remote && !(*diffs)[i].missing) {
+      held.push_back(c.doc_id);
+      held.push_back(c.rev_id);
+    }
     if (want) {
       reply.entries[i] = {true, std::move((*diffs)[i].known_ancestors)};
       ++st.revs_expected;
       ++st.total;
     }
-    st.seqs.add(std::move(c.sequence), !want);
+    st.seqs.add(msg.number, std::move(c.sequence), !want);
   }
+  if (!held.empty())
+    self->send(st.cfg.db.core()->writer, remote_atom::value, st.cfg.remote, std::move(held));
   if (st.activity != activity_level::busy) check_idle(self);
   return reply.encode(0);
 }
@@ -113,7 +120,7 @@ void handle_rev(puller_self self, protocol::message& msg, reply_to to) {
     return deliver(self, to, empty_reply());
   }
   store::incoming_revision rev{std::move(m->doc_id), std::move(m->rev_id), std::move(m->history),
-                               std::move(m->body), m->deleted};
+                               std::move(m->body), m->deleted, m->no_conflicts};
   /// rev_message::decode has already found the body to be a JSON object.
   if (auto ok = store::database::validate(rev, /*body_checked=*/true); !ok)
     return deliver(self, to, bad_request(ok.err()));
@@ -138,6 +145,15 @@ void send_sub_changes(puller_self self) {
   auto& cfg = self->state.cfg;
   rep::sub_changes_request req;
   req.since = cfg.since;
+  /// A first pull into a database that has never held a document asks for live documents
+  /// only: it has nothing a tombstone could delete (the next pull, from the checkpoint, brings
+  /// the tombstones; capture active-only-pull).
+  if (cfg.since.empty()) {
+    if (auto reader = cfg.db.core()->acquire_reader()) {
+      auto last = (*reader)->last_sequence();
+      req.active_only = last && *last == 0;
+    }
+  }
   req.continuous = cfg.continuous;
   req.batch = kChangesBatchSize;
   req.doc_ids.assign(cfg.doc_ids.begin(), cfg.doc_ids.end());

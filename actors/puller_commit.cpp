@@ -45,17 +45,15 @@ void resolve_conflict(puller_self self, const std::string& id, const std::string
   auto& st = self->state;
   auto reader = st.cfg.db.core()->acquire_reader();
   if (!reader) return;
+  /// The local leaf is the current revision (a pulled branch never wins while it is flagged as
+  /// a conflict). The remote leaf is looked up by revID: a pulled deletion is a leaf that
+  /// conflicts() does not list (it is no open conflict), yet it must still win by the default
+  /// rule, or our edit would go on top of a revision the peer has deleted.
   auto current = (*reader)->get(id);
-  auto others = (*reader)->conflicts(id);
-  if (!current || !others || others->empty()) return;
-  std::vector<store::document> leaves{*current};
-  leaves.insert(leaves.end(), others->begin(), others->end());
-  auto remote_it = std::find_if(leaves.begin(), leaves.end(),
-                                [&](const store::document& d) { return d.rev == remote_rev; });
-  if (remote_it == leaves.end()) return;
-  auto local_it = remote_it == leaves.begin() ? leaves.begin() + 1 : leaves.begin();
-  auto& local = *local_it;
-  auto& remote = *remote_it;
+  auto pulled = (*reader)->get(id, remote_rev);
+  if (!current || !pulled || current->rev == remote_rev) return;
+  auto& local = *current;
+  auto& remote = *pulled;
   if (remote.deleted) remote.body = "{}";
   auto res = st.cfg.resolver ? app_rule(st.cfg.resolver, local, remote)
                              : default_rule(local, remote);
@@ -118,11 +116,11 @@ void flush_inserts(puller_self self) {
   /// The bodies move to the db actor; the batch keeps ids for events and replies.
   for (auto& p : *batch) {
     store::incoming_revision r{p.rev.id, p.rev.rev, std::move(p.rev.history),
-                               std::move(p.rev.body), p.rev.deleted};
+                               std::move(p.rev.body), p.rev.deleted, p.rev.no_conflicts};
     revs.push_back(std::move(r));
   }
   self->request(st.cfg.db.core()->writer, kDbRequestTimeout, insert_atom::value, std::move(revs),
-                !st.cfg.active ? false : true)
+                /*allow_conflicts=*/st.cfg.active, st.cfg.remote)
       .then([=](std::vector<store::insert_result>& res) { on_committed(self, *batch, res); },
             [=](caf::error& err) {
               for (auto& p : *batch)

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,14 +28,20 @@ struct pending_rev {
   std::string sequence;  ///< the peer's sequence JSON ("" = untracked)
 };
 
-/// The peer's sequences in arrival order; the checkpoint is the last of the finished prefix.
+/// The peer's sequences in the order its `changes` lists were sent (their BLIP request
+/// numbers), each list in its own order; the checkpoint is the last of the finished prefix.
+/// Lists can complete out of order: a big compressed list spans several frames while a
+/// smaller later one fits in one, and BLIP hands out whichever message completes first
+/// (conformance case active/pull_big ended with checkpoint 200 instead of 304 when arrival
+/// order was trusted).
 struct remote_sequences {
-  std::deque<std::pair<std::string, bool>> entries;  ///< (sequence JSON, done)
-  uint64_t base = 0;                                 ///< ordinal of entries.front()
-  std::unordered_map<std::string, uint64_t> index;   ///< sequence JSON -> ordinal
+  using key = std::pair<uint64_t, uint64_t>;           ///< (list request number, position)
+  std::map<key, std::pair<std::string, bool>> entries;  ///< -> (sequence JSON, done)
+  std::unordered_map<std::string, key> index;           ///< sequence JSON -> key (not done)
+  uint64_t next_position = 0;
   std::string checkpoint;
 
-  void add(std::string seq, bool done);
+  void add(uint64_t list, std::string seq, bool done);
   void finish(const std::string& seq);
 };
 

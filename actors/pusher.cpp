@@ -1,5 +1,7 @@
 // The pusher: local changes feed -> proposeChanges / changes lists -> revs (PROTOCOL.md §3).
+#include <algorithm>
 #include <deque>
+#include <optional>
 
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
@@ -16,6 +18,17 @@ namespace {
 bool wanted(pusher_self self, store::reader& reader, const store::change& c) {
   auto& cfg = self->state.cfg;
   if (!cfg.doc_ids.empty() && !cfg.doc_ids.count(c.id)) return false;
+  /// The peer already holds this document's current revision (it sent it to us, or took it
+  /// from us): nothing to offer (capture update-push: u4 is not proposed).
+  if (!c.remote_rev.empty() && c.remote_rev == c.rev) {
+    /// A conflict refused earlier in this run, resolved by keeping the peer's revision.
+    if (!self->state.awaiting.empty()) settle_awaiting(self, c.id);
+    return false;
+  }
+  if (cfg.active_only && c.deleted) return false;
+  /// An active pusher leaves a document with open conflicts alone: the peer's revision just
+  /// arrived on a branch, and the puller's resolution (a new feed entry) is what goes out.
+  if (cfg.remote && c.conflicted) return false;
   auto& skip = self->state.skip;
   if (auto it = skip.find(c.id); it != skip.end()) {
     bool same = it->second == c.rev;
@@ -45,8 +58,9 @@ void read_feed(pusher_self self) {
     by_id = st.lookup_ids.size() < (*last - std::min(*last, st.read_seq)) / 2;
   }
   while (!st.failed && !st.feed_done && st.lists_in_flight < kMaxChangeListsInFlight) {
-    auto cs = by_id ? (*reader)->changes_of(st.lookup_ids, st.read_seq, kChangesBatchSize)
-                    : (*reader)->changes(st.read_seq, kChangesBatchSize);
+    auto cs = by_id ? (*reader)->changes_of(st.lookup_ids, st.read_seq, kChangesBatchSize,
+                                            st.cfg.remote)
+                    : (*reader)->changes(st.read_seq, kChangesBatchSize, st.cfg.remote);
     if (!cs) return fail(self, cs.err());
     if (cs->empty()) {
       st.feed_done = true;
@@ -74,24 +88,74 @@ void fill(pusher_self self) {
   check_idle(self);
 }
 
+/// proposeChanges said 409 with the peer's current revision `peer_rev` ("" when it gave none).
+/// Never answered with a rev (the peer would refuse it). Instead, from our current revision:
+///  - it is the peer's: nothing to do;
+///  - the peer's revision is one of its ancestors: propose it again with that parent, once
+///    (capture retry-push);
+///  - else, beside a puller, wait for the puller to bring the peer's revision and resolve the
+///    conflict on top of it (the resolution is pushed in this run); push-only, the document
+///    fails with 409 and the checkpoint moves past it, as Couchbase Lite does (conflict-push).
+void on_conflict(pusher_self self, store::reader& reader, store::change& c,
+                 const std::string& peer_rev, std::vector<store::change>& retry) {
+  auto& st = self->state;
+  std::optional<store::revision_to_send> cur;
+  if (auto doc = reader.get(c.id))
+    if (auto r = reader.read_revision(c.id, doc->rev, kMaxRevHistory)) cur = std::move(*r);
+  if (cur && !peer_rev.empty()) {
+    if (cur->rev == peer_rev) {
+      peer_holds(self, c.id, peer_rev);
+      return mark_done(self, c.sequence);
+    }
+    bool ancestor =
+        std::find(cur->history.begin(), cur->history.end(), peer_rev) != cur->history.end();
+    if (ancestor && st.retried.insert(c.id).second) {
+      c.rev = cur->rev;
+      c.remote_rev = peer_rev;
+      c.body_size = cur->body.size();
+      retry.push_back(std::move(c));
+      return;
+    }
+  }
+  if (st.cfg.with_puller && !st.retried.count(c.id)) {
+    st.awaiting[c.id] = awaiting_doc{c.sequence, c.rev, peer_rev};
+    return;
+  }
+  st.events.push_back({c.id, c.rev, replication_direction::push, document_flags{c.deleted, false},
+                       error{errc::conflict, c.id + ": conflicts with the peer's revision " +
+                                                 (peer_rev.empty() ? "(unknown)" : peer_rev)}});
+  mark_done(self, c.sequence);
+}
+
 void on_propose_reply(pusher_self self, std::vector<store::change>& list,
                       protocol::message& reply) {
   auto r = rep::propose_changes_reply::decode(reply);
   if (!r) return fail(self, r.err());
+  auto& st = self->state;
+  std::vector<store::change> retry;
+  std::optional<reader_lease> reader;
   for (size_t i = 0; i < list.size(); ++i) {
     auto& c = list[i];
     rep::proposal_status e = i < r->entries.size() ? r->entries[i] : rep::proposal_status{};
     if (e.status == rep::proposal_status::send) {
-      self->state.to_send.push_back({c.sequence, std::move(c.id), std::move(c.rev), {}, false, {}});
+      std::vector<std::string> known;
+      if (!c.remote_rev.empty()) known.push_back(std::move(c.remote_rev));
+      st.to_send.push_back({c.sequence, std::move(c.id), std::move(c.rev), std::move(known)});
     } else if (e.status == rep::proposal_status::conflict) {
-      /// 409 also means "you named the wrong parent": send anyway when the peer's current
-      /// revision is one of ours (checked once the revision is read).
-      self->state.to_send.push_back(
-          {c.sequence, std::move(c.id), std::move(c.rev), {}, true, e.current_rev});
+      if (!reader) {
+        auto lease = st.cfg.db.core()->acquire_reader();
+        if (!lease) return fail(self, lease.err());
+        reader.emplace(std::move(*lease));
+      }
+      on_conflict(self, **reader, c, e.current_rev, retry);
     } else {
+      /// 304: the peer's current revision is this one.
+      peer_holds(self, c.id, c.rev);
       mark_done(self, c.sequence);
     }
   }
+  record_held(self);
+  if (!retry.empty()) send_list(self, std::move(retry));
 }
 
 void on_changes_reply(pusher_self self, std::vector<store::change>& list,
@@ -105,7 +169,7 @@ void on_changes_reply(pusher_self self, std::vector<store::change>& list,
       continue;
     }
     self->state.to_send.push_back({c.sequence, std::move(c.id), std::move(c.rev),
-                                   std::move(r->entries[i].known_ancestors), false, {}});
+                                   std::move(r->entries[i].known_ancestors)});
   }
 }
 
@@ -113,7 +177,9 @@ protocol::message encode_list(bool propose, const std::vector<store::change>& li
   if (propose) {
     rep::propose_changes_request req;
     req.entries.reserve(list.size());
-    for (auto& c : list) req.entries.push_back({c.id, c.rev, {}, c.body_size});
+    /// The parent is the newest revision the peer is known to hold; "" for a document it has
+    /// never had (capture update-push: ["n1","1-204d…","",16]).
+    for (auto& c : list) req.entries.push_back({c.id, c.rev, c.remote_rev, c.body_size});
     return req.encode();
   }
   rep::changes_request req;
@@ -148,6 +214,48 @@ void mark_done(pusher_self self, uint64_t seq) {
   st.pending_seqs.erase(seq);
   ++st.completed;
   report(self, false);
+}
+
+void peer_holds(pusher_self self, const std::string& id, const std::string& rev) {
+  auto& st = self->state;
+  if (st.cfg.remote) {
+    st.held.push_back(id);
+    st.held.push_back(rev);
+  }
+  settle_awaiting(self, id);
+}
+
+void settle_awaiting(pusher_self self, const std::string& id) {
+  /// A document refused with 409 earlier in this run is settled once the peer holds our
+  /// current revision of it: the conflict was resolved (and the result pushed, if any).
+  auto& st = self->state;
+  if (auto it = st.awaiting.find(id); it != st.awaiting.end()) {
+    auto seq = it->second.sequence;
+    st.awaiting.erase(it);
+    mark_done(self, seq);
+  }
+}
+
+void record_held(pusher_self self) {
+  auto& st = self->state;
+  if (st.held.empty()) return;
+  self->send(st.cfg.db.core()->writer, remote_atom::value, st.cfg.remote, std::move(st.held));
+  st.held.clear();
+}
+
+/// The run is over for documents still waiting after a 409: nothing more can come for them
+/// (every worker is idle). Each fails with 409; its sequence stays pending, so the next run
+/// offers it again, with the parent the pull recorded.
+void give_up_awaiting(pusher_self self) {
+  auto& st = self->state;
+  for (auto& [id, w] : st.awaiting) {
+    st.events.push_back({id, w.rev, replication_direction::push, document_flags{},
+                         error{errc::conflict, id + ": conflicts with the peer's revision " +
+                                                   (w.peer_rev.empty() ? "(unknown)" : w.peer_rev)}});
+    ++st.completed;
+  }
+  st.awaiting.clear();
+  report(self, true);
 }
 
 void fail(pusher_self self, error err) {
@@ -214,7 +322,11 @@ pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
         if (!st.started || st.failed) return true;
         st.feed_done = false;
         fill(self);
-        return st.activity == activity_level::idle;
+        bool idle = st.activity == activity_level::idle;
+        /// Asked when every worker is idle: a conflict the puller could resolve has been
+        /// resolved and read from the feed by now, so what still waits cannot be pushed.
+        if (idle && !st.awaiting.empty() && !st.cfg.continuous) give_up_awaiting(self);
+        return idle;
       },
   };
 }

@@ -46,6 +46,7 @@ void on_rev_reply(pusher_self self, const sent_rev& s, const protocol::message& 
   auto ok = rep::check_reply(reply, "rev");
   if (ok) {
     add_event(self, s.q, s.deleted, {});
+    peer_holds(self, s.q.id, s.q.rev);
     mark_done(self, s.q.sequence);
   } else {
     /// The sequence stays pending: the checkpoint must not pass a revision the peer lacks.
@@ -70,9 +71,15 @@ void prepare_one(pusher_self self, store::reader& reader, queued_rev& q,
     mark_done(self, q.sequence);
     return;
   }
-  if (q.check_conflict && !q.peer_rev.empty() &&
-      std::find(r->history.begin(), r->history.end(), q.peer_rev) == r->history.end()) {
-    add_event(self, q, r->deleted, {errc::conflict, q.id + ": the peer has a conflicting revision " + q.peer_rev});
+  /// Proposed with a parent the peer holds: that parent must be an ancestor, or the peer
+  /// refuses the rev (it carries noconflicts). Seen only when the peer's revision sits on a
+  /// branch of ours; the puller's resolution brings a revision on top of it.
+  if (st.cfg.propose && !q.known_ancestors.empty() &&
+      std::find(r->history.begin(), r->history.end(), q.known_ancestors.front()) ==
+          r->history.end()) {
+    add_event(self, q, r->deleted,
+              {errc::conflict, q.id + ": the peer's revision " + q.known_ancestors.front() +
+                                   " is not an ancestor of " + q.rev});
     ++st.completed;
     return;
   }
@@ -82,7 +89,9 @@ void prepare_one(pusher_self self, store::reader& reader, queued_rev& q,
   m.sequence = rep::sequence_from_u64(q.sequence);
   m.deleted = r->deleted;
   m.history = trimmed_history(std::move(r->history), q.known_ancestors);
-  m.no_conflicts = true;
+  /// Only a rev the peer accepted through proposeChanges may insist on extending its current
+  /// revision; one answering `changes` may become a conflict branch there (PROTOCOL.md §3).
+  m.no_conflicts = st.cfg.propose;
   m.body = std::move(r->body);
   size_t bytes = m.body.size() + 128;
   if (st.revs_in_flight++ == 0) st.last_reply = std::chrono::steady_clock::now();
@@ -126,6 +135,7 @@ void send_revs(pusher_self self) {
                 protocol::make_error_reply(0, "BLIP", 502, "no reply");
             for (size_t i = 0; i < sent->size(); ++i)
               on_rev_reply(self, (*sent)[i], i < replies.size() ? replies[i] : missing);
+            record_held(self);
             send_revs(self);
             check_idle(self);
           },

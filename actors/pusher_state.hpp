@@ -18,9 +18,17 @@ struct queued_rev {
   uint64_t sequence = 0;
   std::string id;
   std::string rev;
-  std::vector<std::string> known_ancestors;  ///< from a `changes` reply: trims the history
-  bool check_conflict = false;  ///< proposeChanges said 409: send only if peer_rev is ours
-  std::string peer_rev;
+  /// What the peer holds that `rev` may extend: from a `changes` reply, or the parent that
+  /// proposeChanges named. The history sent stops at the first of them.
+  std::vector<std::string> known_ancestors;
+};
+
+/// A document proposeChanges refused with 409 while a puller runs beside us: it waits for the
+/// puller to bring the peer's revision (and resolve the conflict on top of it).
+struct awaiting_doc {
+  uint64_t sequence = 0;  ///< the refused feed entry: finished once the doc is pushed
+  std::string rev;        ///< the refused revision
+  std::string peer_rev;   ///< the peer's current revision, from the 409
 };
 
 struct pusher_state {
@@ -45,12 +53,21 @@ struct pusher_state {
   std::vector<replicated_document> events;
   std::chrono::steady_clock::time_point last_reply;  ///< for the watchdog
   std::unordered_map<std::string, std::string> skip;  ///< id -> rev pulled from the peer
+  std::unordered_map<std::string, awaiting_doc> awaiting;  ///< id -> refused, see awaiting_doc
+  std::set<std::string> retried;  ///< ids proposed again after a 409 (once each)
+  std::vector<std::string> held;  ///< [id, rev, ...] the peer now holds, not yet recorded
   static inline const char* name = "peerlite.pusher";
 };
 
 using pusher_self = pusher_actor::stateful_pointer<pusher_state>;
 
 void send_list(pusher_self self, std::vector<store::change> list);
+/// The peer holds (id, rev) as its current revision: recorded against cfg.remote (batched,
+/// written by record_held), and a document waiting after a 409 is settled by it.
+void peer_holds(pusher_self self, const std::string& id, const std::string& rev);
+void record_held(pusher_self self);
+/// Finishes the 409-refused feed entry of `id`, if one waits (see awaiting_doc).
+void settle_awaiting(pusher_self self, const std::string& id);
 void send_revs(pusher_self self);
 void mark_done(pusher_self self, uint64_t seq);
 void fail(pusher_self self, error err);

@@ -58,6 +58,10 @@ struct replicator_shared {
 /// target when unset), doc IDs, filter settings)).
 std::string checkpoint_id(const std::string& private_uuid, const replicator_config& cfg);
 
+/// The name this database keeps the peer under (its checkpoint and what it holds): the
+/// endpoint's uid, or its target when unset.
+std::string remote_name(const replicator_config& cfg);
+
 replicator_actor spawn_replicator(caf::actor_system& sys, std::shared_ptr<replicator_shared> s);
 
 }  // namespace peerlite::actors

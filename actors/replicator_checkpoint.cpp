@@ -11,12 +11,16 @@ namespace peerlite::actors {
 
 namespace rep = protocol::rep;
 
+std::string remote_name(const replicator_config& cfg) {
+  return cfg.target.uid.empty() ? cfg.target.target : cfg.target.uid;
+}
+
 std::string checkpoint_id(const std::string& private_uuid, const replicator_config& cfg) {
   /// Each input is length-prefixed so that no two different settings hash the same text.
   std::string input;
   auto add = [&](const std::string& s) { input += std::to_string(s.size()) + ":" + s; };
   add(private_uuid);
-  add(cfg.target.uid.empty() ? cfg.target.target : cfg.target.uid);
+  add(remote_name(cfg));
   for (auto& id : cfg.document_ids) add(id);
   add(cfg.push_filter ? "push_filter" : "");
   add(cfg.pull_filter ? "pull_filter" : "");
@@ -45,16 +49,21 @@ void start_workers(repl_self self) {
   auto parent = caf::actor_cast<caf::actor>(self);
   std::set<std::string> ids(cfg.document_ids.begin(), cfg.document_ids.end());
   if (cfg.type != replicator_type::pull) {
-    st.pusher = spawn_pusher(self->system(), {cfg.db, st.conn, parent, true, cfg.continuous,
-                                              st.start_cp.local, ids, cfg.push_filter});
+    pusher_config pc{cfg.db, st.conn, parent, true, cfg.continuous, st.start_cp.local, ids,
+                     cfg.push_filter};
+    pc.remote = st.remote_id;
+    pc.with_puller = cfg.type == replicator_type::push_and_pull;
+    st.pusher = spawn_pusher(self->system(), std::move(pc));
     self->link_to(st.pusher);
     st.mixer.update(worker_report{true, activity_level::busy, 0, 0, st.start_cp.local, {}, {}});
     self->send(st.pusher, start_atom::value);
   }
   if (cfg.type != replicator_type::push) {
-    st.puller = spawn_puller(
-        self->system(), {cfg.db, st.conn, parent, true, cfg.continuous, st.start_cp.remote, ids,
-                         cfg.pull_filter, cfg.resolver, /*direct=*/true});
+    puller_config pc{cfg.db, st.conn, parent, true, cfg.continuous, st.start_cp.remote, ids,
+                     cfg.pull_filter, cfg.resolver};
+    pc.remote = st.remote_id;
+    pc.direct = true;
+    st.puller = spawn_puller(self->system(), std::move(pc));
     self->link_to(st.puller);
     st.mixer.update(worker_report{false, activity_level::busy, 0, 0, 0, st.start_cp.remote, {}});
     self->send(st.puller, start_atom::value);
@@ -92,8 +101,12 @@ void exchange_checkpoints(repl_self self) {
     }
   }
   auto gen = st.generation;
-  self->request(st.conn, kPeerRequestTimeout, request_atom::value,
-                rep::get_checkpoint_request{st.cp_id}.encode())
+  /// First the store's id for this peer (what it holds is kept under it; the same name as in
+  /// the checkpoint ID), then the peer's checkpoint.
+  auto ask_peer = [=] {
+    if (gen != self->state.generation) return;
+    self->request(self->state.conn, kPeerRequestTimeout, request_atom::value,
+                  rep::get_checkpoint_request{self->state.cp_id}.encode())
       .then(
           [=](protocol::message& reply) {
             if (gen != self->state.generation) return;
@@ -110,6 +123,16 @@ void exchange_checkpoints(repl_self self) {
           [=](caf::error& err) {
             if (gen == self->state.generation) begin_close(self, to_error(err));
           });
+  };
+  st.remote_id = 0;
+  self->request(cfg.db.core()->writer, kDbRequestTimeout, remote_atom::value, remote_name(cfg))
+      .then(
+          [=](uint64_t id) {
+            self->state.remote_id = id;
+            ask_peer();
+          },
+          /// A read-only database records nothing: push without parents, as to a new peer.
+          [=](caf::error&) { ask_peer(); });
 }
 
 void schedule_checkpoint(repl_self self) {

@@ -39,6 +39,7 @@ struct replicator_state {
   error last_error;
   // checkpoints
   std::string cp_id;
+  uint64_t remote_id = 0;     ///< the store's id for the peer (0 = none: read-only database)
   std::string local_cp_rev;   ///< rev of our local copy ("" = none)
   std::string remote_cp_rev;  ///< rev of the peer's copy ("" = none)
   saved_checkpoint start_cp;

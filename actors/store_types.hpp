@@ -11,7 +11,8 @@ namespace peerlite::store {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, incoming_revision& x) {
-  return f(caf::meta::type_name("incoming_rev"), x.id, x.rev, x.history, x.body, x.deleted);
+  return f(caf::meta::type_name("incoming_rev"), x.id, x.rev, x.history, x.body, x.deleted,
+           x.no_conflicts);
 }
 
 template <class Inspector>
@@ -22,7 +23,7 @@ typename Inspector::result_type inspect(Inspector& f, insert_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, change& x) {
   return f(caf::meta::type_name("store_change"), x.sequence, x.id, x.rev, x.deleted,
-           x.body_size);
+           x.body_size, x.conflicted, x.remote_rev);
 }
 
 }  // namespace peerlite::store

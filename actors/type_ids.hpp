@@ -42,6 +42,7 @@ using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
+using remote_atom = caf::atom_constant<caf::atom("remote")>;  ///< db actor: what a remote holds
 using skip_atom = caf::atom_constant<caf::atom("skip")>;  ///< pusher: revisions the peer sent us
 using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;  ///< a worker's request watchdog
 }  // namespace peerlite::actors

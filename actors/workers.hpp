@@ -60,6 +60,15 @@ struct pusher_config {
   uint64_t since = 0;       ///< start after this local sequence
   std::set<std::string> doc_ids;  ///< empty = all
   replication_filter filter;
+  /// Active only: the store's id for the peer (0 = none). Each feed entry then carries the
+  /// revision the peer holds: it is the parent proposed, and a document the peer holds at its
+  /// current revision is not offered at all. Accepted revs are recorded against it.
+  uint64_t remote = 0;
+  /// Active push-and-pull: a document refused with 409 waits for the puller to bring the
+  /// peer's revision and resolve the conflict, and is pushed again in the same run.
+  bool with_puller = false;
+  /// Passive, for subChanges with activeOnly: leave deleted documents out of `changes`.
+  bool active_only = false;
 };
 
 /// Spawns a pusher; it starts on (start_atom).
@@ -83,6 +92,9 @@ struct puller_config {
   std::set<std::string> doc_ids;
   replication_filter filter;
   conflict_resolver resolver;
+  /// Active only: the store's id for the peer (0 = none). Revisions pulled from it, and those
+  /// a `changes` list shows it holds and we have, are recorded as held by it.
+  uint64_t remote = 0;
   /// Take the peer's rev / norev / changes / proposeChanges straight from the connection, many
   /// per actor message, instead of one by one through the owner. The owner must not need to
   /// see them (a read-only passive side answers them itself).

@@ -109,11 +109,15 @@ expected<std::string> database::resolve(const std::string& id, const std::string
     return error{errc::invalid_argument,
                  path_ + ": \"" + id + "\": resolve needs two distinct leaf revisions"};
   }
+  /// The losing branch is closed with a tombstone and flagged as such: where the winner is a
+  /// deletion too, the newer tombstone must not take over (a pulled deletion would otherwise
+  /// lose to the tombstone that closed our own edit, and the peers would diverge).
   if (!row.tree.nodes()[l].deleted) {
-    row.tree.add_child(l, compute_rev_id(losing_rev, true, kEmptyBody), std::string(kEmptyBody),
-                       true);
+    l = row.tree.add_child(l, compute_rev_id(losing_rev, true, kEmptyBody),
+                           std::string(kEmptyBody), true);
   }
   row.tree.clear_conflict(w);
+  row.tree.mark_losing(l);
   if (merged_body) {
     int32_t m = row.tree.add_child(w, compute_rev_id(winning_rev, merged_deleted, merged),
                                    std::move(merged), merged_deleted);
@@ -205,6 +209,41 @@ status database::in_transaction(const std::function<status()>& fn) {
   transaction tx(*conn_, true);
   if (!tx.begun().ok()) return tx.begun();
   if (status st = fn(); !st.ok()) return st;
+  return tx.commit();
+}
+
+}  // namespace peerlite::store
+
+namespace peerlite::store {
+
+expected<remote_id> database::remote(const std::string& name) {
+  if (auto st = check_writable(); !st.ok()) return st.err();
+  auto found = find_remote(name);
+  if (!found || *found) return found;
+  statement* s = conn_->prepare(sql::kAddRemote);
+  if (!s) return conn_->last_error("prepare");
+  s->bind(1, std::string_view(name));
+  int rc = s->step();
+  s->reset();
+  if (rc != SQLITE_DONE) return conn_->error_for(rc, "add remote");
+  return static_cast<remote_id>(sqlite3_last_insert_rowid(conn_->handle()));
+}
+
+status database::set_remote_revs(remote_id remote, std::span<const rev_ref> revs) {
+  if (!remote || revs.empty()) return {};
+  if (auto st = check_writable(); !st.ok()) return st;
+  transaction tx(*conn_, true);
+  if (!tx.begun().ok()) return tx.begun();
+  statement* s = conn_->prepare(sql::kSetRemoteRev);
+  if (!s) return conn_->last_error("prepare");
+  for (const auto& r : revs) {
+    s->bind(1, static_cast<int64_t>(remote));
+    s->bind(2, std::string_view(r.id));
+    s->bind(3, std::string_view(r.rev));
+    int rc = s->step();
+    s->reset();
+    if (rc != SQLITE_DONE) return conn_->error_for(rc, "record remote revision");
+  }
   return tx.commit();
 }
 

@@ -64,7 +64,9 @@ class reader {
 
   /// The changes after `since`, oldest first, one per document (its latest), tombstones
   /// included, at most `limit` entries. Purged documents do not appear.
-  expected<std::vector<change>> changes(uint64_t since, size_t limit);
+  /// With `remote` != 0 each entry also carries the revision that remote is known to hold
+  /// (change::remote_rev).
+  expected<std::vector<change>> changes(uint64_t since, size_t limit, remote_id remote = 0);
 
   /// The same feed restricted to the documents `ids`, found by id instead of by scanning:
   /// a hub whose peers each sync a few named documents out of a large database reads
@@ -72,10 +74,21 @@ class reader {
   /// scanned the hub's growing feed, O(peers^2) rows). Oldest first, at most `limit`;
   /// unknown ids are skipped; duplicate ids give one entry.
   expected<std::vector<change>> changes_of(std::span<const std::string> ids, uint64_t since,
-                                           size_t limit);
+                                           size_t limit, remote_id remote = 0);
+
+  /// The id of the remote peer named `name` (an endpoint uid or URL), or 0 when this database
+  /// has never recorded anything about it.
+  expected<remote_id> find_remote(const std::string& name);
+
+  /// The revision of `id` that `remote` is known to hold, or "" when none is known.
+  expected<std::string> remote_rev(remote_id remote, const std::string& id);
 
   /// The highest sequence ever assigned (never decreases, even after purge). 0 when empty.
   expected<uint64_t> last_sequence();
+
+  /// SQLite's PRAGMA data_version on this connection: it changes whenever another connection
+  /// or process commits to the file.
+  expected<int64_t> data_version();
 
   /// For each (id, rev), aligned with the input: whether it is missing and, if so, up to
   /// `max_ancestors` revisions we have that it might extend (for the `changes` reply).
@@ -188,9 +201,12 @@ class database : public reader {
   /// `validated`: the caller has already run validate() on every item and refused the bad
   /// ones (the replicator does, on its own thread, so it can answer each peer rev alone);
   /// the items are then not parsed a second time on the writer's thread.
+  /// `remote` != 0: the revisions came from that remote, so each one stored or already held
+  /// is recorded as held by it (see set_remote_revs), in the same transaction.
   expected<std::vector<insert_result>> insert_batch(std::span<const incoming_revision> revs,
                                                     bool allow_conflicts = true,
-                                                    bool validated = false);
+                                                    bool validated = false,
+                                                    remote_id remote = 0);
 
   /// One revision from a peer (insert_batch of one).
   expected<insert_result> insert_with_history(const incoming_revision& rev,
@@ -200,6 +216,14 @@ class database : public reader {
   /// `body_checked`: the caller has already parsed the body and found a JSON object (the
   /// rev message decoder does), so it is not parsed again.
   static status validate(const incoming_revision& rev, bool body_checked = false);
+
+  /// The id of the remote peer named `name` (an endpoint uid or URL), created when new.
+  /// Each active replicator keys what its peer holds by it (PROTOCOL.md §3, proposeChanges).
+  expected<remote_id> remote(const std::string& name);
+
+  /// Records that `remote` holds each (id, rev) as its current revision (it accepted our rev,
+  /// answered 304, sent it to us, or said it has it). One transaction, or part of the caller's.
+  status set_remote_revs(remote_id remote, std::span<const rev_ref> revs);
 
   /// Resolves a conflict: adds a tombstone on `losing_rev` (closing that branch) and, when
   /// `merged_body` is given, a new revision on top of `winning_rev` with it (deleted when

@@ -35,6 +35,10 @@ struct incoming_revision {
   std::vector<std::string> history;  ///< ancestors of rev, newest first (not rev itself)
   std::string body;                  ///< JSON object text (meta properties already removed)
   bool deleted = false;
+  /// The sender said `noconflicts`: it was accepted through proposeChanges, so it must extend
+  /// the current revision; one that would branch is refused (insert_outcome::rejected) even
+  /// where conflicts are otherwise allowed.
+  bool no_conflicts = false;
 };
 
 /// What happened to one incoming revision.
@@ -59,6 +63,11 @@ struct change {
   std::string rev;  ///< current revision
   bool deleted = false;
   uint64_t body_size = 0;  ///< bytes of the current body
+  bool conflicted = false;  ///< the document has open conflicts (see reader::conflicts)
+  /// With a remote given to the feed query: the revision that remote is known to hold of this
+  /// document ("" = none known). The pusher proposes it as the parent and skips the document
+  /// when it equals `rev`.
+  std::string remote_rev;
 };
 
 /// A (document, revision) pair, as asked about by `changes` and `proposeChanges`.
@@ -66,6 +75,10 @@ struct rev_ref {
   std::string id;
   std::string rev;
 };
+
+/// A remote peer, as the active side knows it: a small integer standing for its name (the
+/// endpoint's uid, or its URL). 0 = none.
+using remote_id = uint64_t;
 
 /// Answer to "do you have this revision?" (the reply to one `changes` entry).
 struct rev_diff {

@@ -76,7 +76,8 @@ status database::insert_one(const incoming_revision& rev, bool allow_conflicts, 
   }
   doc_row row;
   if (auto st = load_row(*conn_, rev.id, row, true); !st.ok()) return st;
-  auto done = row.tree.insert_history(rev.rev, rev.history, rev.body, rev.deleted, allow_conflicts);
+  auto done = row.tree.insert_history(rev.rev, rev.history, rev.body, rev.deleted,
+                                      allow_conflicts && !rev.no_conflicts);
   if (!done) return done.err();
   out.outcome = to_outcome(*done);
   if (*done == tree_insert::already_had || *done == tree_insert::rejected_conflict) {
@@ -90,7 +91,8 @@ status database::insert_one(const incoming_revision& rev, bool allow_conflicts, 
 }
 
 expected<std::vector<insert_result>> database::insert_batch(std::span<const incoming_revision> revs,
-                                                            bool allow_conflicts, bool validated) {
+                                                            bool allow_conflicts, bool validated,
+                                                            remote_id remote) {
   if (auto st = check_writable(); !st.ok()) return st.err();
   for (const auto& r : revs) {
     if (validated) break;
@@ -104,6 +106,15 @@ expected<std::vector<insert_result>> database::insert_batch(std::span<const inco
   std::vector<insert_result> out(revs.size());
   for (size_t i = 0; i < revs.size(); ++i) {
     if (auto st = insert_one(revs[i], allow_conflicts, seq, out[i]); !st.ok()) return st.err();
+  }
+  if (remote) {
+    /// The sender holds what it sent (stored, already here, or on a conflict branch): the
+    /// next push names it as the parent, and does not offer it back.
+    std::vector<rev_ref> held;
+    held.reserve(revs.size());
+    for (size_t i = 0; i < revs.size(); ++i)
+      if (out[i].outcome != insert_outcome::rejected) held.push_back({revs[i].id, revs[i].rev});
+    if (auto st = set_remote_revs(remote, held); !st.ok()) return st.err();
   }
   if (seq != *last) {
     if (auto st = write_last_seq(*conn_, seq); !st.ok()) return st.err();

@@ -67,6 +67,15 @@ status check_or_create_schema(connection& c, bool writable) {
                        std::to_string(kSchemaVersion) + " (this peerlite is too old for it)"};
     }
     if (*version == kSchemaVersion) return {};
+    /// An older peerlite file: add what the newer schema has (read-only, it is used as it is;
+    /// remote-revision lookups then find nothing).
+    if (*version == 1) {
+      if (!writable) return {};
+      transaction tx(c, true);
+      if (!tx.begun().ok()) return tx.begun();
+      if (auto st = c.exec(sql::kUpgradeTo2); !st.ok()) return st;
+      return tx.commit();
+    }
   }
   if (*app_id != 0 || *version != 0 || *tables != 0) {
     return error{errc::not_a_database, c.label() + ": not a peerlite database"};

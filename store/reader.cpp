@@ -27,7 +27,9 @@ change change_at(statement& s) {
   c.id.assign(s.text(1));
   c.rev.assign(s.text(2));
   c.deleted = s.integer(3) & sql::kDeleted;
+  c.conflicted = s.integer(3) & sql::kConflicted;
   c.body_size = static_cast<uint64_t>(s.integer(4));
+  if (s.column_count() > 5 && !s.is_null(5)) c.remote_rev.assign(s.text(5));
   return c;
 }
 
@@ -49,11 +51,12 @@ expected<document> reader::get(const std::string& id, const std::optional<std::s
   return d;
 }
 
-expected<std::vector<change>> reader::changes(uint64_t since, size_t limit) {
-  statement* s = conn_->prepare(sql::kChanges);
+expected<std::vector<change>> reader::changes(uint64_t since, size_t limit, remote_id remote) {
+  statement* s = conn_->prepare(remote ? sql::kChangesForRemote : sql::kChanges);
   if (!s) return conn_->last_error("prepare");
   s->bind(1, static_cast<int64_t>(since));
   s->bind(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  if (remote) s->bind(3, static_cast<int64_t>(remote));
   std::vector<change> out;
   int rc;
   while ((rc = s->step()) == SQLITE_ROW) {
@@ -65,13 +68,15 @@ expected<std::vector<change>> reader::changes(uint64_t since, size_t limit) {
 }
 
 expected<std::vector<change>> reader::changes_of(std::span<const std::string> ids,
-                                                 uint64_t since, size_t limit) {
-  statement* s = conn_->prepare(sql::kChangeOf);
+                                                 uint64_t since, size_t limit,
+                                                 remote_id remote) {
+  statement* s = conn_->prepare(remote ? sql::kChangeOfForRemote : sql::kChangeOf);
   if (!s) return conn_->last_error("prepare");
   std::vector<change> out;
   for (const auto& id : ids) {
     s->bind(1, id);
     s->bind(2, static_cast<int64_t>(since));
+    if (remote) s->bind(3, static_cast<int64_t>(remote));
     int rc = s->step();
     if (rc == SQLITE_ROW) {
       out.push_back(change_at(*s));
@@ -90,6 +95,32 @@ expected<std::vector<change>> reader::changes_of(std::span<const std::string> id
 }
 
 expected<uint64_t> reader::last_sequence() { return read_last_seq(*conn_); }
+
+expected<remote_id> reader::find_remote(const std::string& name) {
+  /// A version-1 file opened read-only has no remotes table: it knows no remote.
+  statement* s = conn_->prepare(sql::kFindRemote);
+  if (!s) return remote_id{0};
+  s->bind(1, std::string_view(name));
+  int rc = s->step();
+  remote_id id = rc == SQLITE_ROW ? static_cast<remote_id>(s->integer(0)) : 0;
+  s->reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return conn_->error_for(rc, "read remote");
+  return id;
+}
+
+expected<std::string> reader::remote_rev(remote_id remote, const std::string& id) {
+  if (!remote) return std::string{};
+  statement* s = conn_->prepare(sql::kGetRemoteRev);
+  if (!s) return conn_->last_error("prepare");
+  s->bind(1, static_cast<int64_t>(remote));
+  s->bind(2, std::string_view(id));
+  int rc = s->step();
+  std::string rev;
+  if (rc == SQLITE_ROW) rev.assign(s->text(0));
+  s->reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return conn_->error_for(rc, "read remote revision");
+  return rev;
+}
 
 expected<std::vector<rev_diff>> reader::revs_diff(std::span<const rev_ref> revs,
                                                   size_t max_ancestors) {

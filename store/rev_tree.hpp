@@ -72,6 +72,10 @@ class rev_tree {
   /// Clears the conflict flag on `index` and its ancestors (after a resolution).
   void clear_conflict(int32_t index);
 
+  /// Flags the leaf `index` as a losing branch (closed by a resolution), so that it never wins
+  /// over the resolution's revision, even where both are deleted.
+  void mark_losing(int32_t index) { nodes_[index].conflict = true; }
+
   /// The ancestors of `index`, newest first, excluding itself, at most `max` of them.
   std::vector<std::string> history(int32_t index, size_t max) const;
 

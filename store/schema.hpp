@@ -25,6 +25,19 @@ CREATE INDEX docs_expires ON docs(expires) WHERE expires IS NOT NULL;
 CREATE TABLE checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE peer_checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value NOT NULL);
+)" /* version 2 adds: */ R"(
+CREATE TABLE remotes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
+CREATE TABLE remote_revs(remote INTEGER NOT NULL, doc TEXT NOT NULL, rev TEXT NOT NULL,
+  PRIMARY KEY(remote, doc)) WITHOUT ROWID;
+)";
+
+/// Upgrades a version-1 file: what each active replicator knows its remote holds, per document
+/// (the parent it proposes; PROTOCOL.md §3 proposeChanges).
+inline constexpr char kUpgradeTo2[] = R"(
+CREATE TABLE IF NOT EXISTS remotes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS remote_revs(remote INTEGER NOT NULL, doc TEXT NOT NULL,
+  rev TEXT NOT NULL, PRIMARY KEY(remote, doc)) WITHOUT ROWID;
+PRAGMA user_version = 2;
 )";
 
 inline constexpr char kSelectRow[] = "SELECT seq, rev, flags, body, tree FROM docs WHERE id = ?1";
@@ -42,6 +55,19 @@ inline constexpr char kChanges[] =
     "SELECT seq, id, rev, flags, length(body) FROM docs WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 inline constexpr char kChangeOf[] =
     "SELECT seq, id, rev, flags, length(body) FROM docs WHERE id = ?1 AND seq > ?2";
+/// The same feeds with the revision remote ?3 holds of each document (NULL = none known).
+inline constexpr char kChangesForRemote[] =
+    "SELECT d.seq, d.id, d.rev, d.flags, length(d.body), r.rev FROM docs d "
+    "LEFT JOIN remote_revs r ON r.remote = ?3 AND r.doc = d.id "
+    "WHERE d.seq > ?1 ORDER BY d.seq LIMIT ?2";
+inline constexpr char kChangeOfForRemote[] =
+    "SELECT d.seq, d.id, d.rev, d.flags, length(d.body), r.rev FROM docs d "
+    "LEFT JOIN remote_revs r ON r.remote = ?3 AND r.doc = d.id WHERE d.id = ?1 AND d.seq > ?2";
+inline constexpr char kFindRemote[] = "SELECT id FROM remotes WHERE name = ?1";
+inline constexpr char kAddRemote[] = "INSERT INTO remotes(name) VALUES(?1)";
+inline constexpr char kGetRemoteRev[] = "SELECT rev FROM remote_revs WHERE remote = ?1 AND doc = ?2";
+inline constexpr char kSetRemoteRev[] =
+    "INSERT OR REPLACE INTO remote_revs(remote, doc, rev) VALUES(?1, ?2, ?3)";
 inline constexpr char kListLive[] = "SELECT id, rev FROM docs WHERE (flags & 1) = 0 ORDER BY id";
 inline constexpr char kInfo[] =
     "SELECT count(*) FILTER (WHERE (flags & 1) = 0), count(*) FILTER (WHERE (flags & 1) = 1), "

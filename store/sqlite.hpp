@@ -47,6 +47,7 @@ class statement {
   }
   int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int column_count() const { return sqlite3_column_count(stmt_); }
 
  private:
   sqlite3_stmt* stmt_;

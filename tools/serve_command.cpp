@@ -2,10 +2,12 @@
 // (ws://, our URLEndpointListener) and/or raw TCP (tcp://), one passive replicator each.
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "adapters/tcp/io_runtime.hpp"
@@ -34,6 +36,67 @@ struct serve_options {
   bool read_only = false;
   unsigned idle_timeout_s = static_cast<unsigned>(net::kWsIdleTimeout.count());
 };
+
+/// Couchbase Lite's rule for a database name in a URL: it starts with a lower-case letter and
+/// holds only lower-case letters, digits and _$()+-/ (a CBL peer refuses any other name, e.g.
+/// /H1). We also refuse '/': a peerlite URL carries the name as one path segment.
+constexpr const char* kNameRule =
+    "Couchbase Lite peers only accept database names in URLs that start with a lower-case "
+    "letter and hold only a-z, 0-9 and _$()+-";
+
+bool is_url_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         std::string_view("_$()+-").find(c) != std::string_view::npos;
+}
+
+bool is_valid_url_name(const std::string& name) {
+  return !name.empty() && name.front() >= 'a' && name.front() <= 'z' &&
+         std::all_of(name.begin(), name.end(), is_url_name_char);
+}
+
+std::string ascii_lower(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+/// A valid name close to `name`, to suggest in an error: lower-cased, each run of other
+/// characters as one '_', and "db_" in front when it would not start with a letter.
+std::string suggested_name(const std::string& name) {
+  std::string out;
+  for (char c : ascii_lower(name)) {
+    if (is_url_name_char(c))
+      out += c;
+    else if (out.empty() || out.back() != '_')
+      out += '_';
+  }
+  if (out.empty() || out.front() < 'a' || out.front() > 'z') out = "db_" + out;
+  return out;
+}
+
+/// The name in the hub's URLs: --name as given, else the file's stem lower-cased (saying so
+/// when that changed it: `serve --db H1.sqlite` used to serve /H1 silently, which Couchbase
+/// Lite peers cannot reach). Any other invalid name fails with a --name to use instead.
+std::string served_name(const serve_options& o) {
+  if (!o.name.empty()) {
+    if (!is_valid_url_name(o.name))
+      fail("serve",
+           "--name " + o.name + ": " + kNameRule + "; try --name " + suggested_name(o.name));
+    return o.name;
+  }
+  auto file = std::filesystem::path(o.db).filename().string();
+  auto stem = std::filesystem::path(o.db).stem().string();
+  auto name = ascii_lower(stem);
+  if (!is_valid_url_name(name))
+    fail("serve", "cannot name the database in URLs after " + file + " ('" + stem +
+                      "'): " + kNameRule + "; pass --name, e.g. --name " + suggested_name(stem));
+  /// Not "serving ...": scripts wait for that line to read the URLs.
+  if (name != stem)
+    log_line(file + " is served as /" + name +
+             ": Couchbase Lite peers only accept lower-case database names in URLs "
+             "(--name picks another)");
+  return name;
+}
 
 /// One log line per connection opened, closed or refused.
 net::connection_observer connection_logger() {
@@ -122,9 +185,9 @@ void run_serve(const serve_options& o) {
   auto nofile = raise_open_files_limit();
   if (!o.user.empty() && !net::parse_user_option(o.user))
     fail("serve", "--user wants NAME:PASSWORD, got '" + o.user + "'");
+  auto name = served_name(o);  // before open: a refused name creates no file
   auto db = database::open(o.db);
   if (!db) fail("serve", db.err());
-  auto name = o.name.empty() ? std::filesystem::path(o.db).stem().string() : o.name;
   net::io_runtime io(1);  // declared first: sockets outlive the hub's connections
   /// PINGs at half the idle timeout keep healthy tcp:// peers talking (ws:// pings itself).
   hub h(*db, std::chrono::seconds(std::max(1u, o.idle_timeout_s / 2)), o.read_only);
@@ -161,7 +224,9 @@ void add_serve_command(CLI::App& app) {
       "connection opened/closed/refused and a status line every 5 s. Ctrl-C or SIGTERM closes "
       "every connection and exits 0.");
   cmd->add_option("--db", o->db, "the database file to serve (created if missing)")->required();
-  cmd->add_option("--name", o->name, "the database name in URLs (default: the file's stem)");
+  cmd->add_option("--name", o->name,
+                  "the database name in URLs (default: the file's stem, lower-cased); must "
+                  "start with a-z and hold only a-z, 0-9 and _$()+- (Couchbase Lite's rule)");
   cmd->add_option("--listen", o->listen,
                   "where to accept peers: ws://127.0.0.1:4984 (WebSocket) and/or "
                   "tcp://127.0.0.1:4985 (raw TCP byte stream); port 0 picks a free port; "

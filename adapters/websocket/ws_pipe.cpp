@@ -15,6 +15,10 @@ using boost::system::error_code;
 
 namespace {
 
+/// The Connection header's value in both directions of the upgrade: the token is
+/// case-insensitive (RFC 7230 §6.1), but some peers compare it byte for byte.
+constexpr const char* kConnectionUpgrade = "Upgrade";
+
 std::string address_of(const asio::ip::tcp::socket& s) {
   error_code ec;
   auto ep = s.remote_endpoint(ec);
@@ -75,6 +79,8 @@ void ws_pipe::configure(bool client) {
   beast::get_lowest_layer(ws_).set_option(asio::ip::tcp::no_delay(true), ignored);
   if (!client)
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      /// Beast writes "upgrade"; we answer in the spelling Couchbase Lite uses (see below).
+      res.set(http::field::connection, kConnectionUpgrade);
       res.set(http::field::sec_websocket_protocol, kBlipSubprotocol);
       res.set(http::field::server, "peerlite");
     }));
@@ -120,6 +126,10 @@ void ws_pipe::on_tcp_connected(const error_code& ec, std::string host_header, st
   if (ec) return done(false, to_messaging_error(ec, label_));
   configure(true);
   ws_.set_option(websocket::stream_base::decorator([creds](websocket::request_type& req) {
+    /// Beast writes "Connection: upgrade"; Couchbase Lite's listener compares the value
+    /// case-sensitively and answers 405 to it (issue 10). The decorator runs after Beast has
+    /// built the request, and set() replaces the field, so exactly one header goes out.
+    req.set(http::field::connection, kConnectionUpgrade);
     req.set(http::field::sec_websocket_protocol, kBlipSubprotocol);
     req.set(http::field::user_agent, "peerlite");
     if (!creds.empty()) req.set(http::field::authorization, basic_auth_header(creds));

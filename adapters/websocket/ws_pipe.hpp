@@ -2,7 +2,8 @@
 // message: the "communication framework" half of the WebSocket adapter, as tcp_pipe is for
 // TCP. Client side: connect() dials, upgrades to ws://host:port/<db>/_blipsync with the
 // BLIP_3+CBMobile_3 subprotocol (and optional Basic auth). Server side: accept() finishes an
-// upgrade whose HTTP request ws_listener has already read and checked.
+// upgrade whose HTTP request ws_listener has already read and checked. Both sides write
+// `Connection: Upgrade` capitalized: Couchbase Lite's listener accepts no other spelling.
 //
 // Memory: an idle pipe holds Beast's stream state (a small fixed read buffer, and a write
 // buffer of kWsWriteBufferBytes only while masking client frames) and no message buffer;

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Regenerates the committed seed corpora in tests/fuzz/corpus/ from the Couchbase Lite 3.2
-captures (shared/vectors/cbl-3.2) and hand-built WebSocket frames. Run from anywhere:
+captures (tests/vectors/cbl-3.2) and hand-built WebSocket frames. Run from anywhere:
     python3 tests/fuzz/make_seeds.py
 Seeds are small on purpose: libFuzzer grows its own corpus in the build tree."""
 import hashlib, json, os, struct, zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VECTORS = os.path.join(HERE, '..', '..', '..', 'shared', 'vectors', 'cbl-3.2')
+VECTORS = os.path.join(HERE, '..', 'vectors', 'cbl-3.2')
 
 
 def write(target, data):

@@ -51,9 +51,9 @@ struct wire_frame {
   std::string bytes;
 };
 
-/// The BLIP frames (opcode 2) of a capture in /work/shared/vectors/cbl-3.2, in wire order.
+/// The BLIP frames (opcode 2) of a capture in tests/vectors/cbl-3.2, in wire order.
 inline std::vector<wire_frame> load_capture(const std::string& name) {
-  std::string path = std::string(PEERLITE_SHARED_DIR) + "/vectors/cbl-3.2/" + name + ".jsonl";
+  std::string path = std::string(PEERLITE_VECTORS_DIR) + "/" + name + ".jsonl";
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open " + path);
   std::vector<wire_frame> frames;

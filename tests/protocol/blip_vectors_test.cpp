@@ -1,5 +1,5 @@
 // The real thing: five Couchbase Lite 3.2 replication sessions captured frame by frame
-// (/work/shared/vectors/cbl-3.2). Each direction is decoded in order by our session; every
+// (tests/vectors/cbl-3.2). Each direction is decoded in order by our session; every
 // checksum must verify, every compressed frame inflate, every message come out whole, and the
 // ACKs we owe must be the very ACK frames the reference sent. Uncompressed frames re-encode
 // byte for byte.

@@ -1,5 +1,5 @@
 // Replication message codecs (PROTOCOL.md §3): bodies and properties taken from the real
-// Couchbase Lite 3.2 captures in shared/vectors/cbl-3.2 decode, re-encode byte for byte where
+// Couchbase Lite 3.2 captures in tests/vectors/cbl-3.2 decode, re-encode byte for byte where
 // the reference is deterministic, and malformed input fails with a clear error.
 #define BOOST_TEST_MODULE rep_messages
 #include "protocol/rep_messages.hpp"

@@ -1,4 +1,4 @@
-// Every replication message of the five real Couchbase Lite 3.2 sessions (shared/vectors/cbl-3.2)
+// Every replication message of the five real Couchbase Lite 3.2 sessions (tests/vectors/cbl-3.2)
 // decodes with our codecs, requests and replies alike, and the deterministic ones re-encode to
 // the reference's bytes. The frames are unpacked here with zlib directly (varint header, running
 // deflate stream per direction, 00 00 FF FF restored) so this test does not depend on
@@ -85,7 +85,7 @@ message finish(uint64_t number, uint8_t flags, std::string_view data) {
 
 /// The whole messages of a capture, in the order their last frames appear.
 std::vector<captured> load(const std::string& name) {
-  std::ifstream in(std::string(PEERLITE_SHARED_DIR) + "/vectors/cbl-3.2/" + name + ".jsonl");
+  std::ifstream in(std::string(PEERLITE_VECTORS_DIR) + "/" + name + ".jsonl");
   BOOST_REQUIRE(in.good());
   inflater inf[2];
   std::map<std::tuple<bool, uint64_t, int>, std::pair<uint8_t, std::string>> partial;
