@@ -211,3 +211,37 @@ BOOST_AUTO_TEST_CASE(read_only_hub_refuses_a_push_once_and_serves_pulls) {
       std::distance(std::sregex_iterator(log.begin(), log.end(), opened), std::sregex_iterator());
   BOOST_TEST(n == 3, log);
 }
+
+/// Issue 10, case 5: two peers edit the same documents differently and sync through a hub,
+/// each with one `sync --push-and-pull`. Each run resolves what it meets, pushes the result in
+/// the same run and exits 0 with nothing failed; a last pull by the first peer brings all
+/// three databases to the same revisions (no document is offered back or left in conflict).
+BOOST_AUTO_TEST_CASE(conflicting_peers_converge_and_each_sync_exits_0) {
+  scratch s;
+  hub_process hub(s, "hub.log", {"--listen", "ws://127.0.0.1:0"});
+  auto a = s.path("a.sqlite"), b = s.path("b.sqlite");
+  fill(a, 5);
+  BOOST_REQUIRE_EQUAL(cli(s, {"sync", "--db", a, "--remote", hub.ws, "--push"}).first, 0);
+  BOOST_REQUIRE_EQUAL(cli(s, {"sync", "--db", b, "--remote", hub.ws, "--pull"}).first, 0);
+  BOOST_REQUIRE_EQUAL(cli(s, {"put", "--db", a, "doc0", R"({"by":"a"})"}).first, 0);
+  BOOST_REQUIRE_EQUAL(cli(s, {"put", "--db", b, "doc0", R"({"by":"b"})"}).first, 0);
+  BOOST_REQUIRE_EQUAL(cli(s, {"rm", "--db", a, "doc1"}).first, 0);
+  BOOST_REQUIRE_EQUAL(cli(s, {"put", "--db", b, "doc1", R"({"by":"b"})"}).first, 0);
+  BOOST_REQUIRE_EQUAL(cli(s, {"put", "--db", a, "doc2", R"({"by":"a"})"}).first, 0);
+  BOOST_REQUIRE_EQUAL(cli(s, {"rm", "--db", b, "doc2"}).first, 0);
+  for (auto db : {a, b}) {
+    auto [code, out] = cli(s, {"sync", "--db", db, "--remote", hub.ws, "--push-and-pull"});
+    BOOST_TEST(code == 0, out);
+    BOOST_TEST(out.find(" 0 failed") != std::string::npos, out);
+  }
+  auto [code, out] = cli(s, {"sync", "--db", a, "--remote", hub.ws, "--push-and-pull"});
+  BOOST_TEST(code == 0, out);
+  BOOST_TEST(out.find("0 pushed") != std::string::npos, out);
+  BOOST_TEST(hub.stop() == 0);
+  auto ls = [&](const std::string& db) { return cli(s, {"ls", "--db", db}).second; };
+  BOOST_TEST(ls(a) == ls(b));
+  BOOST_TEST(ls(a) == ls(s.path("hub.sqlite")));
+  for (auto id : {"doc0", "doc3", "doc4"})
+    BOOST_TEST(cli(s, {"get", "--db", a, id}).second == cli(s, {"get", "--db", b, id}).second,
+               id);
+}
