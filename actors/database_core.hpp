@@ -54,7 +54,8 @@ struct database_core : std::enable_shared_from_this<database_core> {
   /// Readers idle in the pool right now (at most kMaxIdleReaders).
   size_t idle_readers();
 
-  /// App change listeners, called by the db actor after each commit that changed documents.
+  /// App change listeners, called by the db actor after each commit that changed documents,
+  /// its own or (found within kExternalCommitPollInterval) another process's.
   listener_token add_listener(std::function<void(const std::vector<change_entry>&)> fn);
   void notify(const std::vector<change_entry>& changes);
   bool has_listeners() const { return listener_count_.load(std::memory_order_relaxed) > 0; }

@@ -394,10 +394,9 @@ db_actor::behavior_type db_impl(db_self self, std::shared_ptr<store::database> d
         if (!st.watch) {
           st.told_seq = std::max(st.told_seq, since);
           auto told = st.told_seq;
-          st.told_ranges.erase(
-              std::remove_if(st.told_ranges.begin(), st.told_ranges.end(),
-                             [told](const auto& r) { return r.second <= told; }),
-              st.told_ranges.end());
+          st.told_ranges.erase(std::remove_if(st.told_ranges.begin(), st.told_ranges.end(),
+                                              [told](const auto& r) { return r.second <= told; }),
+                               st.told_ranges.end());
         }
         update_watch(self);
       },

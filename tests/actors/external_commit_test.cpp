@@ -3,10 +3,11 @@
 // through a second store::database::open of the same path: a separate SQLite connection, which
 // is what another process is to SQLite.
 #define BOOST_TEST_MODULE external_commit
-#include "tests/actors/seed_harness.hpp"
+#include <algorithm>
 
 #include "actors/database_core.hpp"
 #include "actors/type_ids.hpp"
+#include "tests/actors/seed_harness.hpp"
 
 using namespace peerlite;
 using namespace peerlite::test;
@@ -19,6 +20,10 @@ namespace {
 constexpr auto kNoticeTimeout = 2s;
 /// The same for a whole replication hop (notice, changes, rev, commit on the other side).
 constexpr auto kReplicationTimeout = 2s;
+/// How long the listener test lets the db actor's watch start before writing.
+constexpr auto kWatchSettle = 100ms;
+/// Commits timed in the notice test (for the printed min / median / max).
+constexpr int kLatencyRounds = 10;
 /// A continuous replicator's first catch-up of a handful of documents.
 constexpr auto kIdleTimeout = 10s;
 /// How long the db actor may take to quit once its last handle is gone.
@@ -60,23 +65,32 @@ BOOST_AUTO_TEST_CASE(subscriber_hears_of_another_connections_commit) {
   temp_db t("db");
   put_docs(t.db, "own", 3);
   caf::scoped_actor self{*t.db.core()->sys};
-  self->send(t.db.core()->writer, actors::subscribe_atom::value,
-             caf::actor_cast<caf::actor>(self));
+  self->send(t.db.core()->writer, actors::subscribe_atom::value, caf::actor_cast<caf::actor>(self));
   external_writer other(path_of(t, "db"));
-  auto t0 = std::chrono::steady_clock::now();
-  uint64_t seq = other.put("from-outside", R"({"who":"another process"})");
-  uint64_t heard = 0;
-  bool timed_out = false;
-  /// Notices for older sequences (none are expected) are skipped, not counted as the answer.
-  while (heard < seq && !timed_out) {
-    self->receive([&](actors::db_changed_atom, uint64_t last) { heard = last; },
-                  caf::after(kNoticeTimeout) >> [&] { timed_out = true; });
+  std::vector<long long> latencies;
+  for (int round = 0; round < kLatencyRounds; ++round) {
+    /// Out of phase with the checks, so the rounds sample the whole interval.
+    std::this_thread::sleep_for(std::chrono::milliseconds(7 * round + 20));
+    auto t0 = std::chrono::steady_clock::now();
+    uint64_t seq = other.put("from-outside-" + std::to_string(round), R"({"who":"another"})");
+    uint64_t heard = 0;
+    bool timed_out = false;
+    /// A notice for an older sequence (none is expected) is not the answer.
+    while (heard < seq && !timed_out) {
+      self->receive([&](actors::db_changed_atom, uint64_t last) { heard = last; },
+                    caf::after(kNoticeTimeout) >> [&] { timed_out = true; });
+    }
+    latencies.push_back(micros_since(t0));
+    BOOST_TEST(!timed_out,
+               "no (db_changed_atom, " << seq << ") within " << kNoticeTimeout.count() << " s");
+    BOOST_TEST(heard == seq);
+    if (timed_out) break;
   }
-  auto us = micros_since(t0);
-  BOOST_TEST_MESSAGE("external commit notice latency " << us << " us");
-  BOOST_TEST(!timed_out, "no (db_changed_atom, " << seq << ") within " << kNoticeTimeout.count()
-                                                 << " s");
-  BOOST_TEST(heard == seq);
+  std::sort(latencies.begin(), latencies.end());
+  BOOST_TEST_MESSAGE("external commit notice latency over "
+                     << latencies.size() << " commits: min " << latencies.front() << " us, median "
+                     << latencies[latencies.size() / 2] << " us, max " << latencies.back()
+                     << " us");
   self->send(t.db.core()->writer, actors::unsub_atom::value, caf::actor_cast<caf::actor>(self));
 }
 
@@ -90,6 +104,8 @@ BOOST_AUTO_TEST_CASE(app_listener_gets_another_connections_change) {
     seen.insert(seen.end(), cs.begin(), cs.end());
   });
   external_writer other(path_of(t, "db"));
+  /// Past the check the watch makes when it starts, so the latency printed is the polling's.
+  std::this_thread::sleep_for(kWatchSettle);
   auto t0 = std::chrono::steady_clock::now();
   uint64_t first = other.put("outside-1", R"({"n":1})");
   uint64_t second = other.put("outside-2", R"({"n":2})");
@@ -162,14 +178,14 @@ BOOST_AUTO_TEST_CASE(continuous_push_carries_another_connections_commit) {
   cfg.continuous = true;
   replicator repl(cfg);
   repl.start();
-  BOOST_REQUIRE(wait_until([&] { return repl.status().activity == activity_level::idle; },
-                           kIdleTimeout));
+  BOOST_REQUIRE(
+      wait_until([&] { return repl.status().activity == activity_level::idle; }, kIdleTimeout));
   BOOST_REQUIRE(has_doc(passive.db, "a4"));
   external_writer other(path_of(active, "active"));
   auto t0 = std::chrono::steady_clock::now();
   other.put("pushed-from-outside", R"({"x":1})");
-  BOOST_TEST(wait_until([&] { return has_doc(passive.db, "pushed-from-outside"); },
-                        kReplicationTimeout));
+  BOOST_TEST(
+      wait_until([&] { return has_doc(passive.db, "pushed-from-outside"); }, kReplicationTimeout));
   BOOST_TEST_MESSAGE("external commit push latency " << micros_since(t0) << " us");
   repl.stop();
   BOOST_TEST(wait_until([&] { return is_stopped(repl); }, kIdleTimeout));
@@ -189,14 +205,14 @@ BOOST_AUTO_TEST_CASE(continuous_pull_from_passive_side_carries_its_external_comm
   cfg.continuous = true;
   replicator repl(cfg);
   repl.start();
-  BOOST_REQUIRE(wait_until([&] { return repl.status().activity == activity_level::idle; },
-                           kIdleTimeout));
+  BOOST_REQUIRE(
+      wait_until([&] { return repl.status().activity == activity_level::idle; }, kIdleTimeout));
   BOOST_REQUIRE(wait_until([&] { return has_doc(active.db, "p4"); }, kIdleTimeout));
   external_writer other(path_of(passive, "passive"));
   auto t0 = std::chrono::steady_clock::now();
   other.put("pulled-from-outside", R"({"y":2})");
-  BOOST_TEST(wait_until([&] { return has_doc(active.db, "pulled-from-outside"); },
-                        kReplicationTimeout));
+  BOOST_TEST(
+      wait_until([&] { return has_doc(active.db, "pulled-from-outside"); }, kReplicationTimeout));
   BOOST_TEST_MESSAGE("external commit pull latency " << micros_since(t0) << " us");
   repl.stop();
   BOOST_TEST(wait_until([&] { return is_stopped(repl); }, kIdleTimeout));

@@ -112,15 +112,23 @@ struct sync_process {
 BOOST_AUTO_TEST_CASE(put_on_the_hub_reaches_a_continuous_puller) {
   scratch s;
   put(s, s.path("hub.sqlite"), "seed", R"({"n":0})");
+  /// Created before the sync starts: the `peerlite get` polls below must not open the file
+  /// while the sync is creating it (switching a new file to WAL fails if another process has it
+  /// open: "database is locked").
+  put(s, s.path("peer.sqlite"), "local", R"({"n":0})");
   hub_process hub(s);
   sync_process peer(s, s.path("peer.sqlite"), hub.ws, "--pull", "pull.log");
   BOOST_REQUIRE_MESSAGE(wait_for_doc(s, s.path("peer.sqlite"), "seed", kCatchUpTimeout),
-                        "peer log:\n" << peer.proc->log() << "hub log:\n" << hub.proc->log());
+                        "peer log:\n"
+                            << peer.proc->log() << "hub log:\n"
+                            << hub.proc->log());
   /// The sync is now idle: only the hub noticing the external commit can move anything.
   put(s, s.path("hub.sqlite"), "from-outside", R"({"written_by":"another process"})");
   auto took = wait_for_doc(s, s.path("peer.sqlite"), "from-outside", kExternalWriteTimeout);
-  BOOST_TEST(took.has_value(), "peer log:\n" << peer.proc->log() << "hub log:\n"
-                                             << hub.proc->log());
+  BOOST_TEST(took.has_value(), "from-outside not in peer.sqlite within "
+                                   << kExternalWriteTimeout.count() << " s\npeer log:\n"
+                                   << peer.proc->log() << "hub log:\n"
+                                   << hub.proc->log());
   if (took) BOOST_TEST_MESSAGE("put on the hub reached the puller in " << took->count() << " ms");
 }
 
@@ -131,11 +139,15 @@ BOOST_AUTO_TEST_CASE(put_on_a_continuous_pushers_db_reaches_the_hub) {
   hub_process hub(s);
   sync_process peer(s, s.path("peer2.sqlite"), hub.ws, "--push", "push.log");
   BOOST_REQUIRE_MESSAGE(wait_for_doc(s, s.path("hub.sqlite"), "seed2", kCatchUpTimeout),
-                        "peer log:\n" << peer.proc->log() << "hub log:\n" << hub.proc->log());
+                        "peer log:\n"
+                            << peer.proc->log() << "hub log:\n"
+                            << hub.proc->log());
   put(s, s.path("peer2.sqlite"), "from-outside-2", R"({"written_by":"another process"})");
   auto took = wait_for_doc(s, s.path("hub.sqlite"), "from-outside-2", kExternalWriteTimeout);
-  BOOST_TEST(took.has_value(), "peer log:\n" << peer.proc->log() << "hub log:\n"
-                                             << hub.proc->log());
-  if (took) BOOST_TEST_MESSAGE("put on the pusher's db reached the hub in " << took->count()
-                                                                           << " ms");
+  BOOST_TEST(took.has_value(), "from-outside-2 not in hub.sqlite within "
+                                   << kExternalWriteTimeout.count() << " s\npeer log:\n"
+                                   << peer.proc->log() << "hub log:\n"
+                                   << hub.proc->log());
+  if (took)
+    BOOST_TEST_MESSAGE("put on the pusher's db reached the hub in " << took->count() << " ms");
 }
