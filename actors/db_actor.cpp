@@ -287,8 +287,12 @@ caf::result<insert_results> enqueue_insert(db_self self, std::vector<store::inco
   return rp;
 }
 
+/// The change a local write just made, read back from the document's row: its own sequence
+/// (the database's last sequence may already belong to another process's commit) and whether
+/// its current revision is a deletion (a resolution that keeps a pulled deletion is one).
 change_entry local_change(store::database& db, const std::string& id, const std::string& rev,
                           bool deleted) {
+  if (auto d = db.get(id)) return {d->sequence, id, d->rev, d->deleted};
   auto last = db.last_sequence();
   return {last ? *last : 0, id, rev, deleted};
 }

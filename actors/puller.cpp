@@ -12,7 +12,6 @@ void remote_sequences::add(uint64_t list, std::string seq, bool done) {
   key k{list, next_position++};
   if (!done) index.emplace(seq, k);
   entries.emplace(k, std::make_pair(std::move(seq), done));
-  finish({});
 }
 
 void remote_sequences::finish(const std::string& seq) {
@@ -22,10 +21,23 @@ void remote_sequences::finish(const std::string& seq) {
     if (auto e = entries.find(it->second); e != entries.end()) e->second.second = true;
     index.erase(it);
   }
-  while (!entries.empty() && entries.begin()->second.second) {
+  while (!entries.empty() && entries.begin()->second.second &&
+         entries.begin()->first.first <= contiguous) {
     checkpoint = std::move(entries.begin()->second.first);
     entries.erase(entries.begin());
   }
+}
+
+bool remote_sequences::seen(uint64_t number) {
+  if (number <= contiguous) return false;
+  ahead.insert(number);
+  bool moved = false;
+  while (!ahead.empty() && *ahead.begin() == contiguous + 1) {
+    ahead.erase(ahead.begin());
+    ++contiguous;
+    moved = true;
+  }
+  return moved;
 }
 
 protocol::message empty_reply() {
@@ -74,6 +86,8 @@ protocol::message handle_changes(puller_self self, const protocol::message& msg)
     }
     st.seqs.add(msg.number, std::move(c.sequence), !want);
   }
+  /// Once the whole list is in: entries it did not want may move the checkpoint.
+  st.seqs.finish({});
   if (!held.empty())
     self->send(st.cfg.db.core()->writer, remote_atom::value, st.cfg.remote, std::move(held));
   if (st.activity != activity_level::busy) check_idle(self);
@@ -166,7 +180,7 @@ void send_sub_changes(puller_self self) {
 }
 
 /// Any request the puller serves; the reply goes to `to`.
-void handle_one(puller_self self, protocol::message& msg, reply_to to) {
+void dispatch_one(puller_self self, protocol::message& msg, reply_to to) {
   if (self->state.failed)
     return deliver(self, to, protocol::make_error_reply(0, "HTTP", 503, "stopping"));
   auto p = msg.profile();
@@ -175,6 +189,16 @@ void handle_one(puller_self self, protocol::message& msg, reply_to to) {
   if (p == rep::profile::propose_changes) return deliver(self, to, handle_propose(self, msg));
   if (p == rep::profile::norev) return deliver(self, to, handle_norev(self, msg));
   deliver(self, to, protocol::make_error_reply(0, "BLIP", 404, "no handler for " + std::string(p)));
+}
+
+void handle_one(puller_self self, protocol::message& msg, reply_to to) {
+  /// An active puller sees every request its peer sends (the replicator hands it all of them).
+  bool closed_gap = self->state.cfg.active && self->state.seqs.seen(msg.number);
+  dispatch_one(self, msg, std::move(to));
+  if (closed_gap) {
+    self->state.seqs.finish({});
+    check_idle(self);
+  }
 }
 
 /// Requests the connection routed to us: answers that need no commit go back in one message;
@@ -188,6 +212,8 @@ void handle_routed(puller_self self, std::vector<protocol::message>& msgs) {
 puller_actor::behavior_type puller_impl(puller_self self, puller_config cfg) {
   self->state.cfg = std::move(cfg);
   self->state.seqs.checkpoint = self->state.cfg.since;
+  /// A passive puller sees only the requests the passive replicator routes to it: no gaps.
+  if (!self->state.cfg.active) self->state.seqs.contiguous = UINT64_MAX;
   self->state.activity = self->state.cfg.active ? activity_level::busy : activity_level::idle;
   if (self->state.cfg.direct)
     self->send(self->state.cfg.conn, route_atom::value, caf::actor_cast<routed_worker>(self),

@@ -151,7 +151,7 @@ void check_idle(puller_self self) {
   auto& st = self->state;
   if (st.failed) return;
   bool idle = st.queue.empty() && !st.inserting && st.resolving == 0;
-  if (st.cfg.active) idle = idle && st.caught_up && st.revs_expected == 0;
+  if (st.cfg.active) idle = idle && st.caught_up && st.revs_expected == 0 && !st.seqs.gap();
   auto level = idle ? activity_level::idle : activity_level::busy;
   if (level != st.activity) {
     st.activity = level;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -40,9 +41,20 @@ struct remote_sequences {
   std::unordered_map<std::string, key> index;           ///< sequence JSON -> key (not done)
   uint64_t next_position = 0;
   std::string checkpoint;
+  /// Every peer request numbered up to `contiguous` has arrived; `ahead` holds later ones.
+  /// A list numbered above it may have an earlier, still incomplete list before it: the
+  /// checkpoint does not pass it, and an active puller is not idle, until the gap closes.
+  uint64_t contiguous = 0;
+  std::set<uint64_t> ahead;
 
+  /// Adds one entry of list `list`; call finish({}) once the whole list is in.
   void add(uint64_t list, std::string seq, bool done);
   void finish(const std::string& seq);
+  /// A peer request numbered `number` arrived (any Profile). Returns true when that closed a
+  /// gap; the caller then adds the request's own entries (if it is a list) and calls
+  /// finish({}) — not before, or the prefix would run past the list that just arrived.
+  bool seen(uint64_t number);
+  bool gap() const { return !ahead.empty(); }
 };
 
 struct puller_state {
