@@ -37,17 +37,6 @@ namespace {
 
 const std::string kCli = PEERLITE_CLI;
 
-struct scratch {
-  std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("peerlite-bad-" + std::to_string(getpid()));
-  scratch() { std::filesystem::create_directories(dir); }
-  ~scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-};
-
 void fill(const std::string& path, int n, const std::string& prefix) {
   auto db = database::open(path);
   if (!db) BOOST_FAIL(db.err().message);
@@ -103,7 +92,7 @@ size_t count(const std::string& text, const std::string& pattern) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(bad_input_is_closed_with_a_reason_while_a_good_peer_finishes) {
-  scratch s;
+  scratch s("bad");
   fill(s.path("warm.sqlite"), 5000, "warm");
   fill(s.path("good.sqlite"), 5000, "good");
   child hub({kCli, "serve", "--db", s.path("hub.sqlite"), "--listen", "ws://127.0.0.1:0",
@@ -195,7 +184,7 @@ BOOST_AUTO_TEST_CASE(bad_input_is_closed_with_a_reason_while_a_good_peer_finishe
 /// +14 MiB with its default decay) removed it.
 BOOST_AUTO_TEST_CASE(hub_memory_returns_after_connections_are_dropped,
                      *boost::unit_test::expected_failures(1)) {
-  scratch s;
+  scratch s("bad");
   fill(s.path("warm.sqlite"), 2000, "warm");
   child hub({kCli, "serve", "--db", s.path("hub.sqlite"), "--listen", "tcp://127.0.0.1:0"},
             s.path("hub.log"));

@@ -28,21 +28,6 @@ namespace {
 
 const std::string kCli = PEERLITE_CLI;
 
-struct scratch {
-  std::filesystem::path dir;
-  scratch() {
-    static int n = 0;
-    dir = std::filesystem::temp_directory_path() /
-          ("peerlite-extw-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-    std::filesystem::create_directories(dir);
-  }
-  ~scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-};
-
 std::pair<int, std::string> cli(const scratch& s, std::vector<std::string> args) {
   args.insert(args.begin(), kCli);
   return run(std::move(args), s.path("cmd.log"), kCommandTimeout);
@@ -110,7 +95,7 @@ struct sync_process {
 
 /// The hub's passive pusher (serving a continuous pull) hears of `peerlite put` on the hub.
 BOOST_AUTO_TEST_CASE(put_on_the_hub_reaches_a_continuous_puller) {
-  scratch s;
+  scratch s("extw");
   put(s, s.path("hub.sqlite"), "seed", R"({"n":0})");
   /// Created before the sync starts: the `peerlite get` polls below must not open the file
   /// while the sync is creating it (switching a new file to WAL fails if another process has it
@@ -134,7 +119,7 @@ BOOST_AUTO_TEST_CASE(put_on_the_hub_reaches_a_continuous_puller) {
 
 /// An active continuous pusher hears of `peerlite put` on its own database.
 BOOST_AUTO_TEST_CASE(put_on_a_continuous_pushers_db_reaches_the_hub) {
-  scratch s;
+  scratch s("extw");
   put(s, s.path("peer2.sqlite"), "seed2", R"({"n":0})");
   hub_process hub(s);
   sync_process peer(s, s.path("peer2.sqlite"), hub.ws, "--push", "push.log");

@@ -24,21 +24,6 @@ namespace {
 
 const std::string kCli = PEERLITE_CLI;
 
-struct scratch {
-  std::filesystem::path dir;
-  scratch() {
-    static int n = 0;
-    dir = std::filesystem::temp_directory_path() /
-          ("peerlite-name-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-    std::filesystem::create_directories(dir);
-  }
-  ~scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-};
-
 void fill(const std::string& path, int n) {
   auto db = database::open(path);
   if (!db) BOOST_FAIL(db.err().message);
@@ -55,7 +40,7 @@ std::pair<int, std::string> cli(const scratch& s, std::vector<std::string> args,
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(upper_case_file_name_is_served_lower_cased_and_says_so) {
-  scratch s;
+  scratch s("name");
   fill(s.path("a.sqlite"), 10);
   /// Port 0: the hub picks a free port on 127.0.0.1 and prints it in its "serving" line.
   child hub({kCli, "serve", "--db", s.path("H1.sqlite"), "--listen", "ws://127.0.0.1:0"},
@@ -85,7 +70,7 @@ BOOST_AUTO_TEST_CASE(upper_case_file_name_is_served_lower_cased_and_says_so) {
 }
 
 BOOST_AUTO_TEST_CASE(lower_case_file_name_is_served_without_a_note) {
-  scratch s;
+  scratch s("name");
   child hub({kCli, "serve", "--db", s.path("hub.sqlite"), "--listen", "ws://127.0.0.1:0"},
             s.path("hub.log"));
   BOOST_REQUIRE_MESSAGE(hub.wait_for_log("serving ", kHubTimeout), hub.log());
@@ -96,7 +81,7 @@ BOOST_AUTO_TEST_CASE(lower_case_file_name_is_served_without_a_note) {
 }
 
 BOOST_AUTO_TEST_CASE(names_lower_casing_cannot_mend_are_refused_with_a_fix) {
-  scratch s;
+  scratch s("name");
   /// A file whose stem starts with a digit and holds a space and a dot.
   auto bad_file = s.path("2024 field.notes.sqlite");
   auto refused = cli(s, {"serve", "--db", bad_file, "--listen", "ws://127.0.0.1:0"}, kHubTimeout);

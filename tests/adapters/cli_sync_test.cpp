@@ -23,21 +23,6 @@ constexpr auto kCatchUpTimeout = 180s;
 
 namespace {
 
-struct scratch {
-  std::filesystem::path dir;
-  scratch() {
-    static int n = 0;
-    dir = std::filesystem::temp_directory_path() /
-          ("peerlite-cli-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-    std::filesystem::create_directories(dir);
-  }
-  ~scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-};
-
 const std::string kCli = PEERLITE_CLI;
 
 void fill(const std::string& path, int n, const std::string& prefix = "doc") {

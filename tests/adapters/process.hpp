@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -18,6 +19,25 @@
 #include "adapters/tcp/process_resources.hpp"
 
 namespace peerlite::test {
+
+/// A fresh temporary directory for one test's files, removed at the end. `tag` names the
+/// suite in the directory's name, so a leftover tells which test left it.
+struct scratch {
+  std::filesystem::path dir;
+  explicit scratch(const std::string& tag = "cli") {
+    static int n = 0;
+    dir = std::filesystem::temp_directory_path() /
+          ("peerlite-" + tag + "-" + std::to_string(getpid()) + "-" + std::to_string(n++));
+    std::filesystem::create_directories(dir);
+  }
+  ~scratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  scratch(const scratch&) = delete;
+  scratch& operator=(const scratch&) = delete;
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+};
 
 class child {
  public:
