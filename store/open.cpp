@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include "store/database.hpp"
 #include "store/schema.hpp"
@@ -104,7 +105,18 @@ status apply_pragmas(connection& c, bool writable, bool in_memory,
   std::string pragmas = "PRAGMA cache_size = -" + std::to_string(cache_kib) + ";";
   if (writable && !in_memory) pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
   if (!writable) pragmas += "PRAGMA query_only = 1;";
-  return c.exec(pragmas.c_str());
+  /// Switching a file to WAL needs it alone for a moment, and SQLite can answer SQLITE_BUSY
+  /// without calling the busy handler (another process that just opened the same new file,
+  /// e.g. `peerlite get` polling it while `peerlite sync` creates it). Retry for as long as a
+  /// busy lock is waited for anywhere else.
+  auto st = c.exec(pragmas.c_str());
+  for (auto until = std::chrono::steady_clock::now() + kBusyTimeout;
+       !st.ok() && (sqlite3_errcode(c.handle()) & 0xFF) == SQLITE_BUSY &&
+       std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    st = c.exec(pragmas.c_str());
+  }
+  return st;
 }
 
 std::string memory_uri() {
