@@ -74,7 +74,8 @@ status check_or_create_schema(connection& c, bool writable) {
       if (!writable) return {};
       transaction tx(c, true);
       if (!tx.begun().ok()) return tx.begun();
-      if (auto st = c.exec(sql::kUpgradeTo2); !st.ok()) return st;
+      if (auto st = c.exec(sql::kSchemaVersion2); !st.ok()) return st;
+      if (auto st = c.exec("PRAGMA user_version = 2;"); !st.ok()) return st;
       return tx.commit();
     }
   }
@@ -85,6 +86,7 @@ status check_or_create_schema(connection& c, bool writable) {
   transaction tx(c, true);
   if (!tx.begun().ok()) return tx.begun();
   if (auto st = c.exec(sql::kCreateSchema); !st.ok()) return st;
+  if (auto st = c.exec(sql::kSchemaVersion2); !st.ok()) return st;
   std::string pragmas = "PRAGMA application_id = " + std::to_string(kApplicationId) +
                         "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   if (auto st = c.exec(pragmas.c_str()); !st.ok()) return st;

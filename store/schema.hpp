@@ -25,19 +25,15 @@ CREATE INDEX docs_expires ON docs(expires) WHERE expires IS NOT NULL;
 CREATE TABLE checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE peer_checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value NOT NULL);
-)" /* version 2 adds: */ R"(
-CREATE TABLE remotes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
-CREATE TABLE remote_revs(remote INTEGER NOT NULL, doc TEXT NOT NULL, rev TEXT NOT NULL,
-  PRIMARY KEY(remote, doc)) WITHOUT ROWID;
 )";
 
-/// Upgrades a version-1 file: what each active replicator knows its remote holds, per document
+/// What version 2 adds, run on a new file after kCreateSchema and on a version-1 file when it
+/// is opened for writing: what each active replicator knows its remote holds, per document
 /// (the parent it proposes; PROTOCOL.md §3 proposeChanges).
-inline constexpr char kUpgradeTo2[] = R"(
+inline constexpr char kSchemaVersion2[] = R"(
 CREATE TABLE IF NOT EXISTS remotes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS remote_revs(remote INTEGER NOT NULL, doc TEXT NOT NULL,
   rev TEXT NOT NULL, PRIMARY KEY(remote, doc)) WITHOUT ROWID;
-PRAGMA user_version = 2;
 )";
 
 inline constexpr char kSelectRow[] = "SELECT seq, rev, flags, body, tree FROM docs WHERE id = ?1";

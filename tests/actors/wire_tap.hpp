@@ -5,8 +5,9 @@
 //
 // Each direction is decoded by its own protocol::session standing in for the receiver. A
 // session accepts a reply only to a request it sent itself, so whenever one side's request is
-// seen, the session decoding the other direction sends a placeholder request: it gets the same
-// number (both count from 1 in order), and the real reply then decodes. The tap decodes inside
+// seen, the session decoding the other direction sends a request of its own (Profile "tap",
+// never put on any wire): it gets the same number (both count from 1 in order), so the real
+// reply to it then decodes. The tap decodes inside
 // send(), before the frame is passed on, so a request is always registered before its reply
 // can exist.
 #pragma once
@@ -54,9 +55,9 @@ class wire_log {
     while (auto m = rx.next_incoming()) {
       if (m->type == protocol::message_type::request && !m->no_reply) {
         /// The other direction's decoder must expect a reply with this number.
-        protocol::message placeholder;
-        placeholder.properties = {{"Profile", "tap"}};
-        other.send(std::move(placeholder));
+        protocol::message expect_reply;
+        expect_reply.properties = {{"Profile", "tap"}};
+        other.send(std::move(expect_reply));
         std::string discard;
         while (other.next_frame(discard)) {
         }
