@@ -415,6 +415,12 @@ db_actor::behavior_type db_impl(db_self self, std::shared_ptr<store::database> d
         update_watch(self);
       },
       [=](flush_atom) { flush(self); },
+      [=](blob_atom, const std::string& digest, const std::string& data,
+          const std::string& type) -> caf::result<std::string> {
+        /// A group commit waiting in `pending` may hold revisions that reference this blob:
+        /// storing it first keeps "no revision without its blob" true for them too.
+        return to_result(self->state.db->put_blob(data, type, digest));
+      },
   };
 }
 

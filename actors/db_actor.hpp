@@ -67,7 +67,10 @@ using db_actor = caf::typed_actor<
                     std::string, bool>::with<std::string>,
     caf::reacts_to<subscribe_atom, caf::actor>, caf::reacts_to<unsub_atom, caf::actor>,
     caf::reacts_to<listen_atom, uint64_t>, caf::reacts_to<tick_atom>,
-    caf::reacts_to<flush_atom>>;
+    caf::reacts_to<flush_atom>,
+    /// (blob_atom, digest, bytes, content type) -> digest: stores a blob after checking that the
+    /// bytes hash to `digest` (invalid_argument when not). Durable when the reply arrives.
+    caf::replies_to<blob_atom, std::string, std::string, std::string>::with<std::string>>;
 
 /// Spawns the writer for `db`. `core` (weak) receives change notifications for the app's
 /// listeners. The actor owns `db` and closes it when it quits.

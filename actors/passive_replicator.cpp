@@ -114,6 +114,7 @@ caf::result<protocol::message> incoming(passive_self self, protocol::message& ms
   if (p == rep::profile::get_checkpoint) return get_checkpoint(self, msg);
   if (p == rep::profile::set_checkpoint) return set_checkpoint(self, msg);
   if (p == rep::profile::sub_changes) return sub_changes(self, msg);
+  if (auto blob = serve_blob_request(st.db, msg)) return std::move(*blob);
   bool push = p == rep::profile::rev || p == rep::profile::changes ||
               p == rep::profile::propose_changes || p == rep::profile::norev;
   if (push && st.read_only)

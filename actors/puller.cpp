@@ -138,7 +138,8 @@ void handle_rev(puller_self self, protocol::message& msg, reply_to to) {
   /// rev_message::decode has already found the body to be a JSON object.
   if (auto ok = store::database::validate(rev, /*body_checked=*/true); !ok)
     return deliver(self, to, bad_request(ok.err()));
-  st.queue.push_back({std::move(rev), std::move(to), std::move(m->sequence)});
+  pending_rev p{std::move(rev), std::move(to), std::move(m->sequence)};
+  if (!await_blobs(self, p)) st.queue.push_back(std::move(p));
 }
 
 protocol::message handle_norev(puller_self self, const protocol::message& msg) {

@@ -150,7 +150,7 @@ void flush_answers(puller_self self) {
 void check_idle(puller_self self) {
   auto& st = self->state;
   if (st.failed) return;
-  bool idle = st.queue.empty() && !st.inserting && st.resolving == 0;
+  bool idle = st.queue.empty() && !st.inserting && st.resolving == 0 && st.blob_waits.empty();
   if (st.cfg.active) idle = idle && st.caught_up && st.revs_expected == 0 && !st.seqs.gap();
   auto level = idle ? activity_level::idle : activity_level::busy;
   if (level != st.activity) {

@@ -57,6 +57,13 @@ struct remote_sequences {
   bool gap() const { return !ahead.empty(); }
 };
 
+/// A received revision waiting for blobs it references that we do not hold yet.
+struct blob_wait {
+  pending_rev rev;
+  size_t missing = 0;  ///< fetches still running
+  error err;           ///< the first fetch that failed
+};
+
 struct puller_state {
   puller_config cfg;
   std::vector<pending_rev> queue;  ///< the next group for the db actor
@@ -74,12 +81,19 @@ struct puller_state {
   std::chrono::steady_clock::time_point last_report;
   std::vector<replicated_document> events;
   std::vector<protocol::message> answers;  ///< replies to routed requests, not yet sent
+  std::unordered_map<uint64_t, blob_wait> blob_waits;  ///< by a local number
+  uint64_t next_wait = 0;
+  /// Blobs being fetched (getAttachment in flight) -> the waits that need each one.
+  std::unordered_map<std::string, std::vector<uint64_t>> fetching;
   static inline const char* name = "peerlite.puller";
 };
 
 using puller_self = puller_actor::stateful_pointer<puller_state>;
 
 void flush_inserts(puller_self self);
+/// Holds `p` back (moving it) while the blobs its body references are fetched, then queues it
+/// for the group commit. False when it references no blob we lack: the caller queues it.
+bool await_blobs(puller_self self, pending_rev& p);
 /// Answers one peer request (see reply_to).
 void deliver(puller_self self, reply_to& to, protocol::message reply);
 /// Sends the collected answers to routed requests to the connection in one message.

@@ -45,6 +45,7 @@ using listen_atom = caf::atom_constant<caf::atom("listen")>;
 using remote_atom = caf::atom_constant<caf::atom("remote")>;  ///< db actor: what a remote holds
 using skip_atom = caf::atom_constant<caf::atom("skip")>;  ///< pusher: revisions the peer sent us
 using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;  ///< a worker's request watchdog
+using blob_atom = caf::atom_constant<caf::atom("blob")>;  ///< db actor: store a verified blob
 }  // namespace peerlite::actors
 
 namespace peerlite::actors {

@@ -104,6 +104,12 @@ struct puller_config {
 /// An empty RPY (the connection fills in the number).
 protocol::message empty_reply();
 
+/// The answer to a peer's getAttachment (the blob, deflated when it asked for `compress`) or
+/// proveAttachment (the nonce proof) from `db`'s blob store: HTTP 404 for a digest we do not
+/// hold, BLIP 400 for a malformed request. nullopt when `msg` is neither. (blob_server.cpp)
+std::optional<protocol::message> serve_blob_request(const database& db,
+                                                    const protocol::message& msg);
+
 /// Spawns a puller; an active one sends subChanges on (start_atom).
 puller_actor spawn_puller(caf::actor_system& sys, puller_config cfg);
 

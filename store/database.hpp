@@ -137,6 +137,37 @@ class reader {
   /// Counts for `peerlite info`.
   expected<database_info> info();
 
+  // --- Blobs (attachments), shared by every collection of the file (blob_store.cpp) ---
+
+  /// The stored blob with this digest ("sha1-<base64>"): its length and content type.
+  /// not_found when the file holds no such blob.
+  expected<blob_info> blob(const std::string& digest);
+
+  /// The whole blob in memory. not_found when absent.
+  expected<std::string> read_blob(const std::string& digest);
+
+  /// Streams the blob to `sink` in chunks of at most `chunk` bytes (SQLite incremental blob
+  /// I/O: only one chunk is in memory at a time). Stops at the first error `sink` returns.
+  status read_blob(const std::string& digest,
+                   const std::function<status(std::string_view)>& sink, size_t chunk = 65536);
+
+  // --- Collections (collections.cpp) ---
+  // Documents, sequences, the changes feed, expirations and remote revisions are per
+  // collection; checkpoints, remotes and blobs are shared by the whole file.
+
+  /// Every later call on this reader (or database) reads (and writes) collection `c`; 0 = the
+  /// default, where each reader and database starts. not_found when `c` does not exist (the
+  /// current collection is then unchanged). A snapshot may span several collections.
+  status use_collection(collection_id c);
+  collection_id current_collection() const;
+
+  /// The id of "scope.name" (also "name" = "_default.name", and "_default" = the default
+  /// collection). not_found when absent; invalid_argument for a malformed name.
+  expected<collection_id> find_collection(std::string_view name);
+
+  /// Every collection, by id (the default first).
+  expected<std::vector<collection_info>> list_collections();
+
   /// The database's public UUID (hex, 32 chars): may be shown to peers.
   const std::string& public_uuid() const { return public_uuid_; }
   /// The database's private UUID (hex, 32 chars): input to checkpoint IDs, never sent.
@@ -248,6 +279,28 @@ class database : public reader {
   expected<std::string> set_checkpoint(checkpoint_store store, const std::string& id,
                                        const std::string& body,
                                        const std::optional<std::string>& expected_rev);
+
+  /// Stores `data` as a blob (a no-op when that digest is already held) and returns its
+  /// digest. With `expected_digest`, the data's SHA-1 must match it, else invalid_argument
+  /// and nothing is stored. One transaction (or part of the caller's).
+  expected<std::string> put_blob(std::string_view data, const std::string& content_type = {},
+                                 const std::optional<std::string>& expected_digest = {});
+
+  /// Removes every blob that no kept revision of any collection references (current
+  /// revisions and conflict leaves). Returns how many were removed.
+  expected<size_t> compact();
+
+  // --- Collections (collections.cpp) ---
+
+  /// Creates the collection "scope.name" (see find_collection for the forms) when missing,
+  /// with empty documents and sequences; returns its id either way. Ids are never reused.
+  expected<collection_id> create_collection(std::string_view name);
+
+  /// Drops a named collection with all its documents, remote revisions and sequence counter,
+  /// in one transaction. invalid_argument for the default collection; not_found when absent.
+  /// If it was this database's current collection, the default becomes current. A reader that
+  /// still has it selected gets io_error from then on.
+  status delete_collection(std::string_view name);
 
   /// Runs `fn` inside one transaction: every write it makes on this object commits together
   /// when it returns ok, or is rolled back when it returns an error. Not re-entrant.

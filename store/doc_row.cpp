@@ -77,10 +77,15 @@ status insert_row_if_absent(connection& c, std::string_view id, doc_row& row, ui
   return {};
 }
 
+std::string last_seq_key(int64_t collection) {
+  return collection ? "last_seq_" + std::to_string(collection) : "last_seq";
+}
+
 expected<uint64_t> read_last_seq(connection& c) {
   statement* s = c.prepare(sql::kGetMeta);
   if (!s) return c.last_error("prepare");
-  s->bind(1, std::string_view("last_seq"));
+  std::string key = last_seq_key(c.collection());
+  s->bind(1, std::string_view(key));
   int rc = s->step();
   uint64_t seq = rc == SQLITE_ROW ? static_cast<uint64_t>(s->integer(0)) : 0;
   s->reset();
@@ -91,7 +96,8 @@ expected<uint64_t> read_last_seq(connection& c) {
 status write_last_seq(connection& c, uint64_t seq) {
   statement* s = c.prepare(sql::kSetMeta);
   if (!s) return c.last_error("prepare");
-  s->bind(1, std::string_view("last_seq"));
+  std::string key = last_seq_key(c.collection());
+  s->bind(1, std::string_view(key));
   s->bind(2, static_cast<int64_t>(seq));
   int rc = s->step();
   s->reset();

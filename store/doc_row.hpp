@@ -38,7 +38,12 @@ status write_row(connection& c, std::string_view id, doc_row& row, uint64_t seq,
 status insert_row_if_absent(connection& c, std::string_view id, doc_row& row, uint64_t seq,
                             bool& inserted);
 
-/// The sequence counter kept in meta (never reused, even after purge).
+/// The meta key of a collection's sequence counter: "last_seq" for the default collection,
+/// "last_seq_N" for collection N.
+std::string last_seq_key(int64_t collection);
+
+/// The sequence counter of the connection's current collection, kept in meta (never reused,
+/// even after purge).
 expected<uint64_t> read_last_seq(connection& c);
 status write_last_seq(connection& c, uint64_t seq);
 

@@ -7,7 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <peerlite/status.hpp>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace peerlite::store {
@@ -122,6 +125,29 @@ enum class checkpoint_store {
 };
 
 /// Database statistics (the `peerlite info` command).
+/// A stored blob (attachment body): content-addressed by its digest.
+struct blob_info {
+  std::string digest;        ///< "sha1-" + base64 of the SHA-1 of the bytes
+  uint64_t length = 0;
+  std::string content_type;  ///< as first stored ("" = unknown)
+};
+
+/// One blob a document body references: a {"@type":"blob", "digest":...} dict anywhere in it,
+/// or an entry of a legacy `_attachments` dict.
+struct blob_ref {
+  std::string path;          ///< JSON pointer of the dict ("/image"); "_attachments/<name>"
+  std::string digest;
+  uint64_t length = 0;
+  std::string content_type;
+};
+
+/// The blobs `body` (a JSON object) references, in document order. Malformed blob dicts (no
+/// digest string) are skipped. Invalid JSON gives an empty list.
+std::vector<blob_ref> find_blobs(std::string_view body);
+
+/// "sha1-" + standard base64 (with padding) of the SHA-1 of `data`.
+std::string blob_digest(std::string_view data);
+
 struct database_info {
   uint64_t docs = 0;        ///< live documents (current revision not deleted)
   uint64_t tombstones = 0;  ///< documents whose current revision is deleted
@@ -129,5 +155,26 @@ struct database_info {
   uint64_t last_sequence = 0;
   std::string public_uuid;  ///< hex
 };
+
+// --- Collections (collections.cpp) ---
+
+/// A collection of one database file: 0 = `_default._default`, which always exists.
+using collection_id = int64_t;
+
+/// One collection, as database::list_collections() reports it.
+struct collection_info {
+  collection_id id = 0;
+  std::string scope;
+  std::string name;
+  /// "scope.name" ("_default._default" for the default collection).
+  std::string full_name() const;
+};
+
+/// Splits a collection name as the replication protocol writes it into (scope, name):
+/// "scope.name", or "name" for "_default.name" ("_default" is the default collection).
+/// Couchbase Lite's rules: scope and name are each 1..251 characters of [A-Za-z0-9_%-] and do
+/// not start with '_' or '%', except `_default` (a `_default` collection only in the
+/// `_default` scope). Anything else is invalid_argument.
+expected<std::pair<std::string, std::string>> parse_collection_name(std::string_view name);
 
 }  // namespace peerlite::store

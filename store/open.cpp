@@ -70,12 +70,13 @@ status check_or_create_schema(connection& c, bool writable) {
     if (*version == kSchemaVersion) return {};
     /// An older peerlite file: add what the newer schema has (read-only, it is used as it is;
     /// remote-revision lookups then find nothing).
-    if (*version == 1) {
+    if (*version == 1 || *version == 2) {
       if (!writable) return {};
       transaction tx(c, true);
       if (!tx.begun().ok()) return tx.begun();
       if (auto st = c.exec(sql::kSchemaVersion2); !st.ok()) return st;
-      if (auto st = c.exec("PRAGMA user_version = 2;"); !st.ok()) return st;
+      if (auto st = c.exec(sql::kSchemaVersion3); !st.ok()) return st;
+      if (auto st = c.exec("PRAGMA user_version = 3;"); !st.ok()) return st;
       return tx.commit();
     }
   }
@@ -87,6 +88,7 @@ status check_or_create_schema(connection& c, bool writable) {
   if (!tx.begun().ok()) return tx.begun();
   if (auto st = c.exec(sql::kCreateSchema); !st.ok()) return st;
   if (auto st = c.exec(sql::kSchemaVersion2); !st.ok()) return st;
+  if (auto st = c.exec(sql::kSchemaVersion3); !st.ok()) return st;
   std::string pragmas = "PRAGMA application_id = " + std::to_string(kApplicationId) +
                         "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   if (auto st = c.exec(pragmas.c_str()); !st.ok()) return st;

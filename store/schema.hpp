@@ -36,6 +36,24 @@ CREATE TABLE IF NOT EXISTS remote_revs(remote INTEGER NOT NULL, doc TEXT NOT NUL
   rev TEXT NOT NULL, PRIMARY KEY(remote, doc)) WITHOUT ROWID;
 )";
 
+/// What version 3 adds (issue 11), run on a new file and on an older file opened for writing:
+///  - blobs: content-addressed attachment bodies, keyed by digest ("sha1-<base64>"). A rowid
+///    table, so SQLite's incremental blob I/O can stream one in or out in chunks (a 20 MiB
+///    blob is never held whole, and passes through the page cache a page at a time). The
+///    bytes live in the same file as the revisions that reference them: one WAL commit makes
+///    a blob durable, so a revision can never be committed before its blob is, and a torn
+///    blob cannot exist (see blob_store.cpp for the measurement against files beside it).
+///  - collections: every collection of the file; id 0 is `_default._default` and uses the
+///    `docs` / `remote_revs` tables, collection N > 0 uses `docs_N` / `remote_revs_N` (same
+///    columns), so each has its own documents, sequences and change feed.
+inline constexpr char kSchemaVersion3[] = R"(
+CREATE TABLE IF NOT EXISTS blobs(id INTEGER PRIMARY KEY, digest TEXT UNIQUE NOT NULL,
+  length INTEGER NOT NULL, type TEXT NOT NULL DEFAULT '', data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS collections(id INTEGER PRIMARY KEY, scope TEXT NOT NULL,
+  name TEXT NOT NULL, UNIQUE(scope, name));
+INSERT OR IGNORE INTO collections(id, scope, name) VALUES(0, '_default', '_default');
+)";
+
 inline constexpr char kSelectRow[] = "SELECT seq, rev, flags, body, tree FROM docs WHERE id = ?1";
 inline constexpr char kSelectCurrent[] = "SELECT seq, rev, flags, body FROM docs WHERE id = ?1";
 inline constexpr char kSelectHead[] = "SELECT rev, flags FROM docs WHERE id = ?1";
@@ -71,6 +89,17 @@ inline constexpr char kInfo[] =
 inline constexpr char kSetExpires[] = "UPDATE docs SET expires = ?2 WHERE id = ?1";
 inline constexpr char kGetExpires[] = "SELECT expires FROM docs WHERE id = ?1";
 inline constexpr char kExpire[] = "DELETE FROM docs WHERE expires IS NOT NULL AND expires <= ?1";
+
+inline constexpr char kBlobInfo[] = "SELECT id, length, type FROM blobs WHERE digest = ?1";
+inline constexpr char kBlobData[] = "SELECT data FROM blobs WHERE digest = ?1";
+inline constexpr char kInsertBlob[] =
+    "INSERT INTO blobs(digest, length, type, data) VALUES(?1, ?2, ?3, ?4) "
+    "ON CONFLICT(digest) DO NOTHING";
+inline constexpr char kListBlobs[] = "SELECT id, digest FROM blobs";
+inline constexpr char kDeleteBlob[] = "DELETE FROM blobs WHERE id = ?1";
+/// Every stored body of a collection, for compaction: the current one and the tree (which
+/// keeps the bodies of conflict leaves).
+inline constexpr char kAllBodies[] = "SELECT body, tree FROM docs";
 
 inline constexpr char kGetMeta[] = "SELECT value FROM meta WHERE key = ?1";
 inline constexpr char kSetMeta[] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)";

@@ -7,6 +7,59 @@
 
 namespace peerlite::store {
 
+namespace {
+
+/// SQLite identifiers: ASCII letters, digits, '_' and '$', and any non-ASCII byte.
+bool identifier_char(char ch) {
+  auto u = static_cast<unsigned char>(ch);
+  return u >= 0x80 || (u >= '0' && u <= '9') || (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') ||
+         u == '_' || u == '$';
+}
+
+}  // namespace
+
+std::string replace_words(std::string_view sql,
+                          std::span<const std::pair<std::string_view, std::string_view>> words) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  for (size_t i = 0; i < sql.size();) {
+    if (sql[i] == '\'') {
+      /// A string literal, copied as it is ('' inside one reads as two literals back to back,
+      /// which copies the same text).
+      size_t end = sql.find('\'', i + 1);
+      end = end == std::string_view::npos ? sql.size() : end + 1;
+      out.append(sql.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    if (!identifier_char(sql[i])) {
+      out.push_back(sql[i++]);
+      continue;
+    }
+    size_t end = i;
+    while (end < sql.size() && identifier_char(sql[end])) ++end;
+    std::string_view word = sql.substr(i, end - i);
+    for (const auto& [from, to] : words) {
+      if (word == from) {
+        word = to;
+        break;
+      }
+    }
+    out.append(word);
+    i = end;
+  }
+  return out;
+}
+
+std::string collection_sql(std::string_view sql, int64_t c) {
+  if (c == 0) return std::string(sql);
+  std::string n = std::to_string(c);
+  std::string docs = "docs_" + n, remote_revs = "remote_revs_" + n;
+  const std::pair<std::string_view, std::string_view> words[] = {{"docs", docs},
+                                                                 {"remote_revs", remote_revs}};
+  return replace_words(sql, words);
+}
+
 int statement::step() {
   int rc = sqlite3_step(stmt_);
   if ((rc & 0xFF) != SQLITE_LOCKED) return rc;
@@ -40,16 +93,23 @@ expected<std::unique_ptr<connection>> connection::open(const std::string& uri, s
 }
 
 statement* connection::prepare(const char* sql) {
-  auto it = cache_.find(sql);
+  key k{sql, collection_};
+  auto it = cache_.find(k);
   if (it != cache_.end()) {
     it->second.reset();
     return &it->second;
   }
+  std::string text = collection_sql(sql, collection_);
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_, text.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) !=
+      SQLITE_OK) {
     return nullptr;
   }
-  return &cache_.emplace(sql, statement{s}).first->second;
+  return &cache_.emplace(k, statement{s}).first->second;
+}
+
+void connection::evict_collection(int64_t c) {
+  std::erase_if(cache_, [c](const auto& entry) { return entry.first.collection == c; });
 }
 
 status connection::exec(const char* sql) {

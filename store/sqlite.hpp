@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <memory>
 #include <peerlite/status.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace peerlite::store {
 
@@ -53,7 +55,17 @@ class statement {
   sqlite3_stmt* stmt_;
 };
 
-/// One SQLite handle with a statement cache keyed by the SQL literal's address.
+/// `sql` with every whole-word occurrence of each `from` (not part of a longer identifier, not
+/// inside a '...' literal) replaced by its `to`.
+std::string replace_words(std::string_view sql,
+                          std::span<const std::pair<std::string_view, std::string_view>> words);
+
+/// `sql` as it reads for collection `c`: the tables docs and remote_revs become docs_c and
+/// remote_revs_c (unchanged for the default collection 0).
+std::string collection_sql(std::string_view sql, int64_t c);
+
+/// One SQLite handle with a statement cache keyed by the SQL literal's address and the
+/// collection it was prepared for.
 class connection {
  public:
   connection(sqlite3* db, std::string label, bool read_only)
@@ -66,9 +78,17 @@ class connection {
   static expected<std::unique_ptr<connection>> open(const std::string& uri, std::string label,
                                                     int flags, bool read_only);
 
-  /// The cached statement for this SQL literal, reset and ready to bind. nullptr on a prepare
-  /// error (see last_error()).
+  /// The cached statement for this SQL literal in the current collection (its text rewritten
+  /// by collection_sql() once, when first prepared), reset and ready to bind. nullptr on a
+  /// prepare error (see last_error()).
   statement* prepare(const char* sql);
+
+  /// The collection whose tables prepare() targets from now on (0 = the default). Switching
+  /// is free: each collection keeps its own cached statements.
+  void set_collection(int64_t c) { collection_ = c; }
+  int64_t collection() const { return collection_; }
+  /// Finalizes the cached statements of collection `c` (before its tables are dropped).
+  void evict_collection(int64_t c);
 
   /// Runs SQL without results (may hold several statements).
   status exec(const char* sql);
@@ -90,7 +110,19 @@ class connection {
   std::string label_;
   bool read_only_;
   int tx_depth_ = 0;
-  std::unordered_map<const char*, statement> cache_;
+  int64_t collection_ = 0;
+  struct key {
+    const char* sql;
+    int64_t collection;
+    bool operator==(const key&) const = default;
+  };
+  struct key_hash {
+    size_t operator()(const key& k) const {
+      return std::hash<const char*>{}(k.sql) ^
+             (static_cast<size_t>(k.collection) * 0x9e3779b97f4a7c15u);
+    }
+  };
+  std::unordered_map<key, statement, key_hash> cache_;
 };
 
 /// A transaction on a connection unless one is already open (then it joins it). Commit()

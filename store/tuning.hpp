@@ -24,8 +24,9 @@ inline constexpr int64_t kCacheSizeKiB = 16 * 1024;
 inline constexpr int64_t kReaderCacheSizeKiB = 2 * 1024;
 
 /// The peerlite schema version written to PRAGMA user_version.
-/// 2: remotes and remote_revs (a version-1 file is upgraded when opened for writing).
-inline constexpr int64_t kSchemaVersion = 2;
+/// 2: remotes and remote_revs; 3: blobs and collections (an older file is upgraded when
+/// opened for writing).
+inline constexpr int64_t kSchemaVersion = 3;
 
 /// PRAGMA application_id of a peerlite file ("PRLT"): tells our files from other SQLite files.
 inline constexpr int64_t kApplicationId = 0x50524c54;

@@ -36,6 +36,7 @@
 #include <peerlite/replicator.hpp>
 #include <thread>
 
+#include "store/database.hpp"
 #include "tests/conformance/capture.hpp"
 #include "tests/conformance/player.hpp"
 #include "tests/conformance/seeds.hpp"
@@ -48,6 +49,22 @@ namespace {
 void verdict(const player& pl) {
   if (std::getenv("PEERLITE_CONFORMANCE_VERBOSE")) std::cout << pl.report() << std::endl;
   BOOST_TEST(pl.differences().empty(), pl.report());
+}
+
+/// Every blob the capture's receiving side fetched (the getAttachment requests sent by the side
+/// our engine plays) is in our database afterwards, and its bytes hash to its digest.
+void check_blobs(const capture& cap, our_role role, const seeded_db& db) {
+  bool ours_c2s = role == our_role::active;
+  auto requests = cap.requests(ours_c2s, "getAttachment");
+  if (requests.empty()) return;
+  auto opened = peerlite::store::database::open((db.dir / "db.sqlite").string());
+  BOOST_REQUIRE_MESSAGE(opened.has_value(), "open: " << (opened ? "" : opened.err().message));
+  for (size_t i : requests) {
+    std::string digest(cap.msgs[i].msg.property("digest"));
+    auto bytes = (*opened)->read_blob(digest);
+    BOOST_TEST(bytes.has_value(), "blob " << digest << " is missing after the session");
+    if (bytes) BOOST_TEST(peerlite::store::blob_digest(*bytes) == digest);
+  }
 }
 
 /// Our passive replicator, reached through the public listener, faces the capture's client.
@@ -67,6 +84,7 @@ void run_passive(const std::string& name) {
     listener.wait_closed(kPlayerTimeout);
   }
   verdict(pl);
+  check_blobs(cap, our_role::passive, *db);
 }
 
 /// Our active replicator connects to the capture's server through the endpoint's delegate.
@@ -102,6 +120,7 @@ void run_active(const std::string& name) {
     pl.finish_active(repl.status(), last ? *last : 0);
   }
   verdict(pl);
+  check_blobs(cap, our_role::active, *db);
 }
 
 }  // namespace
@@ -123,14 +142,13 @@ BOOST_AUTO_TEST_CASE(retry_push) { run_passive("retry-push"); }
 BOOST_AUTO_TEST_CASE(active_only_pull) { run_passive("active-only-pull"); }
 BOOST_AUTO_TEST_CASE(active_only_pull_again) { run_passive("active-only-pull-again"); }
 BOOST_AUTO_TEST_CASE(update_delta_bidi) { run_passive("update-delta-bidi"); }
-// Blobs (issue 11): our engine neither asks for blobs (getAttachment) nor serves them, so
-// every session that moves a blob the receiver lacks fails until issue 11 lands. blob_prove
-// passes today and must keep passing: the receiver already has the blob, so Couchbase Lite
-// sends neither getAttachment nor proveAttachment.
-BOOST_AUTO_TEST_CASE(blob_pull, *utf::expected_failures(1)) { run_passive("blob-pull"); }
-BOOST_AUTO_TEST_CASE(blob_push, *utf::expected_failures(1)) { run_passive("blob-push"); }
+// Blobs: the receiver of a rev fetches each blob it lacks with getAttachment before replying;
+// blob_prove's receiver already has the blob, so nothing is fetched (nor proved). Afterwards
+// every fetched blob is in our database (check_blobs).
+BOOST_AUTO_TEST_CASE(blob_pull) { run_passive("blob-pull"); }
+BOOST_AUTO_TEST_CASE(blob_push) { run_passive("blob-push"); }
 BOOST_AUTO_TEST_CASE(blob_prove) { run_passive("blob-prove"); }
-BOOST_AUTO_TEST_CASE(blob_big_push, *utf::expected_failures(1)) { run_passive("blob-big-push"); }
+BOOST_AUTO_TEST_CASE(blob_big_push) { run_passive("blob-big-push"); }
 // Collections (issue 11): our engine has no collections (no getCollections, no `collection`
 // property), so these fail until issue 11 lands.
 BOOST_AUTO_TEST_CASE(collections, *utf::expected_failures(1)) { run_passive("collections"); }
@@ -160,14 +178,13 @@ BOOST_AUTO_TEST_CASE(retry_push) { run_active("retry-push"); }
 BOOST_AUTO_TEST_CASE(active_only_pull) { run_active("active-only-pull"); }
 BOOST_AUTO_TEST_CASE(active_only_pull_again) { run_active("active-only-pull-again"); }
 BOOST_AUTO_TEST_CASE(update_delta_bidi) { run_active("update-delta-bidi"); }
-// Blobs (issue 11): our engine neither asks for blobs (getAttachment) nor serves them, so
-// every session that moves a blob the receiver lacks fails until issue 11 lands. blob_prove
-// passes today and must keep passing: the receiver already has the blob, so Couchbase Lite
-// sends neither getAttachment nor proveAttachment.
-BOOST_AUTO_TEST_CASE(blob_pull, *utf::expected_failures(1)) { run_active("blob-pull"); }
-BOOST_AUTO_TEST_CASE(blob_push, *utf::expected_failures(1)) { run_active("blob-push"); }
+// Blobs: the receiver of a rev fetches each blob it lacks with getAttachment before replying;
+// blob_prove's receiver already has the blob, so nothing is fetched (nor proved). Afterwards
+// every fetched blob is in our database (check_blobs).
+BOOST_AUTO_TEST_CASE(blob_pull) { run_active("blob-pull"); }
+BOOST_AUTO_TEST_CASE(blob_push) { run_active("blob-push"); }
 BOOST_AUTO_TEST_CASE(blob_prove) { run_active("blob-prove"); }
-BOOST_AUTO_TEST_CASE(blob_big_push, *utf::expected_failures(1)) { run_active("blob-big-push"); }
+BOOST_AUTO_TEST_CASE(blob_big_push) { run_active("blob-big-push"); }
 // Collections (issue 11): our engine has no collections (no getCollections, no `collection`
 // property), so these fail until issue 11 lands.
 BOOST_AUTO_TEST_CASE(collections, *utf::expected_failures(1)) { run_active("collections"); }

@@ -52,6 +52,9 @@ std::unique_ptr<seeded_db> build_db(const seed& s, const std::string& remote_nam
                                  std::to_string(res->sequence) + ", the capture has " +
                                  std::to_string(i + 1));
     }
+    for (const auto& b : s.blobs)
+      if (auto d = db.put_blob(b); !d)
+        throw std::runtime_error("seed: put_blob: " + d.err().message);
     if (!s.remote_holds.empty()) {
       auto rid = db.remote(remote_name);
       if (!rid) throw std::runtime_error("seed: remote " + remote_name + ": " + rid.err().message);
@@ -223,6 +226,16 @@ std::string d_body(const std::string& title, int v) {
 
 // ---- blob-push / blob-prove: the passive peer held "only b1"; its revID is not in any
 // capture: invented.
+/// The blob bodies a capture moved: the replies to its getAttachment requests.
+std::vector<std::string> blobs_of(const std::string& name) {
+  const auto& cap = get_capture(name);
+  std::vector<std::string> out;
+  for (bool c2s : {true, false})
+    for (size_t i : cap.requests(c2s, "getAttachment"))
+      if (cap.msgs[i].reply != npos) out.push_back(cap.msgs[cap.msgs[i].reply].msg.body);
+  return out;
+}
+
 seed_rev blob_b1() {
   return rv("b1", "1-b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1", R"({"n":1,"from":"b"})");
 }
@@ -250,11 +263,13 @@ seed passive_seed(const std::string& name) {
     s.revs = revs_of("pull-big", false);
   } else if (name == "blob-pull") {
     s.revs = revs_of("blob-pull", false);
+    s.blobs = blobs_of("blob-pull");
   } else if (name == "blob-push") {
     s.revs = {blob_b1()};
   } else if (name == "blob-prove") {
     s.revs = {blob_b1()};
     append(s.revs, revs_of("blob-push", true));
+    s.blobs = blobs_of("blob-push");
   } else if (name == "blob-big-push") {
     /// The capture does not say what the receiving peer held; it accepted both docs: empty.
   } else if (name == "collections") {
@@ -342,6 +357,8 @@ seed active_seed(const std::string& name) {
     /// Pulls into a new, empty database.
   } else if (name == "blob-push" || name == "blob-prove" || name == "blob-big-push") {
     s.revs = revs_of(name, true);
+    /// blob-prove moved no blob: the photo it shares with blob-push comes from that capture.
+    s.blobs = blobs_of(name == "blob-prove" ? "blob-push" : name);
   } else if (name == "collections") {
     /// Only the default collection's d1: o1..o3 live in store.orders, which our store cannot
     /// hold (no collections).

@@ -43,6 +43,8 @@ struct seed {
   std::vector<peer_checkpoint> peer_checkpoints;
   /// Active peer: its own copy of the checkpoint ("" = none), stored under OUR checkpoint ID.
   std::string local_checkpoint;
+  /// Blob bodies the peer holds (each stored under its own digest).
+  std::vector<std::string> blobs;
 };
 
 /// A database built from a seed in a fresh temporary directory, removed at the end.
