@@ -5,6 +5,7 @@
 #include "actors/errors.hpp"
 #include "actors/runtime.hpp"
 #include "actors/tuning.hpp"
+#include "protocol/rep_json.hpp"
 
 namespace peerlite {
 
@@ -159,6 +160,66 @@ expected<uint64_t> database::last_sequence() const {
 const std::string& database::path() const {
   static const std::string empty;
   return core_ ? core_->path : empty;
+}
+
+namespace {
+std::string json_string(std::string_view s) {
+  std::string out;
+  protocol::rep::detail::append_json_string(out, s);
+  return out;
+}
+}  // namespace
+
+std::string blob::to_json() const {
+  std::string out = "{\"@type\":\"blob\"";
+  if (!content_type.empty()) out += ",\"content_type\":" + json_string(content_type);
+  out += ",\"digest\":" + json_string(digest);
+  out += ",\"length\":" + std::to_string(length) + "}";
+  return out;
+}
+
+expected<blob> database::save_blob(std::string_view data, std::string_view content_type) {
+  auto digest = store::blob_digest(data);
+  auto stored = call_writer<std::string>(core_, actors::blob_atom::value, digest,
+                                         std::string(data), std::string(content_type));
+  if (!stored) return stored.err();
+  return blob{std::move(*stored), data.size(), std::string(content_type)};
+}
+
+expected<blob> database::get_blob(std::string_view digest) const {
+  if (!core_) return closed_error();
+  auto r = core_->acquire_reader();
+  if (!r) return r.err();
+  auto info = (*r)->blob(std::string(digest));
+  if (!info) return info.err();
+  return blob{std::move(info->digest), info->length, std::move(info->content_type)};
+}
+
+expected<std::string> database::read_blob(std::string_view digest) const {
+  if (!core_) return closed_error();
+  auto r = core_->acquire_reader();
+  if (!r) return r.err();
+  return (*r)->read_blob(std::string(digest));
+}
+
+status database::read_blob(std::string_view digest,
+                           const std::function<bool(std::string_view)>& sink, size_t chunk) const {
+  if (!core_) return closed_error();
+  auto r = core_->acquire_reader();
+  if (!r) return r.err();
+  return (*r)->read_blob(
+      std::string(digest),
+      [&](std::string_view bytes) -> status {
+        if (sink(bytes)) return {};
+        return error{errc::stopped, "read_blob: stopped by the caller"};
+      },
+      chunk);
+}
+
+expected<size_t> database::compact() {
+  auto n = call_writer<uint64_t>(core_, actors::compact_atom::value);
+  if (!n) return n.err();
+  return static_cast<size_t>(*n);
 }
 
 }  // namespace peerlite

@@ -2,6 +2,7 @@
 #include "actors/db_actor.hpp"
 
 #include <algorithm>
+#include <map>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -72,6 +73,7 @@ struct pending_insert {
   std::vector<store::incoming_revision> revs;
   bool allow_conflicts = true;
   uint64_t remote = 0;
+  store::collection_id coll = 0;
   caf::typed_response_promise<insert_results> rp;
   size_t bytes = 0;
 };
@@ -96,6 +98,23 @@ struct db_state {
 };
 
 using db_self = db_actor::stateful_pointer<db_state>;
+
+/// Tells continuous pushers about a commit to named collection `coll` (its own sequences).
+/// The app's listeners and the checks for other connections' commits follow the default
+/// collection only.
+void announce_named(db_self self, store::collection_id coll, uint64_t last) {
+  for (auto& s : self->state.subscribers) caf::anon_send(s, db_changed_atom::value, coll, last);
+}
+
+/// Runs `fn` with the writer switched to collection `coll`, then back to the default.
+template <class F>
+auto in_collection(store::database& db, store::collection_id coll, F&& fn) -> decltype(fn()) {
+  if (coll == 0) return fn();
+  if (auto st = db.use_collection(coll); !st.ok()) return st.err();
+  auto r = fn();
+  (void)db.use_collection(0);
+  return r;
+}
 
 /// Tells continuous pushers and the app's listeners about one of our own commits.
 void announce(db_self self, std::vector<change_entry> changes) {
@@ -221,6 +240,8 @@ expected<std::vector<insert_results>> commit_round(store::database& db,
   std::vector<insert_results> out(round.size());
   auto st = db.in_transaction([&]() -> status {
     for (size_t i = 0; i < round.size(); ++i) {
+      if (round[i].coll != db.current_collection())
+        if (auto sel = db.use_collection(round[i].coll); !sel.ok()) return sel;
       auto r = db.insert_batch(round[i].revs, round[i].allow_conflicts, /*validated=*/true,
                                round[i].remote);
       if (!r) return r.err();
@@ -228,6 +249,7 @@ expected<std::vector<insert_results>> commit_round(store::database& db,
     }
     return {};
   });
+  (void)db.use_collection(0);
   if (!st) return st.err();
   return out;
 }
@@ -236,6 +258,7 @@ std::vector<change_entry> changes_of(const std::vector<pending_insert>& round,
                                      const std::vector<insert_results>& results) {
   std::vector<change_entry> changes;
   for (size_t i = 0; i < round.size(); ++i) {
+    if (round[i].coll != 0) continue;
     for (size_t j = 0; j < results[i].size(); ++j) {
       auto& res = results[i][j];
       if (res.sequence == 0) continue;
@@ -261,10 +284,16 @@ void flush(db_self self) {
     bool tell = !st.subscribers.empty() || (core && core->has_listeners());
     auto changes = tell ? changes_of(round, *results) : std::vector<change_entry>{};
     /// Kept even when nobody listens: a check must not mistake our sequences for others'.
-    for (auto& rs : *results)
-      for (auto& r : rs) st.known_seq = std::max(st.known_seq, r.sequence);
+    std::map<store::collection_id, uint64_t> named;  ///< named collection -> its last sequence
+    for (size_t i = 0; i < round.size(); ++i)
+      for (auto& r : (*results)[i]) {
+        auto& last = round[i].coll == 0 ? st.known_seq : named[round[i].coll];
+        last = std::max(last, r.sequence);
+      }
     for (size_t i = 0; i < round.size(); ++i) round[i].rp.deliver(std::move((*results)[i]));
     announce(self, std::move(changes));
+    for (auto [coll, last] : named)
+      if (last) announce_named(self, coll, last);
   }
   /// Whatever arrived during this commit forms the next group.
   if (!st.pending.empty() && !st.flush_scheduled) {
@@ -274,11 +303,12 @@ void flush(db_self self) {
 }
 
 caf::result<insert_results> enqueue_insert(db_self self, std::vector<store::incoming_revision>& revs,
-                                           bool allow_conflicts, uint64_t remote) {
+                                           bool allow_conflicts, uint64_t remote,
+                                           store::collection_id coll = 0) {
   size_t bytes = 0;
   for (auto& r : revs) bytes += r.body.size() + r.id.size() + 64;
   auto rp = self->make_response_promise<insert_results>();
-  self->state.pending.push_back({std::move(revs), allow_conflicts, remote, rp, bytes});
+  self->state.pending.push_back({std::move(revs), allow_conflicts, remote, coll, rp, bytes});
   /// The flush message queues behind everything already in the mailbox: one group.
   if (!self->state.flush_scheduled) {
     self->state.flush_scheduled = true;
@@ -303,26 +333,63 @@ caf::result<T> to_result(expected<T>&& r) {
   return std::move(*r);
 }
 
+/// Announces a local write to `coll` (read back from its row while the collection is current).
+void announce_local(db_self self, store::collection_id coll, const std::string& id,
+                    const std::string& rev, bool deleted) {
+  auto& db = *self->state.db;
+  if (coll == 0) return announce(self, {local_change(db, id, rev, deleted)});
+  if (auto d = db.get(id)) announce_named(self, coll, d->sequence);
+}
+
 caf::result<std::string> do_put(db_self self, const std::string& id, const std::string& body,
-                                const std::string& parent, bool has_parent, bool fail) {
+                                const std::string& parent, bool has_parent, bool fail,
+                                store::collection_id coll = 0) {
   auto& db = *self->state.db;
   std::optional<std::string> p;
   if (has_parent) p = parent;
-  auto r = db.put(id, body, p,
-                  fail ? store::concurrency::fail_on_conflict : store::concurrency::last_write_wins);
-  if (r) announce(self, {local_change(db, id, *r, false)});
+  auto r = in_collection(db, coll, [&]() -> expected<std::string> {
+    auto put = db.put(id, body, p,
+                      fail ? store::concurrency::fail_on_conflict
+                           : store::concurrency::last_write_wins);
+    if (put) announce_local(self, coll, id, *put, false);
+    return put;
+  });
   return to_result(std::move(r));
 }
 
 caf::result<std::string> do_resolve(db_self self, const std::string& id, const std::string& win,
                                     const std::string& lose, const std::string& body,
-                                    bool has_body, bool deleted) {
+                                    bool has_body, bool deleted, store::collection_id coll = 0) {
   auto& db = *self->state.db;
   std::optional<std::string> merged;
   if (has_body) merged = body;
-  auto r = db.resolve(id, win, lose, merged, deleted);
-  if (r) announce(self, {local_change(db, id, *r, has_body && deleted)});
+  auto r = in_collection(db, coll, [&]() -> expected<std::string> {
+    auto res = db.resolve(id, win, lose, merged, deleted);
+    if (res) announce_local(self, coll, id, *res, has_body && deleted);
+    return res;
+  });
   return to_result(std::move(r));
+}
+
+caf::result<std::string> do_remove(db_self self, const std::string& id,
+                                   store::collection_id coll = 0) {
+  auto& db = *self->state.db;
+  auto r = in_collection(db, coll, [&]() -> expected<std::string> {
+    auto res = db.remove(id);
+    if (res) announce_local(self, coll, id, *res, true);
+    return res;
+  });
+  return to_result(std::move(r));
+}
+
+void record_remote(db_self self, uint64_t remote, const std::vector<std::string>& pairs,
+                   store::collection_id coll = 0) {
+  /// Bookkeeping only: a failure costs a redundant proposal later, never data.
+  std::vector<store::rev_ref> revs;
+  revs.reserve(pairs.size() / 2);
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) revs.push_back({pairs[i], pairs[i + 1]});
+  auto& db = *self->state.db;
+  (void)in_collection(db, coll, [&]() -> status { return db.set_remote_revs(remote, revs); });
 }
 
 caf::result<std::string> do_checkpoint(db_self self, store::checkpoint_store which,
@@ -352,27 +419,35 @@ db_actor::behavior_type db_impl(db_self self, std::shared_ptr<store::database> d
   return {
       [=](put_atom, const std::string& id, const std::string& body, const std::string& parent,
           bool has_parent, bool fail) { return do_put(self, id, body, parent, has_parent, fail); },
-      [=](remove_atom, const std::string& id) -> caf::result<std::string> {
-        auto& db = *self->state.db;
-        auto r = db.remove(id);
-        if (r) announce(self, {local_change(db, id, *r, true)});
-        return to_result(std::move(r));
+      [=](put_atom, const std::string& id, const std::string& body, const std::string& parent,
+          bool has_parent, bool fail, store::collection_id coll) {
+        return do_put(self, id, body, parent, has_parent, fail, coll);
+      },
+      [=](remove_atom, const std::string& id) { return do_remove(self, id); },
+      [=](remove_atom, const std::string& id, store::collection_id coll) {
+        return do_remove(self, id, coll);
       },
       [=](insert_atom, std::vector<store::incoming_revision>& revs, bool allow_conflicts,
           uint64_t remote) { return enqueue_insert(self, revs, allow_conflicts, remote); },
+      [=](insert_atom, std::vector<store::incoming_revision>& revs, bool allow_conflicts,
+          uint64_t remote, store::collection_id coll) {
+        return enqueue_insert(self, revs, allow_conflicts, remote, coll);
+      },
       [=](remote_atom, const std::string& name) -> caf::result<uint64_t> {
         return to_result(self->state.db->remote(name));
       },
       [=](remote_atom, uint64_t remote, const std::vector<std::string>& pairs) {
-        /// Bookkeeping only: a failure costs a redundant proposal later, never data.
-        std::vector<store::rev_ref> revs;
-        revs.reserve(pairs.size() / 2);
-        for (size_t i = 0; i + 1 < pairs.size(); i += 2) revs.push_back({pairs[i], pairs[i + 1]});
-        (void)self->state.db->set_remote_revs(remote, revs);
+        record_remote(self, remote, pairs);
       },
+      [=](remote_atom, uint64_t remote, const std::vector<std::string>& pairs,
+          store::collection_id coll) { record_remote(self, remote, pairs, coll); },
       [=](resolve_atom, const std::string& id, const std::string& win, const std::string& lose,
           const std::string& body, bool has_body, bool deleted) {
         return do_resolve(self, id, win, lose, body, has_body, deleted);
+      },
+      [=](resolve_atom, const std::string& id, const std::string& win, const std::string& lose,
+          const std::string& body, bool has_body, bool deleted, store::collection_id coll) {
+        return do_resolve(self, id, win, lose, body, has_body, deleted, coll);
       },
       [=](purge_atom, const std::string& id) -> caf::result<bool> {
         if (auto st = self->state.db->purge(id); !st) return make_error(st.err());
@@ -420,6 +495,11 @@ db_actor::behavior_type db_impl(db_self self, std::shared_ptr<store::database> d
         /// A group commit waiting in `pending` may hold revisions that reference this blob:
         /// storing it first keeps "no revision without its blob" true for them too.
         return to_result(self->state.db->put_blob(data, type, digest));
+      },
+      [=](compact_atom) -> caf::result<uint64_t> {
+        auto n = self->state.db->compact();
+        if (!n) return make_error(n.err());
+        return static_cast<uint64_t>(*n);
       },
   };
 }

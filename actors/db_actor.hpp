@@ -57,6 +57,17 @@ using db_actor = caf::typed_actor<
     caf::replies_to<remove_atom, std::string>::with<std::string>,
     caf::replies_to<insert_atom, std::vector<store::incoming_revision>, bool, uint64_t>::with<
         std::vector<store::insert_result>>,
+    /// The same writes in a named collection (a trailing store::collection_id; the forms
+    /// without it write the default collection). Subscribers then get
+    /// (db_changed_atom, collection, that collection's last sequence).
+    caf::replies_to<put_atom, std::string, std::string, std::string, bool, bool,
+                    store::collection_id>::with<std::string>,
+    caf::replies_to<remove_atom, std::string, store::collection_id>::with<std::string>,
+    caf::replies_to<insert_atom, std::vector<store::incoming_revision>, bool, uint64_t,
+                    store::collection_id>::with<std::vector<store::insert_result>>,
+    caf::reacts_to<remote_atom, uint64_t, std::vector<std::string>, store::collection_id>,
+    caf::replies_to<resolve_atom, std::string, std::string, std::string, std::string, bool, bool,
+                    store::collection_id>::with<std::string>,
     caf::replies_to<remote_atom, std::string>::with<uint64_t>,
     caf::reacts_to<remote_atom, uint64_t, std::vector<std::string>>,
     caf::replies_to<resolve_atom, std::string, std::string, std::string, std::string, bool,
@@ -70,7 +81,9 @@ using db_actor = caf::typed_actor<
     caf::reacts_to<flush_atom>,
     /// (blob_atom, digest, bytes, content type) -> digest: stores a blob after checking that the
     /// bytes hash to `digest` (invalid_argument when not). Durable when the reply arrives.
-    caf::replies_to<blob_atom, std::string, std::string, std::string>::with<std::string>>;
+    caf::replies_to<blob_atom, std::string, std::string, std::string>::with<std::string>,
+    /// (compact_atom) -> how many blobs no kept revision referenced (removed).
+    caf::replies_to<compact_atom>::with<uint64_t>>;
 
 /// Spawns the writer for `db`. `core` (weak) receives change notifications for the app's
 /// listeners. The actor owns `db` and closes it when it quits.

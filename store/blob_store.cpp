@@ -233,7 +233,18 @@ expected<size_t> database::compact() {
   transaction tx(*conn_, true);
   if (!tx.begun().ok()) return tx.begun().err();
   std::unordered_set<std::string> keep;
-  if (auto st = referenced_blobs(*conn_, keep); !st.ok()) return st.err();
+  auto colls = list_collections();
+  if (!colls) return colls.err();
+  auto was = current_collection();
+  for (auto& c : *colls) {
+    conn_->set_collection(c.id);
+    auto st = referenced_blobs(*conn_, keep);
+    if (!st.ok()) {
+      conn_->set_collection(was);
+      return st.err();
+    }
+  }
+  conn_->set_collection(was);
   std::vector<int64_t> drop;
   statement* s = conn_->prepare(sql::kListBlobs);
   if (!s) return conn_->last_error("prepare");

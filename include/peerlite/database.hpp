@@ -110,6 +110,25 @@ class database {
   /// Errors: errc::not_found.
   expected<std::string> resolve(std::string_view id, const document& merged);
 
+  /// Stores `data` as a blob (once per distinct content; storing it again is a no-op) and
+  /// returns its handle; put blob::to_json() in a document body to reference it. The blob is
+  /// durable when this returns, so a document saved afterwards never references a missing one.
+  expected<blob> save_blob(std::string_view data, std::string_view content_type = {});
+
+  /// The blob with this digest (length and content type). Errors: errc::not_found.
+  expected<blob> get_blob(std::string_view digest) const;
+
+  /// The blob's bytes, all in memory. Errors: errc::not_found.
+  expected<std::string> read_blob(std::string_view digest) const;
+
+  /// The blob's bytes in chunks of at most `chunk` bytes, for blobs too big to hold at once.
+  /// `sink` returning false stops the read (the call then fails with errc::stopped).
+  status read_blob(std::string_view digest, const std::function<bool(std::string_view)>& sink,
+                   size_t chunk = 65536) const;
+
+  /// Removes blobs that no kept revision references any more. Returns how many.
+  expected<size_t> compact();
+
   /// The number of live (non-deleted) documents.
   expected<uint64_t> document_count() const;
 

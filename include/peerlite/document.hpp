@@ -23,4 +23,17 @@ struct document {
   uint64_t sequence = 0;
 };
 
+/// A blob (attachment): binary content kept apart from the document bodies that reference it,
+/// content-addressed by its digest. A body references it with the dict to_json() returns,
+/// anywhere in the body, e.g. {"photo": {"@type":"blob","content_type":"image/png",
+/// "digest":"sha1-...","length":4908}}; replication moves the bytes with the document.
+struct blob {
+  std::string digest;        ///< "sha1-" + base64 of the SHA-1 of the bytes
+  uint64_t length = 0;
+  std::string content_type;  ///< e.g. "image/png"; "" = unknown
+  /// The dict to put in a document body: {"@type":"blob","content_type":...,"digest":...,
+  /// "length":...} (content_type left out when empty).
+  std::string to_json() const;
+};
+
 }  // namespace peerlite
