@@ -10,9 +10,11 @@ namespace rep = protocol::rep;
 
 namespace {
 
-protocol::message blob_error(const error& e) {
-  int code = e.code == errc::not_found ? 404 : 500;
-  return protocol::make_error_reply(0, "HTTP", code, e.message);
+/// The store's messages name the database file: the peer gets no path, only what failed.
+protocol::message blob_error(const error& e, const std::string& digest) {
+  if (e.code == errc::not_found)
+    return protocol::make_error_reply(0, "HTTP", 404, "no blob " + digest);
+  return protocol::make_error_reply(0, "HTTP", 500, "cannot read blob " + digest);
 }
 
 }  // namespace
@@ -37,9 +39,9 @@ std::optional<protocol::message> serve_blob_request(const database& db,
     nonce = std::move(req->nonce);
   }
   auto reader = db.core()->acquire_reader();
-  if (!reader) return blob_error(reader.err());
+  if (!reader) return blob_error(reader.err(), digest);
   auto bytes = (*reader)->read_blob(digest);
-  if (!bytes) return blob_error(bytes.err());
+  if (!bytes) return blob_error(bytes.err(), digest);
   protocol::message reply;
   reply.type = protocol::message_type::reply;
   if (get) {

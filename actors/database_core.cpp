@@ -21,19 +21,25 @@ void reader_lease::release() {
   core_.reset();
 }
 
-expected<reader_lease> database_core::acquire_reader() {
+expected<reader_lease> database_core::acquire_reader(store::collection_id coll) {
+  std::unique_ptr<store::reader> r;
   {
     std::lock_guard<std::mutex> guard{pool_mtx_};
     if (!pool_.empty()) {
-      auto r = std::move(pool_.back());
+      r = std::move(pool_.back());
       pool_.pop_back();
-      return reader_lease(shared_from_this(), std::move(r));
     }
   }
-  if (!open_reader) return error{errc::invalid_argument, "database is closed"};
-  auto r = open_reader();
-  if (!r) return r.err();
-  return reader_lease(shared_from_this(), std::move(*r));
+  if (!r) {
+    if (!open_reader) return error{errc::invalid_argument, "database is closed"};
+    auto opened = open_reader();
+    if (!opened) return opened.err();
+    r = std::move(*opened);
+  }
+  reader_lease lease(shared_from_this(), std::move(r));
+  if (coll != lease->current_collection())
+    if (auto st = lease->use_collection(coll); !st.ok()) return st.err();
+  return lease;
 }
 
 void database_core::release_reader(std::unique_ptr<store::reader> r) {

@@ -47,7 +47,9 @@ struct database_core : std::enable_shared_from_this<database_core> {
   /// Borrows a reader connection (opening one when the pool is empty). Workers borrow one per
   /// operation (a changes batch, a batch of revs) and give it back at once, so the number of
   /// open readers follows the work in progress, not the number of connected peers.
-  expected<reader_lease> acquire_reader();
+  /// The lease reads collection `coll` (every lease selects one, so none inherits the last
+  /// borrower's); not_found when that collection does not exist.
+  expected<reader_lease> acquire_reader(store::collection_id coll = 0);
   /// Takes a reader back: kept for reuse while fewer than kMaxIdleReaders are idle, else
   /// closed (with its page cache).
   void release_reader(std::unique_ptr<store::reader> r);

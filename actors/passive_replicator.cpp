@@ -1,6 +1,8 @@
 // The passive replicator: serves one accepted connection (PROTOCOL.md §3, "Passive side").
 #include "actors/passive_replicator.hpp"
 
+#include <map>
+
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
 #include "actors/status_mixer.hpp"
@@ -26,7 +28,10 @@ struct passive_state {
   bool read_only = false;
   connection_api conn;
   puller_actor puller;
-  pusher_actor pusher;
+  /// One pusher per subscribed collection, by its getCollections index (0 without one).
+  std::map<uint32_t, pusher_actor> pushers;
+  /// Set by getCollections: index -> local collection (-1: not served here).
+  std::optional<std::vector<store::collection_id>> colls;
   status_mixer mixer;
   status_pacer pacer;
   replicator_status last_sent;
@@ -88,12 +93,57 @@ caf::result<protocol::message> set_checkpoint(passive_self self, const protocol:
   return rp;
 }
 
+/// getCollections: which of the client's collections this database serves (all of its own),
+/// and the checkpoint each one has here: a dict with its rev, {} (none yet) or null.
+protocol::message get_collections(passive_self self, const protocol::message& msg) {
+  auto& st = self->state;
+  auto req = rep::get_collections_request::decode(msg);
+  if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
+  auto r = st.db.core()->acquire_reader();
+  if (!r) return protocol::make_error_reply(0, "HTTP", 500, r.err().message);
+  rep::get_collections_reply reply;
+  std::vector<store::collection_id> ids;
+  for (size_t i = 0; i < req->collections.size(); ++i) {
+    auto& entry = reply.entries.emplace_back();
+    auto id = (*r)->find_collection(req->collections[i]);
+    if (!id) {
+      entry.st = rep::get_collections_reply::state::missing;
+      ids.push_back(-1);
+      continue;
+    }
+    ids.push_back(*id);
+    auto cp = (*r)->get_checkpoint(store::checkpoint_store::peer, req->checkpoint_ids[i]);
+    if (!cp) continue;  // none yet: {}
+    auto body = rep::checkpoint::from_json(cp->body);
+    if (!body) continue;
+    entry.st = rep::get_collections_reply::state::found;
+    entry.body = std::move(*body);
+    entry.rev = cp->rev;
+  }
+  st.colls = ids;
+  /// Before the reply leaves: the client's next requests reach the puller after this.
+  if (st.puller) self->send(st.puller, colls_atom::value, std::move(ids));
+  return reply.encode(0);
+}
+
 protocol::message sub_changes(passive_self self, const protocol::message& msg) {
   auto& st = self->state;
   auto req = rep::sub_changes_request::decode(msg);
   if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
-  if (st.pusher) return protocol::make_error_reply(0, "BLIP", 409, "already subscribed");
+  store::collection_id coll = 0;
+  if (st.colls) {
+    if (!req->collection)
+      return protocol::make_error_reply(0, "BLIP", 400, "subChanges: missing collection");
+    if (*req->collection >= st.colls->size() || (*st.colls)[*req->collection] < 0)
+      return protocol::make_error_reply(
+          0, "BLIP", 404, "collection " + std::to_string(*req->collection) + " is not served");
+    coll = (*st.colls)[*req->collection];
+  }
+  uint32_t key = req->collection.value_or(0);
+  if (st.pushers.count(key)) return protocol::make_error_reply(0, "BLIP", 409, "already subscribed");
   pusher_config cfg;
+  cfg.coll = coll;
+  cfg.index = st.colls ? req->collection : std::nullopt;
   cfg.db = st.db;
   cfg.conn = st.conn;
   cfg.parent = caf::actor_cast<caf::actor>(self);
@@ -102,9 +152,10 @@ protocol::message sub_changes(passive_self self, const protocol::message& msg) {
   cfg.since = rep::sequence_to_u64(req->since).value_or(0);
   cfg.active_only = req->active_only;
   cfg.doc_ids.insert(req->doc_ids.begin(), req->doc_ids.end());
-  st.pusher = spawn_pusher(self->system(), std::move(cfg));
-  self->link_to(st.pusher);
-  self->send(st.pusher, start_atom::value);
+  auto pusher = spawn_pusher(self->system(), std::move(cfg));
+  st.pushers.emplace(key, pusher);
+  self->link_to(pusher);
+  self->send(pusher, start_atom::value);
   return empty_reply();
 }
 
@@ -114,6 +165,7 @@ caf::result<protocol::message> incoming(passive_self self, protocol::message& ms
   if (p == rep::profile::get_checkpoint) return get_checkpoint(self, msg);
   if (p == rep::profile::set_checkpoint) return set_checkpoint(self, msg);
   if (p == rep::profile::sub_changes) return sub_changes(self, msg);
+  if (p == rep::profile::get_collections) return get_collections(self, msg);
   if (auto blob = serve_blob_request(st.db, msg)) return std::move(*blob);
   bool push = p == rep::profile::rev || p == rep::profile::changes ||
               p == rep::profile::propose_changes || p == rep::profile::norev;
@@ -143,7 +195,9 @@ void on_closed(passive_self self, const close_info& info) {
   auto& st = self->state;
   if (st.closed) return;
   st.closed = true;
-  for (auto a : {caf::actor_cast<caf::actor>(st.puller), caf::actor_cast<caf::actor>(st.pusher)})
+  std::vector<caf::actor> workers{caf::actor_cast<caf::actor>(st.puller)};
+  for (auto& [index, pusher] : st.pushers) workers.push_back(caf::actor_cast<caf::actor>(pusher));
+  for (auto& a : workers)
     if (a) {
       self->unlink_from(a);
       self->send_exit(a, caf::exit_reason::user_shutdown);

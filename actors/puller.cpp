@@ -46,7 +46,25 @@ protocol::message empty_reply() {
   return m;
 }
 
+expected<collection_ref> collection_of(puller_self self, const std::optional<uint32_t>& index) {
+  auto& st = self->state;
+  if (!st.aware) {
+    if (index && *index != 0)
+      return error{errc::not_found, "collection " + std::to_string(*index) +
+                                        ": this session has no getCollections"};
+    return collection_ref{st.cfg.coll, std::nullopt};
+  }
+  if (!index) return error{errc::invalid_argument, "missing collection property"};
+  if (*index >= st.colls.size() || st.colls[*index] < 0)
+    return error{errc::not_found, "collection " + std::to_string(*index) + " is not served"};
+  return collection_ref{st.colls[*index], index};
+}
+
 namespace {
+
+protocol::message collection_error(const error& e) {
+  return protocol::make_error_reply(0, "BLIP", e.code == errc::not_found ? 404 : 400, e.message);
+}
 
 protocol::message bad_request(const error& e) {
   return protocol::make_error_reply(0, "BLIP", 400, e.message);
@@ -56,6 +74,8 @@ protocol::message handle_changes(puller_self self, const protocol::message& msg)
   auto& st = self->state;
   auto req = rep::changes_request::decode(msg);
   if (!req) return bad_request(req.err());
+  auto where = collection_of(self, req->collection);
+  if (!where) return collection_error(where.err());
   if (req->entries.empty()) {
     st.caught_up = true;
     check_idle(self);
@@ -64,7 +84,7 @@ protocol::message handle_changes(puller_self self, const protocol::message& msg)
   std::vector<store::rev_ref> refs;
   refs.reserve(req->entries.size());
   for (auto& c : req->entries) refs.push_back({c.doc_id, c.rev_id});
-  auto reader = st.cfg.db.core()->acquire_reader();
+  auto reader = st.cfg.db.core()->acquire_reader(where->coll);
   if (!reader) return protocol::make_error_reply(0, "HTTP", 500, reader.err().message);
   auto diffs = (*reader)->revs_diff(refs, kMaxKnownAncestors);
   if (!diffs) return protocol::make_error_reply(0, "HTTP", 500, diffs.err().message);
@@ -89,7 +109,8 @@ protocol::message handle_changes(puller_self self, const protocol::message& msg)
   /// Once the whole list is in: entries it did not want may move the checkpoint.
   st.seqs.finish({});
   if (!held.empty())
-    self->send(st.cfg.db.core()->writer, remote_atom::value, st.cfg.remote, std::move(held));
+    self->send(st.cfg.db.core()->writer, remote_atom::value, st.cfg.remote, std::move(held),
+               where->coll);
   if (st.activity != activity_level::busy) check_idle(self);
   return reply.encode(0);
 }
@@ -97,10 +118,12 @@ protocol::message handle_changes(puller_self self, const protocol::message& msg)
 protocol::message handle_propose(puller_self self, const protocol::message& msg) {
   auto req = rep::propose_changes_request::decode(msg);
   if (!req) return bad_request(req.err());
+  auto where = collection_of(self, req->collection);
+  if (!where) return collection_error(where.err());
   std::vector<store::proposed_change> props;
   props.reserve(req->entries.size());
   for (auto& e : req->entries) props.push_back({e.doc_id, e.rev_id, e.server_rev_id});
-  auto reader = self->state.cfg.db.core()->acquire_reader();
+  auto reader = self->state.cfg.db.core()->acquire_reader(where->coll);
   if (!reader) return protocol::make_error_reply(0, "HTTP", 500, reader.err().message);
   auto answers = (*reader)->propose(props);
   if (!answers) return protocol::make_error_reply(0, "HTTP", 500, answers.err().message);
@@ -126,6 +149,8 @@ void handle_rev(puller_self self, protocol::message& msg, reply_to to) {
   auto& st = self->state;
   auto m = rep::rev_message::decode(std::move(msg));
   if (!m) return deliver(self, to, bad_request(m.err()));
+  auto where = collection_of(self, m->collection);
+  if (!where) return deliver(self, to, collection_error(where.err()));
   if (st.revs_expected > 0) --st.revs_expected;
   if (!accepted_by_filter(self, *m)) {
     st.seqs.finish(m->sequence);
@@ -138,7 +163,7 @@ void handle_rev(puller_self self, protocol::message& msg, reply_to to) {
   /// rev_message::decode has already found the body to be a JSON object.
   if (auto ok = store::database::validate(rev, /*body_checked=*/true); !ok)
     return deliver(self, to, bad_request(ok.err()));
-  pending_rev p{std::move(rev), std::move(to), std::move(m->sequence)};
+  pending_rev p{std::move(rev), std::move(to), std::move(m->sequence), where->coll, where->index};
   if (!await_blobs(self, p)) st.queue.push_back(std::move(p));
 }
 
@@ -159,12 +184,13 @@ protocol::message handle_norev(puller_self self, const protocol::message& msg) {
 void send_sub_changes(puller_self self) {
   auto& cfg = self->state.cfg;
   rep::sub_changes_request req;
+  req.collection = cfg.index;
   req.since = cfg.since;
   /// A first pull into a database that has never held a document asks for live documents
   /// only: it has nothing a tombstone could delete (the next pull, from the checkpoint, brings
   /// the tombstones; capture active-only-pull).
   if (cfg.since.empty()) {
-    if (auto reader = cfg.db.core()->acquire_reader()) {
+    if (auto reader = cfg.db.core()->acquire_reader(cfg.coll)) {
       auto last = (*reader)->last_sequence();
       req.active_only = last && *last == 0;
     }
@@ -215,6 +241,11 @@ puller_actor::behavior_type puller_impl(puller_self self, puller_config cfg) {
   self->state.seqs.checkpoint = self->state.cfg.since;
   /// A passive puller sees only the requests the passive replicator routes to it: no gaps.
   if (!self->state.cfg.active) self->state.seqs.contiguous = UINT64_MAX;
+  if (auto i = self->state.cfg.index) {
+    self->state.aware = true;
+    self->state.colls.assign(*i + 1, -1);
+    self->state.colls[*i] = self->state.cfg.coll;
+  }
   self->state.activity = self->state.cfg.active ? activity_level::busy : activity_level::idle;
   if (self->state.cfg.direct)
     self->send(self->state.cfg.conn, route_atom::value, caf::actor_cast<routed_worker>(self),
@@ -229,6 +260,10 @@ puller_actor::behavior_type puller_impl(puller_self self, puller_config cfg) {
         return rp;
       },
       [=](incoming_atom, std::vector<protocol::message>& msgs) { handle_routed(self, msgs); },
+      [=](colls_atom, std::vector<store::collection_id>& ids) {
+        self->state.aware = true;
+        self->state.colls = std::move(ids);
+      },
       [=](start_atom) {
         report(self, true);
         if (self->state.cfg.active && !self->state.failed) send_sub_changes(self);

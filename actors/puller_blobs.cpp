@@ -20,6 +20,7 @@ namespace {
 /// Whether deflating a blob of this type is worth asking for: not for media and archives,
 /// which are compressed already (Couchbase Lite asks for text/plain, not for image/png).
 bool looks_compressible(std::string type) {
+  if (type.empty()) return false;  // unknown content: as Couchbase Lite, do not ask
   std::transform(type.begin(), type.end(), type.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   for (std::string_view media : {"image/", "audio/", "video/"})
@@ -48,7 +49,8 @@ void release(puller_self self, uint64_t id) {
   st.events.push_back({std::move(w.rev.rev.id), std::move(w.rev.rev.rev),
                        replication_direction::pull,
                        document_flags{w.rev.rev.deleted, false}, std::move(w.err)});
-  st.seqs.finish(w.rev.sequence);
+  /// Its sequence stays unfinished: the remote checkpoint stops before it, so the next run
+  /// asks for the document again (a timeout or a 503 is usually transient).
   ++st.completed;
   report(self, false);
   check_idle(self);
@@ -96,10 +98,11 @@ void on_blob_reply(puller_self self, const store::blob_ref& ref, const std::stri
             });
 }
 
-void fetch(puller_self self, const store::blob_ref& ref, const std::string& doc_id) {
+void fetch(puller_self self, const store::blob_ref& ref, const std::string& doc_id,
+           std::optional<uint32_t> index) {
   auto& st = self->state;
   rep::get_attachment_request req{ref.digest, doc_id, looks_compressible(ref.content_type),
-                                  std::nullopt};
+                                  index};
   self->request(st.cfg.conn, kPeerRequestTimeout, request_atom::value, req.encode())
       .then([=](protocol::message& reply) { on_blob_reply(self, ref, doc_id, reply); },
             [=](caf::error& err) {
@@ -133,7 +136,7 @@ bool await_blobs(puller_self self, pending_rev& p) {
     if (reader && (*reader)->blob(ref.digest)) continue;
     st.fetching[ref.digest].push_back(id);
     ++missing;
-    fetch(self, ref, p.rev.id);
+    fetch(self, ref, p.rev.id, p.index);
   }
   if (missing == 0) return false;
   st.blob_waits.emplace(id, blob_wait{std::move(p), missing, {}});

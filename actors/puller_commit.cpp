@@ -41,9 +41,10 @@ resolution app_rule(const conflict_resolver& fn, const store::document& local,
 
 /// Finds both leaves of `id` after `remote_rev` arrived on a conflict branch, decides, and
 /// asks the db actor to write the resolution.
-void resolve_conflict(puller_self self, const std::string& id, const std::string& remote_rev) {
+void resolve_conflict(puller_self self, const std::string& id, const std::string& remote_rev,
+                      store::collection_id coll) {
   auto& st = self->state;
-  auto reader = st.cfg.db.core()->acquire_reader();
+  auto reader = st.cfg.db.core()->acquire_reader(coll);
   if (!reader) return;
   /// The local leaf is the current revision (a pulled branch never wins while it is flagged as
   /// a conflict). The remote leaf is looked up by revID: a pulled deletion is a leaf that
@@ -59,7 +60,8 @@ void resolve_conflict(puller_self self, const std::string& id, const std::string
                              : default_rule(local, remote);
   ++st.resolving;
   self->request(st.cfg.db.core()->writer, kDbRequestTimeout, resolve_atom::value, id, remote.rev,
-                local.rev, res.body.value_or(std::string{}), res.body.has_value(), res.deleted)
+                local.rev, res.body.value_or(std::string{}), res.body.has_value(), res.deleted,
+                coll)
       .then(
           [=](const std::string&) {
             --self->state.resolving;
@@ -83,7 +85,7 @@ void settle(puller_self self, pending_rev& p, const store::insert_result& res) {
     deliver(self, p.to, empty_reply());
   }
   if (res.outcome == store::insert_outcome::conflict && st.cfg.active)
-    resolve_conflict(self, p.rev.id, p.rev.rev);
+    resolve_conflict(self, p.rev.id, p.rev.rev, p.coll);
   st.events.push_back({std::move(p.rev.id), std::move(p.rev.rev), replication_direction::pull,
                        document_flags{p.rev.deleted, false}, std::move(err)});
   st.seqs.finish(p.sequence);
@@ -109,8 +111,13 @@ void flush_inserts(puller_self self) {
   auto& st = self->state;
   if (st.queue.empty() || st.inserting) return;
   st.inserting = true;
-  auto batch = std::make_shared<std::vector<pending_rev>>(std::move(st.queue));
-  st.queue.clear();
+  /// One collection per commit request: the revs of the first one's collection go now, the
+  /// others stay queued for the next round (revs of one session rarely mix collections).
+  auto coll = st.queue.front().coll;
+  auto batch = std::make_shared<std::vector<pending_rev>>();
+  std::vector<pending_rev> rest;
+  for (auto& p : st.queue) (p.coll == coll ? *batch : rest).push_back(std::move(p));
+  st.queue = std::move(rest);
   std::vector<store::incoming_revision> revs;
   revs.reserve(batch->size());
   /// The bodies move to the db actor; the batch keeps ids for events and replies.
@@ -120,7 +127,7 @@ void flush_inserts(puller_self self) {
     revs.push_back(std::move(r));
   }
   self->request(st.cfg.db.core()->writer, kDbRequestTimeout, insert_atom::value, std::move(revs),
-                /*allow_conflicts=*/st.cfg.active, st.cfg.remote)
+                /*allow_conflicts=*/st.cfg.active, st.cfg.remote, coll)
       .then([=](std::vector<store::insert_result>& res) { on_committed(self, *batch, res); },
             [=](caf::error& err) {
               for (auto& p : *batch)

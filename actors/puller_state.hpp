@@ -27,6 +27,14 @@ struct pending_rev {
   store::incoming_revision rev;
   reply_to to;
   std::string sequence;  ///< the peer's sequence JSON ("" = untracked)
+  store::collection_id coll = 0;  ///< the local collection it goes to
+  std::optional<uint32_t> index;  ///< its `collection` property (for getAttachment)
+};
+
+/// Where a message of the peer goes: the local collection and the wire index it named.
+struct collection_ref {
+  store::collection_id coll = 0;
+  std::optional<uint32_t> index;
 };
 
 /// The peer's sequences in the order its `changes` lists were sent (their BLIP request
@@ -85,12 +93,18 @@ struct puller_state {
   uint64_t next_wait = 0;
   /// Blobs being fetched (getAttachment in flight) -> the waits that need each one.
   std::unordered_map<std::string, std::vector<uint64_t>> fetching;
+  /// Collection-aware session: index -> local collection (-1: not served here).
+  bool aware = false;
+  std::vector<store::collection_id> colls;
   static inline const char* name = "peerlite.puller";
 };
 
 using puller_self = puller_actor::stateful_pointer<puller_state>;
 
 void flush_inserts(puller_self self);
+/// The local collection a peer message's `collection` property names; an error reply
+/// (BLIP 404 / 400) for one this side does not serve or a missing property.
+expected<collection_ref> collection_of(puller_self self, const std::optional<uint32_t>& index);
 /// Holds `p` back (moving it) while the blobs its body references are fetched, then queues it
 /// for the group commit. False when it references no blob we lack: the caller queues it.
 bool await_blobs(puller_self self, pending_rev& p);

@@ -46,7 +46,7 @@ bool wanted(pusher_self self, store::reader& reader, const store::change& c) {
 /// under one snapshot.
 void read_feed(pusher_self self) {
   auto& st = self->state;
-  auto reader = st.cfg.db.core()->acquire_reader();
+  auto reader = st.cfg.db.core()->acquire_reader(st.cfg.coll);
   if (!reader) return fail(self, reader.err());
   store::reader::snapshot snap(**reader);
   // With a short document_ids list, look its documents up by id when that reads fewer rows
@@ -143,7 +143,7 @@ void on_propose_reply(pusher_self self, std::vector<store::change>& list,
       st.to_send.push_back({c.sequence, std::move(c.id), std::move(c.rev), std::move(known)});
     } else if (e.status == rep::proposal_status::conflict) {
       if (!reader) {
-        auto lease = st.cfg.db.core()->acquire_reader();
+        auto lease = st.cfg.db.core()->acquire_reader(st.cfg.coll);
         if (!lease) return fail(self, lease.err());
         reader.emplace(std::move(*lease));
       }
@@ -173,9 +173,11 @@ void on_changes_reply(pusher_self self, std::vector<store::change>& list,
   }
 }
 
-protocol::message encode_list(bool propose, const std::vector<store::change>& list) {
+protocol::message encode_list(bool propose, const std::vector<store::change>& list,
+                              std::optional<uint32_t> index) {
   if (propose) {
     rep::propose_changes_request req;
+    req.collection = index;
     req.entries.reserve(list.size());
     /// The parent is the newest revision the peer is known to hold; "" for a document it has
     /// never had (capture update-push: ["n1","1-204d…","",16]).
@@ -183,6 +185,7 @@ protocol::message encode_list(bool propose, const std::vector<store::change>& li
     return req.encode();
   }
   rep::changes_request req;
+  req.collection = index;
   req.entries.reserve(list.size());
   for (auto& c : list)
     req.entries.push_back({rep::sequence_from_u64(c.sequence), c.id, c.rev, c.deleted, c.body_size});
@@ -194,7 +197,7 @@ protocol::message encode_list(bool propose, const std::vector<store::change>& li
 void send_list(pusher_self self, std::vector<store::change> list) {
   auto& st = self->state;
   ++st.lists_in_flight;
-  auto msg = encode_list(st.cfg.propose, list);
+  auto msg = encode_list(st.cfg.propose, list, st.cfg.index);
   auto shared = std::make_shared<std::vector<store::change>>(std::move(list));
   self->request(st.cfg.conn, kPeerRequestTimeout, request_atom::value, std::move(msg))
       .then(
@@ -239,7 +242,8 @@ void settle_awaiting(pusher_self self, const std::string& id) {
 void record_held(pusher_self self) {
   auto& st = self->state;
   if (st.held.empty()) return;
-  self->send(st.cfg.db.core()->writer, remote_atom::value, st.cfg.remote, std::move(st.held));
+  self->send(st.cfg.db.core()->writer, remote_atom::value, st.cfg.remote, std::move(st.held),
+             st.cfg.coll);
   st.held.clear();
 }
 
@@ -275,7 +279,9 @@ void check_idle(pusher_self self) {
   if (idle && !st.cfg.propose && !st.sent_caught_up) {
     /// An empty `changes` tells the puller the initial scan is over (no reply expected).
     st.sent_caught_up = true;
-    self->send(st.cfg.conn, post_atom::value, rep::changes_request{}.encode());
+    rep::changes_request caught_up;
+    caught_up.collection = st.cfg.index;
+    self->send(st.cfg.conn, post_atom::value, caught_up.encode());
   }
   auto level = idle ? activity_level::idle : activity_level::busy;
   if (level != st.activity) {
@@ -309,7 +315,13 @@ pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
       },
       [=](db_changed_atom, uint64_t last) {
         auto& st = self->state;
-        if (!st.started || last <= st.read_seq) return;
+        if (!st.started || st.cfg.coll != 0 || last <= st.read_seq) return;
+        st.feed_done = false;
+        fill(self);
+      },
+      [=](db_changed_atom, store::collection_id coll, uint64_t last) {
+        auto& st = self->state;
+        if (!st.started || coll != st.cfg.coll || last <= st.read_seq) return;
         st.feed_done = false;
         fill(self);
       },

@@ -66,7 +66,7 @@ void prepare_one(pusher_self self, store::reader& reader, queued_rev& q,
     if (!st.cfg.propose)
       self->send(st.cfg.conn, post_atom::value,
                  rep::norev_message{q.id, q.rev, rep::sequence_from_u64(q.sequence), 404,
-                                    "revision is gone", {}}
+                                    "revision is gone", st.cfg.index}
                      .encode());
     mark_done(self, q.sequence);
     return;
@@ -84,6 +84,7 @@ void prepare_one(pusher_self self, store::reader& reader, queued_rev& q,
     return;
   }
   rep::rev_message m;
+  m.collection = st.cfg.index;
   m.doc_id = q.id;
   m.rev_id = q.rev;
   m.sequence = rep::sequence_from_u64(q.sequence);
@@ -116,7 +117,7 @@ void send_revs(pusher_self self) {
   auto& st = self->state;
   if (!window_open(st)) return;
   /// One borrowed reader and one snapshot for the whole batch.
-  auto reader = st.cfg.db.core()->acquire_reader();
+  auto reader = st.cfg.db.core()->acquire_reader(st.cfg.coll);
   if (!reader) return fail(self, reader.err());
   store::reader::snapshot snap(**reader);
   std::vector<protocol::message> msgs;

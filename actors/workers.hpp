@@ -20,6 +20,7 @@
 #include "actors/connection.hpp"
 #include "actors/repl_types.hpp"
 #include "actors/type_ids.hpp"
+#include "store/document.hpp"
 #include "peerlite/database.hpp"
 #include "peerlite/replicator.hpp"
 
@@ -47,6 +48,7 @@ typename Inspector::result_type inspect(Inspector& f, worker_report& x) {
 /// the feed first, so a change committed before the request is seen).
 using pusher_actor =
     caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<db_changed_atom, uint64_t>,
+                     caf::reacts_to<db_changed_atom, store::collection_id, uint64_t>,
                      caf::reacts_to<tick_atom>, caf::reacts_to<watchdog_atom>,
                      caf::reacts_to<skip_atom, std::vector<std::string>>,
                      caf::replies_to<caught_up_atom>::with<bool>>;
@@ -69,6 +71,11 @@ struct pusher_config {
   bool with_puller = false;
   /// Passive, for subChanges with activeOnly: leave deleted documents out of `changes`.
   bool active_only = false;
+  /// The local collection whose feed it sends, and its index in the session's getCollections
+  /// (the `collection` property of every message it sends; unset = a session that is not
+  /// collection-aware, which speaks of the default collection only).
+  store::collection_id coll = 0;
+  std::optional<uint32_t> index;
 };
 
 /// Spawns a pusher; it starts on (start_atom).
@@ -77,9 +84,12 @@ pusher_actor spawn_pusher(caf::actor_system& sys, pusher_config cfg);
 /// (incoming_atom, msg) with Profile rev / changes / proposeChanges / norev, delegated by the
 /// owner; or, with `direct`, (incoming_atom, msgs) routed by the connection (connection_api's
 /// route_atom), answered in batches with (answer_atom, replies) to the connection.
+/// (colls_atom, ids): a passive puller's session became collection-aware (getCollections);
+/// ids[i] is the local collection of index i, or -1 for one this side does not serve.
 using puller_actor =
     caf::typed_actor<caf::replies_to<incoming_atom, protocol::message>::with<protocol::message>,
                      caf::reacts_to<incoming_atom, std::vector<protocol::message>>,
+                     caf::reacts_to<colls_atom, std::vector<store::collection_id>>,
                      caf::reacts_to<start_atom>, caf::reacts_to<tick_atom>>;
 
 struct puller_config {
@@ -95,6 +105,10 @@ struct puller_config {
   /// Active only: the store's id for the peer (0 = none). Revisions pulled from it, and those
   /// a `changes` list shows it holds and we have, are recorded as held by it.
   uint64_t remote = 0;
+  /// Active: the local collection it pulls into and its getCollections index (the
+  /// `collection` property of its requests); unset index = not collection-aware.
+  store::collection_id coll = 0;
+  std::optional<uint32_t> index;
   /// Take the peer's rev / norev / changes / proposeChanges straight from the connection, many
   /// per actor message, instead of one by one through the owner. The owner must not need to
   /// see them (a read-only passive side answers them itself).

@@ -488,8 +488,13 @@ size_t player::match_rev(const proto::message& m) {
   size_t k = match_by(rep::profile::rev, "id", id, "rev", m.property("rev"));
   if (k == npos) k = match_by(rep::profile::rev, "id", id);
   if (k != npos) {
-    our_rev_order_.push_back(std::to_string(m.number) + " " + std::string(id));
-    captured_rev_order_.push_back(std::to_string(cap_.msgs[k].msg.number) + " " + std::string(id));
+    /// "number collection|id": each collection's revs are ordered on their own.
+    auto tag = [](const proto::message& msg, std::string_view doc) {
+      return std::to_string(msg.number) + " " + std::string(msg.property("collection")) + "|" +
+             std::string(doc);
+    };
+    our_rev_order_.push_back(tag(m, id));
+    captured_rev_order_.push_back(tag(cap_.msgs[k].msg, id));
   }
   return k;
 }
@@ -695,7 +700,10 @@ void player::on_passive_changes(proto::message& m) {
     if (!m.no_reply) reply_to(m, proto::make_error_reply(0, "BLIP", 400, req.err().message));
     return;
   }
-  auto captured = cap_.requests(false, rep::profile::changes);
+  std::string coll(m.property("collection"));
+  std::vector<size_t> captured;
+  for (size_t k : cap_.requests(false, rep::profile::changes))
+    if (cap_.msgs[k].msg.property("collection") == coll) captured.push_back(k);
   if (req->entries.empty()) {
     ++our_empty_changes_;
     for (size_t k : captured)
@@ -709,25 +717,17 @@ void player::on_passive_changes(proto::message& m) {
     }
     return;
   }
-  size_t before = our_changes_.size();
-  our_changes_.insert(our_changes_.end(), req->entries.begin(), req->entries.end());
-  /// Captured non-empty changes count as seen once as many entries arrived (batching may
-  /// differ; the entries themselves are compared at the end, flattened).
+  auto& ours = our_changes_[coll];
+  ours.insert(ours.end(), req->entries.begin(), req->entries.end());
+  /// Captured non-empty changes of the same collection count as seen once as many entries
+  /// arrived (batching may differ; the entries themselves are compared at the end, flattened
+  /// per collection, so a list for a collection Couchbase Lite never listed shows there).
   size_t cum = 0;
-  bool collection_checked = false;
   for (size_t k : captured) {
     auto c = rep::changes_request::decode(cap_.msgs[k].msg);
     if (!c || c->entries.empty()) continue;
-    size_t start = cum;
     cum += c->entries.size();
-    if (!collection_checked && before < cum && before >= start) {
-      collection_checked = true;
-      if (m.property("collection") != cap_.msgs[k].msg.property("collection"))
-        diff("changes #" + std::to_string(m.number) + ": collection " +
-             qt(m.property("collection")) + " but Couchbase Lite sent " +
-             qt(cap_.msgs[k].msg.property("collection")));
-    }
-    if (cum <= our_changes_.size()) matched_[k] = true;
+    if (cum <= ours.size()) matched_[k] = true;
   }
   if (m.no_reply)
     return diff("our non-empty changes #" + std::to_string(m.number) + " is no-reply");
@@ -1068,13 +1068,22 @@ void player::finish_common() {
     gate_for(plan_[j], why);
     diff("the player never got to send captured " + describe_captured(plan_[j]) + " (" + why + ")");
   }
-  /// Revs in request-number order (completion order differs when big ones span frames).
+  /// Revs in request-number order (completion order differs when big ones span frames), per
+  /// collection: two collections' revs interleave differently from run to run.
   auto sorted = [](std::vector<std::string> v) {
-    std::sort(v.begin(), v.end(), [](const std::string& a, const std::string& b) {
-      return std::stoull(a) < std::stoull(b);
+    auto coll = [](const std::string& s) {
+      auto sp = s.find(' ');
+      return s.substr(sp + 1, s.find('|', sp) - sp - 1);
+    };
+    std::stable_sort(v.begin(), v.end(), [&](const std::string& a, const std::string& b) {
+      auto ca = coll(a), cb = coll(b);
+      return ca != cb ? ca < cb : std::stoull(a) < std::stoull(b);
     });
     std::vector<std::string> ids;
-    for (auto& s : v) ids.push_back(s.substr(s.find(' ') + 1));
+    for (auto& s : v) {
+      auto rest = s.substr(s.find(' ') + 1);
+      ids.push_back(rest[0] == '|' ? rest.substr(1) : rest);
+    }
     return ids;
   };
   auto ours = sorted(our_rev_order_), theirs = sorted(captured_rev_order_);
@@ -1084,34 +1093,39 @@ void player::finish_common() {
 }
 
 void player::finish_passive() {
-  std::vector<rep::change> theirs;
+  std::map<std::string, std::vector<rep::change>> their_changes;
   size_t their_empty = 0;
   for (size_t k : cap_.requests(false, rep::profile::changes)) {
     auto c = rep::changes_request::decode(cap_.msgs[k].msg);
     if (!c) continue;
     if (c->entries.empty()) ++their_empty;
+    auto& theirs = their_changes[std::string(cap_.msgs[k].msg.property("collection"))];
     theirs.insert(theirs.end(), c->entries.begin(), c->entries.end());
     matched_[k] = true;  // judged below, entry by entry
     missing_.erase(k);
   }
-  if (!theirs.empty() || !our_changes_.empty()) {
+  for (auto& [coll, ours] : our_changes_) their_changes[coll];  // ours alone show too
+  for (auto& [coll, theirs] : their_changes) {
+    auto& our_list = our_changes_[coll];
+    if (theirs.empty() && our_list.empty()) continue;
+    std::string where = coll.empty() ? std::string() : " (collection " + qt(coll) + ")";
     /// bodySize is not compared: Couchbase Lite counts its internal Fleece size.
     size_t shown = 0, wrong = 0;
-    for (size_t i = 0; i < std::max(theirs.size(), our_changes_.size()); ++i) {
+    for (size_t i = 0; i < std::max(theirs.size(), our_list.size()); ++i) {
       auto show = [](const rep::change* c) {
         if (!c) return std::string("(nothing)");
         return "[" + c->sequence + "," + c->doc_id + "," + c->rev_id + "," +
                (c->deleted ? "1" : "0") + "]";
       };
       const rep::change* a = i < theirs.size() ? &theirs[i] : nullptr;
-      const rep::change* b = i < our_changes_.size() ? &our_changes_[i] : nullptr;
+      const rep::change* b = i < our_list.size() ? &our_list[i] : nullptr;
       if (a && b && a->sequence == b->sequence && a->doc_id == b->doc_id &&
           a->rev_id == b->rev_id && a->deleted == b->deleted)
         continue;
       ++wrong;
       if (shown++ < 8)
-        diff("changes entry " + std::to_string(i) + ": we sent " + show(b) + ", Couchbase Lite " +
-             show(a));
+        diff("changes entry " + std::to_string(i) + where + ": we sent " + show(b) +
+             ", Couchbase Lite " + show(a));
     }
     if (wrong > 8) diff("... and " + std::to_string(wrong - 8) + " more changes entries differ");
   }

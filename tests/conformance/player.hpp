@@ -183,7 +183,10 @@ class player {
   std::vector<std::string> extras_;  ///< describe() of engine requests with no captured match
 
   // passive role: the changes our engine sent, flattened over its messages
-  std::vector<proto::rep::change> our_changes_;
+  /// Our `changes` entries by their `collection` property ("" = none): each collection's feed
+  /// is compared with Couchbase Lite's on its own, since two collections' pushers interleave
+  /// their lists differently from run to run (collections-pull).
+  std::map<std::string, std::vector<proto::rep::change>> our_changes_;
   size_t our_empty_changes_ = 0;
   std::map<std::string, proto::rep::changes_reply::entry> changes_answer_;  ///< per docID
   std::optional<proto::rep::changes_reply> changes_reply_props_;

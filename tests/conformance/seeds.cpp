@@ -36,21 +36,32 @@ std::unique_ptr<seeded_db> build_db(const seed& s, const std::string& remote_nam
     auto opened = store::database::open(path);
     if (!opened) throw std::runtime_error("seed: open " + path + ": " + opened.err().message);
     store::database& db = **opened;
-    for (size_t i = 0; i < s.revs.size(); ++i) {
-      const auto& r = s.revs[i];
-      store::incoming_revision in;
-      in.id = r.id;
-      in.rev = r.rev;
-      in.history = r.history;
-      in.body = r.body;
-      in.deleted = r.deleted;
-      auto res = db.insert_with_history(in);
-      if (!res)
-        throw std::runtime_error("seed: insert " + r.id + " " + r.rev + ": " + res.err().message);
-      if (res->sequence != i + 1)
-        throw std::runtime_error("seed: " + r.id + " " + r.rev + " got sequence " +
-                                 std::to_string(res->sequence) + ", the capture has " +
-                                 std::to_string(i + 1));
+    auto insert_all = [&](const std::vector<seed_rev>& revs) {
+      for (size_t i = 0; i < revs.size(); ++i) {
+        const auto& r = revs[i];
+        store::incoming_revision in;
+        in.id = r.id;
+        in.rev = r.rev;
+        in.history = r.history;
+        in.body = r.body;
+        in.deleted = r.deleted;
+        auto res = db.insert_with_history(in);
+        if (!res)
+          throw std::runtime_error("seed: insert " + r.id + " " + r.rev + ": " + res.err().message);
+        if (res->sequence != i + 1)
+          throw std::runtime_error("seed: " + r.id + " " + r.rev + " got sequence " +
+                                   std::to_string(res->sequence) + ", the capture has " +
+                                   std::to_string(i + 1));
+      }
+    };
+    insert_all(s.revs);
+    for (const auto& [name, revs] : s.named) {
+      auto id = db.create_collection(name);
+      if (!id) throw std::runtime_error("seed: collection " + name + ": " + id.err().message);
+      if (auto st = db.use_collection(*id); !st.ok())
+        throw std::runtime_error("seed: use " + name + ": " + st.message());
+      insert_all(revs);
+      (void)db.use_collection(0);
     }
     for (const auto& b : s.blobs)
       if (auto d = db.put_blob(b); !d)
@@ -273,12 +284,15 @@ seed passive_seed(const std::string& name) {
   } else if (name == "blob-big-push") {
     /// The capture does not say what the receiving peer held; it accepted both docs: empty.
   } else if (name == "collections") {
-    /// o9 lives in store.orders, which our store cannot hold (no collections): only the
-    /// default collection's p1.
+    /// The peer held o9 in store.orders and p1 in the default collection (both revs travel in
+    /// collections-pull, where that peer holds what this session added too).
     s.revs = revs_of("collections-pull", false, "1");
     s.revs.resize(1);  // p1 (d1 arrives in this session)
+    s.named = {{"store.orders", {captured("collections-pull", "o9")}}};
   } else if (name == "collections-pull") {
-    s.revs = revs_of("collections-pull", false, "1");  // p1, d1; store.orders cannot be held
+    s.revs = revs_of("collections-pull", false, "1");  // p1, d1
+    s.named = {{"store.orders", revs_of("collections-pull", false, "0")}};
+    s.blobs = blobs_of("collections-pull");
   } else if (name == "collections-unshared") {
     /// An unmodified `cblite serve` sharing only the default collection; contents unknown.
   } else if (name == "update-push") {

@@ -45,6 +45,9 @@ struct seed {
   std::string local_checkpoint;
   /// Blob bodies the peer holds (each stored under its own digest).
   std::vector<std::string> blobs;
+  /// Named collections ("scope.name") and their revisions, inserted in order after `revs`
+  /// (each collection's sequences start at 1).
+  std::vector<std::pair<std::string, std::vector<seed_rev>>> named;
 };
 
 /// A database built from a seed in a fresh temporary directory, removed at the end.
