@@ -260,6 +260,12 @@ puller_actor::behavior_type puller_impl(puller_self self, puller_config cfg) {
         return rp;
       },
       [=](incoming_atom, std::vector<protocol::message>& msgs) { handle_routed(self, msgs); },
+      [=](seen_atom, uint64_t number) {
+        if (self->state.cfg.active && self->state.seqs.seen(number)) {
+          self->state.seqs.finish({});
+          check_idle(self);
+        }
+      },
       [=](colls_atom, std::vector<store::collection_id>& ids) {
         self->state.aware = true;
         self->state.colls = std::move(ids);

@@ -249,7 +249,10 @@ replicator_actor::behavior_type replicator_impl(repl_self self,
       },
       [=](incoming_atom, protocol::message& msg) -> caf::result<protocol::message> {
         auto& st = self->state;
-        if (auto blob = serve_blob_request(st.shared->config.db, msg)) return std::move(*blob);
+        if (auto blob = serve_blob_request(st.shared->config.db, msg)) {
+          if (st.puller) self->send(st.puller, seen_atom::value, msg.number);
+          return std::move(*blob);
+        }
         if (st.puller) return self->delegate(st.puller, incoming_atom::value, std::move(msg));
         return protocol::make_error_reply(0, "BLIP", 404,
                                           "no handler for " + std::string(msg.profile()));

@@ -46,6 +46,7 @@ using remote_atom = caf::atom_constant<caf::atom("remote")>;  ///< db actor: wha
 using skip_atom = caf::atom_constant<caf::atom("skip")>;  ///< pusher: revisions the peer sent us
 using watchdog_atom = caf::atom_constant<caf::atom("watchdog")>;  ///< a worker's request watchdog
 using blob_atom = caf::atom_constant<caf::atom("blob")>;  ///< db actor: store a verified blob
+using seen_atom = caf::atom_constant<caf::atom("seen")>;  ///< puller: a peer request it never gets
 using colls_atom = caf::atom_constant<caf::atom("colls")>;  ///< puller: the session's collections
 using compact_atom = caf::atom_constant<caf::atom("compact")>;  ///< db actor: drop unused blobs
 }  // namespace peerlite::actors

@@ -84,12 +84,16 @@ pusher_actor spawn_pusher(caf::actor_system& sys, pusher_config cfg);
 /// (incoming_atom, msg) with Profile rev / changes / proposeChanges / norev, delegated by the
 /// owner; or, with `direct`, (incoming_atom, msgs) routed by the connection (connection_api's
 /// route_atom), answered in batches with (answer_atom, replies) to the connection.
+/// (seen_atom, number): the peer's request `number` went elsewhere (a getAttachment the
+/// replicator answered): an active puller counts it as arrived, or its checkpoint would wait
+/// for it forever (the peer's requests are numbered across every Profile).
 /// (colls_atom, ids): a passive puller's session became collection-aware (getCollections);
 /// ids[i] is the local collection of index i, or -1 for one this side does not serve.
 using puller_actor =
     caf::typed_actor<caf::replies_to<incoming_atom, protocol::message>::with<protocol::message>,
                      caf::reacts_to<incoming_atom, std::vector<protocol::message>>,
                      caf::reacts_to<colls_atom, std::vector<store::collection_id>>,
+                     caf::reacts_to<seen_atom, uint64_t>,
                      caf::reacts_to<start_atom>, caf::reacts_to<tick_atom>>;
 
 struct puller_config {

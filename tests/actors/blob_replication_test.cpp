@@ -385,6 +385,44 @@ BOOST_AUTO_TEST_CASE(push_and_pull_move_blobs_to_a_peer_lacking_them) {
 
 /// 2. A blob the receiver already holds is not fetched again, in either direction; a blob it
 /// lacks in the same run is (the control that the counting works).
+/// A push-and-pull whose push moves a blob: the peer's getAttachment is answered by the
+/// replicator, not the puller, yet the puller must count its request number as arrived, or
+/// a later request (the peer's caught-up `changes`) waits behind it and the one-shot run only
+/// ends at the connection's idle timeout (20 s). Then the same with blobs both ways.
+BOOST_AUTO_TEST_CASE(a_push_and_pull_moving_blobs_both_ways_ends_promptly) {
+  temp_db active("active"), hub_db("hub");
+  passive_host hub(hub_db.db);
+  auto mine = save(active.db, random_bytes(5000, 7), "application/octet-stream");
+  put(active.db, "a1", R"({"f":)" + mine.to_json() + "}");
+  auto started = std::chrono::steady_clock::now();
+  auto run = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, nullptr, "p"),
+                      replicator_type::push_and_pull, 1);
+  auto took = std::chrono::steady_clock::now() - started;
+  BOOST_TEST(run.status.err.code == errc::ok, run.status.err.message);
+  BOOST_TEST((run.ok_ids() == std::set<std::string>{"a1"}), run.failures());
+  BOOST_TEST(holds_blob(hub_db.db, mine.digest));
+  /// A liveness bound, far above the ~0.1 s this takes, far below the 20 s stall.
+  BOOST_TEST(took < std::chrono::seconds(8), "took "
+                                                 << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                                                 << " ms");
+  auto theirs = save(hub_db.db, random_bytes(7000, 8), "image/png");
+  auto mine2 = save(active.db, random_bytes(6000, 9), "application/octet-stream");
+  put(hub_db.db, "b1", R"({"f":)" + theirs.to_json() + "}");
+  put(active.db, "a2", R"({"f":)" + mine2.to_json() + "}");
+  started = std::chrono::steady_clock::now();
+  run = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, nullptr, "p"),
+                 replicator_type::push_and_pull, 2);
+  took = std::chrono::steady_clock::now() - started;
+  BOOST_TEST(run.status.err.code == errc::ok, run.status.err.message);
+  BOOST_TEST((run.ok_ids() == std::set<std::string>{"a2", "b1"}), run.failures());
+  BOOST_TEST(holds_blob(hub_db.db, mine2.digest));
+  BOOST_TEST(holds_blob(active.db, theirs.digest));
+  /// A liveness bound, far above the ~0.1 s this takes, far below the 20 s stall.
+  BOOST_TEST(took < std::chrono::seconds(8), "took "
+                                                 << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                                                 << " ms");
+}
+
 BOOST_AUTO_TEST_CASE(a_blob_the_receiver_already_holds_is_not_fetched) {
   temp_db active("active"), hub_db("hub");
   passive_host hub(hub_db.db);
