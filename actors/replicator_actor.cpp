@@ -33,7 +33,7 @@ replicator_status current_status(repl_self self) {
       s.activity = activity_level::busy;
       break;
     case repl_phase::connected:
-      if (!st.pusher && !st.puller) s.activity = activity_level::busy;
+      if (!has_workers(st)) s.activity = activity_level::busy;
       break;
   }
   return s;
@@ -56,6 +56,7 @@ void connect(repl_self self) {
   ++st.generation;
   st.phase = repl_phase::connecting;
   st.failure.reset();
+  st.close_normally = false;
   st.finishing = false;
   st.mixer.clear();
   status_changed(self);
@@ -87,8 +88,9 @@ void on_closed(repl_self self, const close_info& info) {
     err = *st.failure;
     recoverable = err.code == errc::timeout || err.code == errc::transport_transient;
   }
+  /// A failure we were already closing for is reported even when stop() came meanwhile.
   if (st.phase == repl_phase::closing || st.stop_requested || err.code == errc::ok)
-    return set_stopped(self, st.stop_requested ? error{} : err);
+    return set_stopped(self, st.stop_requested && !st.failure ? error{} : err);
   ++st.failures;
   if (!recoverable || st.failures >= max_attempts(st.shared->config)) return set_stopped(self, err);
   auto wait = backoff(st.shared->config, st.failures);
@@ -129,27 +131,44 @@ void on_all_idle(repl_self self) {
     if (self->state.mixer.all_idle()) return begin_close(self, std::nullopt);
     self->state.finishing = false;
   };
-  if (!st.pusher) return finish();
-  self->request(st.pusher, kPeerRequestTimeout, caught_up_atom::value)
-      .then([=](bool idle) { idle ? finish() : void(self->state.finishing = false); },
-            [=](caf::error&) { self->state.finishing = false; });
+  std::vector<pusher_actor> pushers;
+  for (auto& l : st.lanes)
+    if (l.pusher) pushers.push_back(l.pusher);
+  if (pushers.empty()) return finish();
+  /// Every pusher must say it is caught up; one that is not ends this attempt to finish.
+  auto left = std::make_shared<size_t>(pushers.size());
+  auto busy = std::make_shared<bool>(false);
+  for (auto& p : pushers)
+    self->request(p, kPeerRequestTimeout, caught_up_atom::value)
+        .then(
+            [=](bool idle) {
+              *busy = *busy || !idle;
+              if (--*left == 0) *busy ? void(self->state.finishing = false) : finish();
+            },
+            [=](caf::error&) {
+              *busy = true;
+              if (--*left == 0) self->state.finishing = false;
+            });
 }
 
 void on_worker(repl_self self, const worker_report& w) {
   auto& st = self->state;
   if (st.phase != repl_phase::connected && st.phase != repl_phase::closing) return;
-  st.mixer.update(w);
+  auto* l = lane_at(self, w.lane);
+  if (!l) return;
+  st.mixer.update(w, w.lane);
   if (w.is_pusher) {
-    st.current.local = w.local_checkpoint;
-    st.shared->local_checkpoint =
-        std::max<uint64_t>(st.shared->local_checkpoint, w.local_checkpoint);
+    l->current.local = w.local_checkpoint;
+    if (l->coll == 0)
+      st.shared->local_checkpoint =
+          std::max<uint64_t>(st.shared->local_checkpoint, w.local_checkpoint);
   } else {
-    st.current.remote = w.remote_checkpoint;
+    l->current.remote = w.remote_checkpoint;
   }
   if (w.activity == activity_level::stopped && w.err.code != errc::ok &&
       st.phase == repl_phase::connected)
     return begin_close(self, w.err);
-  if (!(st.current == st.saved)) schedule_checkpoint(self);
+  if (!(l->current == l->saved)) schedule_checkpoint(self);
   status_changed(self);
   if (st.mixer.all_idle()) {
     save_checkpoint(self);
@@ -158,16 +177,17 @@ void on_worker(repl_self self, const worker_report& w) {
 }
 
 /// Tells the pusher what was just pulled, so it does not offer it back to the same peer.
-void forward_pulled(repl_self self, const std::vector<replicated_document>& events) {
-  auto& st = self->state;
-  if (!st.pusher) return;
+void forward_pulled(repl_self self, uint64_t lane,
+                    const std::vector<replicated_document>& events) {
+  auto* l = lane_at(self, lane);
+  if (!l || !l->pusher) return;
   std::vector<std::string> revs;
   for (auto& e : events)
     if (e.direction == replication_direction::pull && e.err.code == errc::ok) {
       revs.push_back(e.id);
       revs.push_back(e.rev);
     }
-  if (!revs.empty()) self->send(st.pusher, skip_atom::value, std::move(revs));
+  if (!revs.empty()) self->send(l->pusher, skip_atom::value, std::move(revs));
 }
 
 }  // namespace
@@ -198,6 +218,8 @@ void status_changed(repl_self self, bool final_report) {
 void begin_close(repl_self self, std::optional<error> failure) {
   auto& st = self->state;
   if (st.phase != repl_phase::connected) return;
+  /// Already closing for a failure: a stop() meanwhile must not erase it.
+  if (st.failure) return;
   st.failure = std::move(failure);
   auto close = [=] {
     auto& s = self->state;
@@ -208,6 +230,9 @@ void begin_close(repl_self self, std::optional<error> failure) {
       info.recoverable =
           s.failure->code == errc::timeout || s.failure->code == errc::transport_transient;
       info.ws_code = info.recoverable ? 4001 : 4002;
+      /// The replicator still stops with the failure (on_closed keeps s.failure); only the
+      /// connection closes as a normal end of session.
+      if (s.close_normally) info = close_info{};
     }
     if (s.conn) self->send(s.conn, close_atom::value, info);
   };
@@ -250,10 +275,26 @@ replicator_actor::behavior_type replicator_impl(repl_self self,
       [=](incoming_atom, protocol::message& msg) -> caf::result<protocol::message> {
         auto& st = self->state;
         if (auto blob = serve_blob_request(st.shared->config.db, msg)) {
-          if (st.puller) self->send(st.puller, seen_atom::value, msg.number);
+          for (auto& l : st.lanes)
+            if (l.puller) self->send(l.puller, seen_atom::value, msg.number);
           return std::move(*blob);
         }
-        if (st.puller) return self->delegate(st.puller, incoming_atom::value, std::move(msg));
+        /// Several collections: the request goes to the puller of the collection it names,
+        /// and the other pullers count its number as arrived (see seen_atom).
+        puller_actor target;
+        if (st.lanes.size() == 1) {
+          target = st.lanes[0].puller;
+        } else {
+          auto index = msg.property("collection");
+          for (auto& l : st.lanes) {
+            bool mine = l.index && index == std::to_string(*l.index);
+            if (mine)
+              target = l.puller;
+            else if (l.puller)
+              self->send(l.puller, seen_atom::value, msg.number);
+          }
+        }
+        if (target) return self->delegate(target, incoming_atom::value, std::move(msg));
         return protocol::make_error_reply(0, "BLIP", 404,
                                           "no handler for " + std::string(msg.profile()));
       },
@@ -268,8 +309,8 @@ replicator_actor::behavior_type replicator_impl(repl_self self,
       },
       [=](closed_atom, const close_info& info) { on_closed(self, info); },
       [=](worker_status_atom, const worker_report& w) { on_worker(self, w); },
-      [=](doc_events_atom, uint64_t, const std::vector<replicated_document>& events) {
-        forward_pulled(self, events);
+      [=](doc_events_atom, uint64_t lane, const std::vector<replicated_document>& events) {
+        forward_pulled(self, lane, events);
         self->state.shared->doc_events(events);
       },
   };

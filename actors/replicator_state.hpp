@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <functional>
 #include <string>
 #include <vector>
@@ -22,13 +23,37 @@ struct saved_checkpoint {
   }
 };
 
+/// One collection the replicator syncs: its settings, its checkpoint and its workers. A
+/// replicator without collections has one lane, the default collection, not collection-aware.
+struct lane {
+  std::string name;               ///< as written in getCollections ("_default", "store.orders")
+  store::collection_id coll = 0;  ///< the local collection
+  std::optional<uint32_t> index;  ///< its index in getCollections (unset: not collection-aware)
+  std::set<std::string> doc_ids;
+  replication_filter push_filter;
+  replication_filter pull_filter;
+  conflict_resolver resolver;
+  std::string cp_id;
+  std::string local_cp_rev;   ///< rev of our local copy ("" = none)
+  std::string remote_cp_rev;  ///< rev of the peer's copy ("" = none)
+  saved_checkpoint start_cp;
+  saved_checkpoint saved;     ///< last written
+  saved_checkpoint current;   ///< as far as the workers got
+  bool refreshed_once = false;  ///< a 409 made us re-read the peer's checkpoint rev
+  pusher_actor pusher;
+  puller_actor puller;
+};
+
 struct replicator_state {
   std::shared_ptr<replicator_shared> shared;
   repl_phase phase = repl_phase::stopped;
   uint64_t generation = 0;  ///< bumps per attempt; stale timers compare against it
   connection_api conn;
-  pusher_actor pusher;
-  puller_actor puller;
+  std::vector<lane> lanes;  ///< built by exchange_checkpoints for each connection
+  bool collection_aware = false;
+  /// The failure being closed for ends the session normally (WebSocket 1000), as Couchbase
+  /// Lite closes after a collection the peer does not serve.
+  bool close_normally = false;
   status_mixer mixer;
   status_pacer pacer;
   uint32_t failures = 0;    ///< consecutive failed attempts
@@ -38,16 +63,9 @@ struct replicator_state {
   std::optional<error> failure;  ///< why we are closing, when it is an error
   error last_error;
   // checkpoints
-  std::string cp_id;
   uint64_t remote_id = 0;     ///< the store's id for the peer (0 = none: read-only database)
-  std::string local_cp_rev;   ///< rev of our local copy ("" = none)
-  std::string remote_cp_rev;  ///< rev of the peer's copy ("" = none)
-  saved_checkpoint start_cp;
-  saved_checkpoint saved;     ///< last written
-  saved_checkpoint current;   ///< as far as the workers got
   bool save_scheduled = false;
   bool saving = false;
-  bool refreshed_once = false;  ///< a 409 made us re-read the peer's checkpoint rev
   std::vector<std::function<void()>> waiters;  ///< continuations of saves asked for meanwhile
   static inline const char* name = "peerlite.replicator";
 };
@@ -63,5 +81,9 @@ void exchange_checkpoints(repl_self self);
 void save_checkpoint(repl_self self, std::function<void()> then = {});
 void schedule_checkpoint(repl_self self);
 void stop_workers(repl_self self);
+/// Lane `i` (a worker report's lane), or nullptr.
+lane* lane_at(repl_self self, uint64_t i);
+/// True when any lane has a worker.
+bool has_workers(const replicator_state& st);
 
 }  // namespace peerlite::actors

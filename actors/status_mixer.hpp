@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 
 #include "actors/tuning.hpp"
@@ -11,38 +12,36 @@
 namespace peerlite::actors {
 
 struct status_mixer {
-  std::optional<worker_report> push;
-  std::optional<worker_report> pull;
+  /// The latest report of each worker, by (lane << 1 | is_pusher): a replicator has a pusher
+  /// and a puller per collection it replicates (lane = its position; 0 without collections).
+  std::map<uint64_t, worker_report> workers;
 
-  void clear() { push.reset(), pull.reset(); }
-  void update(const worker_report& w) { (w.is_pusher ? push : pull) = w; }
+  void clear() { workers.clear(); }
+  void update(const worker_report& w, uint32_t lane = 0) {
+    workers[(uint64_t{lane} << 1) | (w.is_pusher ? 1 : 0)] = w;
+  }
 
   /// BUSY if any worker is, else IDLE; progress is the sum. Call while connected.
   replicator_status connected() const {
     replicator_status s;
     s.activity = activity_level::idle;
-    for (auto* w : {&push, &pull}) {
-      if (!*w) continue;
-      if ((*w)->activity == activity_level::busy) s.activity = activity_level::busy;
-      s.progress.completed += (*w)->completed;
-      s.progress.total += (*w)->total;
+    for (auto& [key, w] : workers) {
+      if (w.activity == activity_level::busy) s.activity = activity_level::busy;
+      s.progress.completed += w.completed;
+      s.progress.total += w.total;
     }
     return s;
   }
   /// True when every worker that exists is idle (and at least one exists).
   bool all_idle() const {
-    bool any = false;
-    for (auto* w : {&push, &pull}) {
-      if (!*w) continue;
-      any = true;
-      if ((*w)->activity != activity_level::idle) return false;
-    }
-    return any;
+    for (auto& [key, w] : workers)
+      if (w.activity != activity_level::idle) return false;
+    return !workers.empty();
   }
   /// The first worker error, if any.
   std::optional<error> failure() const {
-    for (auto* w : {&push, &pull})
-      if (*w && (*w)->err.code != errc::ok) return (*w)->err;
+    for (auto& [key, w] : workers)
+      if (w.err.code != errc::ok) return w.err;
     return std::nullopt;
   }
 };

@@ -26,10 +26,12 @@ std::optional<worker_report> begin_report(Self self, bool now, bool is_pusher) {
   }
   st.last_report = t;
   if (!st.events.empty())
-    caf::anon_send(st.cfg.parent, doc_events_atom::value, uint64_t{0}, std::move(st.events));
+    caf::anon_send(st.cfg.parent, doc_events_atom::value, uint64_t{st.cfg.lane},
+                   std::move(st.events));
   st.events.clear();
   worker_report w;
   w.is_pusher = is_pusher;
+  w.lane = st.cfg.lane;
   w.activity = st.failed ? activity_level::stopped : st.activity;
   w.completed = st.completed;
   w.total = st.total;

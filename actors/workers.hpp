@@ -35,11 +35,12 @@ struct worker_report {
   uint64_t local_checkpoint = 0;  ///< pusher: every local sequence <= this is done
   std::string remote_checkpoint;  ///< puller: every remote sequence up to this is done
   error err;
+  uint32_t lane = 0;  ///< the worker's config.lane
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_report& x) {
   return f(caf::meta::type_name("worker_report"), x.is_pusher, x.activity, x.completed, x.total,
-           x.local_checkpoint, x.remote_checkpoint, x.err);
+           x.local_checkpoint, x.remote_checkpoint, x.err, x.lane);
 }
 
 /// (skip_atom, [id, rev, id, rev, ...]): revisions just pulled from this peer; the pusher
@@ -76,6 +77,8 @@ struct pusher_config {
   /// collection-aware, which speaks of the default collection only).
   store::collection_id coll = 0;
   std::optional<uint32_t> index;
+  /// Which of its parent's collections it works for: echoed in its reports and events.
+  uint32_t lane = 0;
 };
 
 /// Spawns a pusher; it starts on (start_atom).
@@ -113,6 +116,7 @@ struct puller_config {
   /// `collection` property of its requests); unset index = not collection-aware.
   store::collection_id coll = 0;
   std::optional<uint32_t> index;
+  uint32_t lane = 0;  ///< see pusher_config::lane
   /// Take the peer's rev / norev / changes / proposeChanges straight from the connection, many
   /// per actor message, instead of one by one through the owner. The owner must not need to
   /// see them (a read-only passive side answers them itself).

@@ -95,6 +95,18 @@ using replication_filter = std::function<bool(const document&, document_flags)>;
 /// deletion wins, else the higher generation, else the higher revID.
 using conflict_resolver = std::function<std::optional<document>(const conflict&)>;
 
+/// One collection a replicator syncs (Couchbase Lite's CollectionConfiguration).
+struct collection_config {
+  /// "scope.name", or "name" for a collection of the default scope; "_default" (or
+  /// "_default._default") is the default collection. It must exist in the local database.
+  std::string name;
+  /// When non-empty, only these documents of the collection replicate (both directions).
+  std::vector<std::string> document_ids;
+  replication_filter push_filter;
+  replication_filter pull_filter;
+  conflict_resolver resolver;
+};
+
 /// How a replicator behaves. Copyable.
 struct replicator_config {
   /// The local database. Required.
@@ -123,6 +135,13 @@ struct replicator_config {
   /// Purge pulled documents whose access was removed (kept for API parity; peerlite peers
   /// never revoke access).
   bool enable_auto_purge = true;
+  /// The collections to sync, each with its own documents, filters and resolver (then the
+  /// document_ids, filters and resolver above are not used). Empty: the default collection
+  /// only, with the settings above, as a peer without collections speaks it (getCheckpoint).
+  /// Non-empty: the session starts with getCollections, every collection keeps its own
+  /// checkpoint, and a collection the peer does not serve stops the replicator with
+  /// errc::not_found ("Collection 'x' is not found on the remote server").
+  std::vector<collection_config> collections;
 };
 
 /// An active replicator. Owns an actor; destroying the replicator stops it (like stop())

@@ -19,9 +19,9 @@
 //    and our revs are compared with full bodies (update-delta-bidi);
 //  - property order within a message, and which messages are compressed.
 //
-// Cases our engine cannot pass yet for lack of a feature are marked expected_failures(1) with
-// the issue that adds it (blobs and collections: issue 11). The others fail when the engine
-// differs from Couchbase Lite: that is their point.
+// Every case fails when the engine differs from Couchbase Lite: that is their point. (A case our
+// engine could not pass yet for lack of a feature would be marked expected_failures(1) with the
+// issue that adds it; none is now.)
 //
 // Run: ctest --test-dir <build> -L conformance --output-on-failure
 //   or <build>/tests/conformance/conformance_cbl32_test --run_test=active/update_push
@@ -101,6 +101,13 @@ void run_active(const std::string& name) {
   cfg.target.protocol = peerlite::protocol_type::message_stream;
   cfg.target.delegate = [&pl](const peerlite::message_endpoint&) { return pl.connection(); };
   cfg.type = active_type(name);
+  /// A collection-aware session: the collections its getCollections named, in that order.
+  for (size_t k : cap.requests(true, "getCollections")) {
+    auto req = peerlite::protocol::rep::get_collections_request::decode(cap.msgs[k].msg);
+    BOOST_REQUIRE(req.has_value());
+    for (auto& c : req->collections) cfg.collections.push_back({c, {}, {}, {}, {}});
+    break;
+  }
   cfg.max_attempts = 1;  // one connection: a failure is a difference, not a retry
   {
     peerlite::replicator repl(cfg);
@@ -181,13 +188,10 @@ BOOST_AUTO_TEST_CASE(blob_pull) { run_active("blob-pull"); }
 BOOST_AUTO_TEST_CASE(blob_push) { run_active("blob-push"); }
 BOOST_AUTO_TEST_CASE(blob_prove) { run_active("blob-prove"); }
 BOOST_AUTO_TEST_CASE(blob_big_push) { run_active("blob-big-push"); }
-// Collections (issue 11): our active replicator cannot be asked for named collections yet
-// (replicator_config has no collection list, so no getCollections): these fail until it can.
-BOOST_AUTO_TEST_CASE(collections, *utf::expected_failures(1)) { run_active("collections"); }
-BOOST_AUTO_TEST_CASE(collections_pull, *utf::expected_failures(1)) {
-  run_active("collections-pull");
-}
-// collections-unshared has no active case: it is a push of collection store.orders, which our
-// replicator cannot be asked for (no collections).
+// Collections: replicator_config::collections makes the session collection-aware
+// (getCollections, a `collection` index on every per-collection request, a checkpoint each).
+BOOST_AUTO_TEST_CASE(collections) { run_active("collections"); }
+BOOST_AUTO_TEST_CASE(collections_pull) { run_active("collections-pull"); }
+BOOST_AUTO_TEST_CASE(collections_unshared) { run_active("collections-unshared"); }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -503,7 +503,11 @@ void player::on_engine_request(proto::message m) {
   std::string p(m.profile());
   if (role_ == our_role::active) {
     if (p == rep::profile::set_checkpoint) return on_active_set_checkpoint(m);
-    if (p == rep::profile::propose_changes) return on_active_propose(m, match_next(p));
+    if (p == rep::profile::propose_changes) {
+      /// Per collection: two collections' pushers propose in either order.
+      auto coll = m.property("collection");
+      return on_active_propose(m, coll.empty() ? match_next(p) : match_by(p, "collection", coll));
+    }
     if (p == rep::profile::rev) return on_active_rev(m);
   } else if (p == rep::profile::changes) {
     return on_passive_changes(m);
@@ -515,6 +519,8 @@ void player::on_engine_request(proto::message m) {
     k = match_by(p, "digest", m.property("digest"), "docID", m.property("docID"));
   else if (p == rep::profile::norev)
     k = match_by(p, "id", m.property("id"));
+  else if (auto coll = m.property("collection"); !coll.empty())
+    k = match_by(p, "collection", coll);  // per collection: their order varies between runs
   else
     k = match_next(p);
   if (k == npos) {
@@ -547,17 +553,21 @@ void player::on_active_set_checkpoint(proto::message& m) {
     diff("our setCheckpoint does not decode: " + req.err().message);
     return reply_to(m, proto::make_error_reply(0, "BLIP", 400, req.err().message));
   }
-  our_checkpoints_.push_back(req->body.to_json());
+  our_checkpoints_.emplace_back(std::string(m.property("collection")), req->body.to_json());
   /// The player keeps the peer's checkpoint like a real peer: numbered N-cc, and a save that
   /// does not name the current revision is refused with 409. The capture's own revs are not
   /// replayed, because our engine may save more (or fewer) times than Couchbase Lite.
-  if (req->rev != peer_cp_rev_) {
+  /// Each checkpoint ID (one per collection) has its own revs.
+  auto held_it = peer_cp_revs_.find(req->client);
+  std::string held = held_it != peer_cp_revs_.end() ? held_it->second : peer_cp_rev_;
+  if (req->rev != held) {
     diff("setCheckpoint names checkpoint rev " + qt(req->rev) + " but the peer holds " +
-         qt(peer_cp_rev_) + " (it would answer 409)");
+         qt(held) + " (it would answer 409)");
     return reply_to(m, proto::make_error_reply(0, "HTTP", 409, "checkpoint rev mismatch"));
   }
-  peer_cp_rev_ = std::to_string(generation(peer_cp_rev_) + 1) + "-cc";
-  reply_to(m, rep::set_checkpoint_reply{peer_cp_rev_}.encode(0));
+  held = std::to_string(generation(held) + 1) + "-cc";
+  peer_cp_revs_[req->client] = held;
+  reply_to(m, rep::set_checkpoint_reply{held}.encode(0));
 }
 
 void player::on_active_propose(proto::message& m, size_t k) {
@@ -596,6 +606,7 @@ void player::on_active_propose(proto::message& m, size_t k) {
       st = q.front().status;
       q.pop_front();
       our_proposals_.push_back(e);
+      our_proposal_colls_.emplace_back(m.property("collection"));
     } else if (notes_.allow_resolution_push && refused_.count(e.doc_id) &&
                peer_current_.count(e.doc_id) && e.server_rev_id == peer_current_[e.doc_id] &&
                generation(e.rev_id) > generation(e.server_rev_id)) {
@@ -609,6 +620,7 @@ void player::on_active_propose(proto::message& m, size_t k) {
       /// where the capture shows the peer's current revision; else 304 ("the peer has it"),
       /// which lets the session go on without a rev the capture cannot judge.
       our_proposals_.push_back(e);
+      our_proposal_colls_.emplace_back(m.property("collection"));
       auto cur = peer_current_.find(e.doc_id);
       if (cur == peer_current_.end() || cur->second == e.rev_id) {
         st.status = rep::proposal_status::have_it;
@@ -1137,21 +1149,35 @@ void player::finish_active(const peerlite::replicator_status& final_status,
                            uint64_t last_sequence) {
   /// proposeChanges, flattened: our engine may batch differently (LiteCore: 200 per message),
   /// which changes nothing for the peer. bodySize is not compared (Fleece size).
-  std::vector<rep::proposed_change> theirs;
+  /// Each collection's entries in their order, the collections one after another (two
+  /// collections' pushers interleave their lists differently from run to run).
+  std::vector<std::pair<std::string, rep::proposed_change>> tagged_theirs, tagged_ours;
   for (size_t k : cap_.requests(true, rep::profile::propose_changes)) {
     if (auto r = rep::propose_changes_request::decode(cap_.msgs[k].msg))
-      theirs.insert(theirs.end(), r->entries.begin(), r->entries.end());
+      for (auto& e : r->entries)
+        tagged_theirs.emplace_back(std::string(cap_.msgs[k].msg.property("collection")), e);
     matched_[k] = true;  // judged below, entry by entry
     missing_.erase(k);
   }
+  for (size_t i = 0; i < our_proposals_.size(); ++i)
+    tagged_ours.emplace_back(our_proposal_colls_[i], our_proposals_[i]);
+  auto by_collection = [](auto& v) {
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  };
+  by_collection(tagged_theirs);
+  by_collection(tagged_ours);
+  std::vector<rep::proposed_change> theirs, ours_sorted;
+  for (auto& [c, e] : tagged_theirs) theirs.push_back(e);
+  for (auto& [c, e] : tagged_ours) ours_sorted.push_back(e);
   size_t shown = 0, wrong = 0;
-  for (size_t i = 0; i < std::max(theirs.size(), our_proposals_.size()); ++i) {
+  for (size_t i = 0; i < std::max(theirs.size(), ours_sorted.size()); ++i) {
     auto show = [](const rep::proposed_change* c) {
       if (!c) return std::string("(nothing)");
       return "[" + c->doc_id + "," + c->rev_id + ", parent " + qt(c->server_rev_id) + "]";
     };
     const auto* a = i < theirs.size() ? &theirs[i] : nullptr;
-    const auto* b = i < our_proposals_.size() ? &our_proposals_[i] : nullptr;
+    const auto* b = i < ours_sorted.size() ? &ours_sorted[i] : nullptr;
     if (a && b && a->doc_id == b->doc_id && a->rev_id == b->rev_id &&
         a->server_rev_id == b->server_rev_id)
       continue;
@@ -1169,17 +1195,26 @@ void player::finish_active(const peerlite::replicator_status& final_status,
 
   /// Checkpoints: how often each side saves differs (the capture's revs are not replayed, see
   /// on_active_set_checkpoint), and `time` always does; the last save's local/remote count.
-  auto cps = cap_.requests(true, rep::profile::set_checkpoint);
-  for (size_t k : cps) {
-    matched_[k] = true;  // judged below: the last one
+  auto all_cps = cap_.requests(true, rep::profile::set_checkpoint);
+  for (size_t k : all_cps) {
+    matched_[k] = true;  // judged below: the last one of each collection
     missing_.erase(k);
   }
-  if (!cps.empty()) {
-    if (our_checkpoints_.empty()) {
-      diff("we never saved the checkpoint (setCheckpoint)");
+  std::set<std::string> cp_colls;
+  for (size_t k : all_cps) cp_colls.insert(std::string(cap_.msgs[k].msg.property("collection")));
+  for (auto& coll : cp_colls) {
+    std::vector<size_t> cps;
+    for (size_t k : all_cps)
+      if (cap_.msgs[k].msg.property("collection") == coll) cps.push_back(k);
+    std::vector<std::string> mine;
+    for (auto& [c, body] : our_checkpoints_)
+      if (c == coll) mine.push_back(body);
+    std::string where = coll.empty() ? std::string() : " (collection " + qt(coll) + ")";
+    if (mine.empty()) {
+      diff("we never saved the checkpoint (setCheckpoint)" + where);
     } else {
       auto a = rep::checkpoint::from_json(cap_.msgs[cps.back()].msg.body);
-      auto b = rep::checkpoint::from_json(our_checkpoints_.back());
+      auto b = rep::checkpoint::from_json(mine.back());
       if (a && b) {
         std::string want_local = norm_seq(a->local);
         if (!resolution_revs_.empty() || (notes_.allow_resolution_push && !refused_.empty())) {
@@ -1210,12 +1245,12 @@ void player::finish_active(const peerlite::replicator_status& final_status,
                show_seq(want_local) + " by sequences of revisions pulled in this run");
         }
         if (norm_seq(b->local) != want_local && !ahead_by_pulled)
-          diff("last setCheckpoint: local " + show_seq(b->local) + " but Couchbase Lite " +
-               show_seq(want_local) + " (body " + our_checkpoints_.back() + " vs " +
+          diff("last setCheckpoint" + where + ": local " + show_seq(b->local) + " but Couchbase Lite " +
+               show_seq(want_local) + " (body " + mine.back() + " vs " +
                cap_.msgs[cps.back()].msg.body + ")");
         if (norm_seq(b->remote) != norm_seq(a->remote))
-          diff("last setCheckpoint: remote " + show_seq(b->remote) + " but Couchbase Lite " +
-               show_seq(a->remote) + " (body " + our_checkpoints_.back() + " vs " +
+          diff("last setCheckpoint" + where + ": remote " + show_seq(b->remote) + " but Couchbase Lite " +
+               show_seq(a->remote) + " (body " + mine.back() + " vs " +
                cap_.msgs[cps.back()].msg.body + ")");
       }
     }
@@ -1224,7 +1259,13 @@ void player::finish_active(const peerlite::replicator_status& final_status,
     diff("the peer answered 0 to our proposal [" + key +
          "] (as Couchbase Lite would) but we never sent that rev");
   bool normal = cap_.close_code_c2s == 1000 || cap_.close_code_c2s == 0;
-  if (normal && final_status.err.code != peerlite::errc::ok)
+  if (!notes_.expected_stop_error.empty()) {
+    if (final_status.err.message.find(notes_.expected_stop_error) == std::string::npos)
+      diff("our replicator should stop with \"" + notes_.expected_stop_error +
+           "\" as Couchbase Lite's does; it stopped with " +
+           (final_status.err.code == peerlite::errc::ok ? std::string("no error")
+                                                         : final_status.err.message));
+  } else if (normal && final_status.err.code != peerlite::errc::ok)
     diff("our replicator stopped with error " +
          std::string(peerlite::to_string(final_status.err.code)) + " (" + final_status.err.message +
          "); Couchbase Lite's session ended normally (close 1000)");

@@ -78,6 +78,9 @@ struct case_notes {
   /// The activeOnly our subChanges must carry, where the capture's own is not the rule (see
   /// notes_for("pull-big")); unset: as captured.
   std::optional<bool> active_only;
+  /// Couchbase Lite's replicator stopped with this error although its session closed normally
+  /// (collections-unshared: "Collection 'x' is not found on the remote server", then 1000).
+  std::string expected_stop_error;
 };
 
 /// The transport between the engine's threads and the player (the test thread).
@@ -198,6 +201,7 @@ class player {
     proto::rep::proposal_status status;
   };
   std::map<std::string, std::deque<proposal_answer>> answers_;  ///< per docID, capture order
+  std::vector<std::string> our_proposal_colls_;  ///< the `collection` of each of our_proposals_
   std::vector<proto::rep::proposed_change> our_proposals_;      ///< flattened, tolerated ones out
   std::set<std::string> resolution_revs_;   ///< "docID revID" of tolerated resolution pushes
   std::set<std::string> refused_;           ///< docIDs the player answered 409
@@ -206,7 +210,9 @@ class player {
   std::map<std::string, std::string> peer_current_;      ///< docID -> the peer's current revID
   std::map<size_t, std::map<std::string, bool>> asked_;  ///< captured changes -> wanted by us
   std::string peer_cp_rev_;                   ///< the checkpoint rev the player (peer) holds for us
-  std::vector<std::string> our_checkpoints_;  ///< bodies of our setCheckpoints
+  std::map<std::string, std::string> peer_cp_revs_;  ///< the same per checkpoint ID, once saved
+  /// (collection, body) of our setCheckpoints.
+  std::vector<std::pair<std::string, std::string>> our_checkpoints_;
   std::vector<std::string> our_rev_order_, captured_rev_order_;
 };
 

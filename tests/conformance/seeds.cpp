@@ -366,17 +366,23 @@ seed active_seed(const std::string& name) {
     s.local_checkpoint = R"({"time":1795690829,"local":6,"remote":9})";
   } else if (name == "push-big") {
     s.revs = revs_of("push-big", true);
-  } else if (name == "pull-big" || name == "blob-pull" || name == "collections-pull" ||
-             name == "active-only-pull") {
+  } else if (name == "collections-pull") {
+    /// A new database with store.orders created (and empty).
+    s.named = {{"store.orders", {}}};
+  } else if (name == "pull-big" || name == "blob-pull" || name == "active-only-pull") {
     /// Pulls into a new, empty database.
   } else if (name == "blob-push" || name == "blob-prove" || name == "blob-big-push") {
     s.revs = revs_of(name, true);
     /// blob-prove moved no blob: the photo it shares with blob-push comes from that capture.
     s.blobs = blobs_of(name == "blob-prove" ? "blob-push" : name);
   } else if (name == "collections") {
-    /// Only the default collection's d1: o1..o3 live in store.orders, which our store cannot
-    /// hold (no collections).
+    /// d1 in the default collection; o1..o3 (o2 with a text blob) in store.orders.
     s.revs = revs_of("collections", true, "1");
+    s.named = {{"store.orders", revs_of("collections", true, "0")}};
+    s.blobs = blobs_of("collections");
+  } else if (name == "collections-unshared") {
+    /// It pushed store.orders; the capture ends before any document moves.
+    s.named = {{"store.orders", {}}};
   } else if (name == "update-push") {
     s.revs = u_gen1();  // 1..4
     s.remote_holds = holds(s.revs);
@@ -432,6 +438,8 @@ case_notes notes_for(const std::string& name) {
   case_notes n;
   if (name == "update-delta-bidi") n.full_bodies["d1 " + D1_2] = d_body("d-one", 2);
   if (name == "bidi" || name == "conflict-bidi") n.allow_resolution_push = true;
+  if (name == "collections-unshared")
+    n.expected_stop_error = "Collection 'store.orders' is not found on the remote server";
   /// pull-big pulls into an empty database without activeOnly, but it was recorded (on 26 Nov,
   /// with push, pull, bidi, push-big) by another cblite build: its HTTP upgrade says
   /// "User-Agent: cblite/0.0.0", the later sessions' say "cblite/3.2.0 (9)".
