@@ -10,6 +10,7 @@
 #include "adapters/websocket/net_endpoint.hpp"
 #include "peerlite/database.hpp"
 #include "peerlite/replicator.hpp"
+#include "store/database.hpp"
 #include "tools/commands.hpp"
 #include "tools/serve_support.hpp"
 
@@ -23,6 +24,7 @@ constexpr std::chrono::seconds kPlainInterval{2};
 
 struct sync_options {
   std::string db, remote, user;
+  std::vector<std::string> collections;
   bool push = false, pull = false, push_and_pull = false, continuous = false, reset = false;
 };
 
@@ -137,8 +139,19 @@ replicator_type direction_of(const sync_options& o) {
   return replicator_type::push_and_pull;
 }
 
+/// Makes each --collection exist locally (a pull into a new file must have somewhere to put
+/// them), before the database opens for replication.
+void create_collections(const sync_options& o) {
+  if (o.collections.empty()) return;
+  auto db = store::database::open(o.db);
+  if (!db) fail("sync", db.err());
+  for (auto& name : o.collections)
+    if (auto id = (*db)->create_collection(name); !id) fail("sync", id.err());
+}
+
 void run_sync(const sync_options& o) {
   install_stop_signals();
+  create_collections(o);
   auto db = database::open(o.db);
   if (!db) fail("sync", db.err());
   net::credentials creds;
@@ -155,6 +168,7 @@ void run_sync(const sync_options& o) {
   cfg.target = std::move(*endpoint);
   cfg.type = direction_of(o);
   cfg.continuous = o.continuous;
+  for (auto& name : o.collections) cfg.collections.push_back({name, {}, {}, {}, {}});
   sync_watch watch(stdout_is_tty());
   replicator repl(cfg);
   repl.add_change_listener([&](const replicator_status& s) { watch.on_status(s); });
@@ -202,6 +216,11 @@ void add_sync_command(CLI::App& app) {
   cmd->add_flag("--reset", o->reset,
                 "ignore the saved checkpoint and compare every document again");
   cmd->add_option("--user", o->user, "NAME:PASSWORD for a hub that requires Basic auth (ws://)");
+  cmd->add_option("--collection", o->collections,
+                  "SCOPE.NAME of a collection to sync (repeat for several; created locally when "
+                  "missing). Without it the default collection syncs, as with a peer that has "
+                  "no collections; with it only the collections named (add _default for the "
+                  "default one), each with its own checkpoint");
   cmd->callback([o] { run_sync(*o); });
 }
 
