@@ -30,8 +30,9 @@ struct passive_state {
   puller_actor puller;
   /// One pusher per subscribed collection, by its getCollections index (0 without one).
   std::map<uint32_t, pusher_actor> pushers;
-  /// Set by getCollections: index -> local collection (-1: not served here).
+  /// Set by getCollections: index -> local collection (-1: not served here), and its name.
   std::optional<std::vector<store::collection_id>> colls;
+  std::vector<std::string> coll_names;
   status_mixer mixer;
   status_pacer pacer;
   replicator_status last_sent;
@@ -40,6 +41,9 @@ struct passive_state {
 };
 
 using passive_self = passive_actor::stateful_pointer<passive_state>;
+
+/// The passive puller's lane: it serves every collection and names its events itself.
+constexpr uint32_t kPassivePullerLane = UINT32_MAX;
 
 void emit(passive_self self, replicator_status s) {
   auto& st = self->state;
@@ -121,8 +125,11 @@ protocol::message get_collections(passive_self self, const protocol::message& ms
     entry.rev = cp->rev;
   }
   st.colls = ids;
+  st.coll_names.clear();
+  for (auto& name : req->collections)
+    st.coll_names.push_back(name.find('.') == std::string::npos ? "_default." + name : name);
   /// Before the reply leaves: the client's next requests reach the puller after this.
-  if (st.puller) self->send(st.puller, colls_atom::value, std::move(ids));
+  if (st.puller) self->send(st.puller, colls_atom::value, std::move(ids), st.coll_names);
   return reply.encode(0);
 }
 
@@ -142,6 +149,7 @@ protocol::message sub_changes(passive_self self, const protocol::message& msg) {
   uint32_t key = req->collection.value_or(0);
   if (st.pushers.count(key)) return protocol::make_error_reply(0, "BLIP", 409, "already subscribed");
   pusher_config cfg;
+  cfg.lane = key;
   cfg.coll = coll;
   cfg.index = st.colls ? req->collection : std::nullopt;
   cfg.db = st.db;
@@ -186,6 +194,7 @@ void on_connected(passive_self self, connection_api conn) {
   /// A read-only side answers pushes itself (403), so only a writable one lets the
   /// connection hand the peer's revs to the puller directly.
   cfg.direct = !st.read_only;
+  cfg.lane = kPassivePullerLane;
   st.puller = spawn_puller(self->system(), std::move(cfg));
   self->link_to(st.puller);
   emit(self, replicator_status{activity_level::idle, {}, {}});
@@ -223,8 +232,11 @@ passive_actor::behavior_type passive_impl(passive_self self, database db, passiv
         self->state.mixer.update(w);
         status_changed(self);
       },
-      [=](doc_events_atom, uint64_t, std::vector<replicated_document>& events) {
+      [=](doc_events_atom, uint64_t lane, std::vector<replicated_document>& events) {
         auto& st = self->state;
+        /// A pusher's lane is its collection index; the puller names its own events.
+        if (lane != kPassivePullerLane && lane < st.coll_names.size())
+          for (auto& e : events) e.collection = st.coll_names[lane];
         if (st.observer && !events.empty())
           self->send(st.observer, doc_events_atom::value, st.id, std::move(events));
       },

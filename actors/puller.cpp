@@ -266,9 +266,10 @@ puller_actor::behavior_type puller_impl(puller_self self, puller_config cfg) {
           check_idle(self);
         }
       },
-      [=](colls_atom, std::vector<store::collection_id>& ids) {
+      [=](colls_atom, std::vector<store::collection_id>& ids, std::vector<std::string>& names) {
         self->state.aware = true;
         self->state.colls = std::move(ids);
+        self->state.coll_names = std::move(names);
       },
       [=](start_atom) {
         report(self, true);

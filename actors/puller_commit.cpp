@@ -86,8 +86,10 @@ void settle(puller_self self, pending_rev& p, const store::insert_result& res) {
   }
   if (res.outcome == store::insert_outcome::conflict && st.cfg.active)
     resolve_conflict(self, p.rev.id, p.rev.rev, p.coll);
+  std::string coll = "_default._default";
+  if (p.index && *p.index < st.coll_names.size()) coll = st.coll_names[*p.index];
   st.events.push_back({std::move(p.rev.id), std::move(p.rev.rev), replication_direction::pull,
-                       document_flags{p.rev.deleted, false}, std::move(err)});
+                       document_flags{p.rev.deleted, false}, std::move(err), std::move(coll)});
   st.seqs.finish(p.sequence);
   ++st.completed;
 }

@@ -72,6 +72,13 @@ struct blob_wait {
   error err;           ///< the first fetch that failed
 };
 
+/// A getAttachment waiting for the fetch window (kMaxBlobFetches).
+struct blob_fetch {
+  store::blob_ref ref;
+  std::string doc_id;             ///< the first document that needed it
+  std::optional<uint32_t> index;  ///< its `collection` property
+};
+
 struct puller_state {
   puller_config cfg;
   std::vector<pending_rev> queue;  ///< the next group for the db actor
@@ -91,11 +98,17 @@ struct puller_state {
   std::vector<protocol::message> answers;  ///< replies to routed requests, not yet sent
   std::unordered_map<uint64_t, blob_wait> blob_waits;  ///< by a local number
   uint64_t next_wait = 0;
-  /// Blobs being fetched (getAttachment in flight) -> the waits that need each one.
+  /// Blobs being fetched (getAttachment in flight, or queued for it) -> the waits that need
+  /// each one.
   std::unordered_map<std::string, std::vector<uint64_t>> fetching;
+  /// Fetches started and not yet finished (stored or failed): at most kMaxBlobFetches.
+  size_t fetches_running = 0;
+  /// Fetches waiting for the window, oldest first (each digest once; see `fetching`).
+  std::deque<blob_fetch> fetch_queue;
   /// Collection-aware session: index -> local collection (-1: not served here).
   bool aware = false;
   std::vector<store::collection_id> colls;
+  std::vector<std::string> coll_names;
   static inline const char* name = "peerlite.puller";
 };
 

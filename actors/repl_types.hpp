@@ -27,7 +27,7 @@ typename Inspector::result_type inspect(Inspector& f, replicator_status& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replicated_document& x) {
   return f(caf::meta::type_name("repl_doc"), x.id, x.rev, x.direction, x.flags.deleted,
-           x.flags.access_removed, x.err);
+           x.flags.access_removed, x.err, x.collection);
 }
 
 }  // namespace peerlite

@@ -309,8 +309,13 @@ replicator_actor::behavior_type replicator_impl(repl_self self,
       },
       [=](closed_atom, const close_info& info) { on_closed(self, info); },
       [=](worker_status_atom, const worker_report& w) { on_worker(self, w); },
-      [=](doc_events_atom, uint64_t lane, const std::vector<replicated_document>& events) {
+      [=](doc_events_atom, uint64_t lane, std::vector<replicated_document>& events) {
         forward_pulled(self, lane, events);
+        /// Workers speak of their own collection only: name it.
+        if (auto* l = lane_at(self, lane); l && l->coll != 0) {
+          auto full = l->name.find('.') == std::string::npos ? "_default." + l->name : l->name;
+          for (auto& e : events) e.collection = full;
+        }
         self->state.shared->doc_events(events);
       },
   };

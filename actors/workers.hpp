@@ -91,11 +91,13 @@ pusher_actor spawn_pusher(caf::actor_system& sys, pusher_config cfg);
 /// replicator answered): an active puller counts it as arrived, or its checkpoint would wait
 /// for it forever (the peer's requests are numbered across every Profile).
 /// (colls_atom, ids): a passive puller's session became collection-aware (getCollections);
-/// ids[i] is the local collection of index i, or -1 for one this side does not serve.
+/// ids[i] is the local collection of index i, or -1 for one this side does not serve; names[i]
+/// its "scope.name" (for document events).
 using puller_actor =
     caf::typed_actor<caf::replies_to<incoming_atom, protocol::message>::with<protocol::message>,
                      caf::reacts_to<incoming_atom, std::vector<protocol::message>>,
-                     caf::reacts_to<colls_atom, std::vector<store::collection_id>>,
+                     caf::reacts_to<colls_atom, std::vector<store::collection_id>,
+                                    std::vector<std::string>>,
                      caf::reacts_to<seen_atom, uint64_t>,
                      caf::reacts_to<start_atom>, caf::reacts_to<tick_atom>>;
 

@@ -76,6 +76,8 @@ struct replicated_document {
   replication_direction direction = replication_direction::push;
   document_flags flags;
   error err;  ///< errc::ok when the document was transferred
+  /// The document's collection, "scope.name" ("_default._default" for the default one).
+  std::string collection = "_default._default";
 };
 
 /// Two branches of one document that the active pull side must merge. `local` or `remote`

@@ -67,8 +67,11 @@ message_endpoint endpoint_to(passive_host& host, std::shared_ptr<wire_log> log,
   return ep;
 }
 
+/// One one-shot run; `events` (when given) collects the active side's document events as
+/// "direction collection id".
 replicator_status run(const temp_db& local, message_endpoint ep, replicator_type type,
-                      const std::vector<std::string>& collections) {
+                      const std::vector<std::string>& collections,
+                      std::set<std::string>* events = nullptr) {
   replicator_config cfg;
   cfg.db = local.db;
   cfg.target = std::move(ep);
@@ -76,7 +79,26 @@ replicator_status run(const temp_db& local, message_endpoint ep, replicator_type
   cfg.max_attempts = 1;
   for (auto& c : collections) cfg.collections.push_back({c, {}, {}, {}, {}});
   replicator r(cfg);
-  return run_to_stop(r, kRunTimeout);
+  auto mtx = std::make_shared<std::mutex>();
+  auto seen = std::make_shared<std::set<std::string>>();
+  auto token = r.add_document_listener([mtx, seen](const std::vector<replicated_document>& ev) {
+    std::lock_guard<std::mutex> g{*mtx};
+    for (auto& e : ev)
+      seen->insert(std::string(e.direction == replication_direction::push ? "push " : "pull ") +
+                   e.collection + " " + e.id);
+  });
+  auto status = run_to_stop(r, kRunTimeout);
+  if (events) {
+    wait_until(
+        [&] {
+          std::lock_guard<std::mutex> g{*mtx};
+          return !seen->empty();
+        },
+        2s);
+    std::lock_guard<std::mutex> g{*mtx};
+    *events = *seen;
+  }
+  return status;
 }
 
 /// The bodies of the active side's setCheckpoint requests, by their collection index.
@@ -110,8 +132,33 @@ BOOST_AUTO_TEST_CASE(two_named_collections_and_the_default_push_and_pull) {
   b_a.put("x1", R"({"n":4})");
   BOOST_REQUIRE(b.db.put("y1", R"({"n":5})"));
   passive_host hub(b.db);
-  auto s = run(a, endpoint_to(hub, nullptr, "a"), replicator_type::push_and_pull, kThree);
+  std::set<std::string> events;
+  auto s = run(a, endpoint_to(hub, nullptr, "a"), replicator_type::push_and_pull, kThree, &events);
   BOOST_TEST(s.err.code == errc::ok, s.err.message);
+  /// Document events name the collection, on both sides.
+  std::set<std::string> want_events{"push store.a a1",   "push store.a same",
+                                    "push store.b b1",   "push store.b same",
+                                    "push _default._default d1", "pull store.a x1",
+                                    "pull _default._default y1"};
+  BOOST_TEST((events == want_events));
+  {
+    wait_until(
+        [&] {
+          std::lock_guard<std::mutex> g{hub.record->mtx};
+          return hub.record->events.size() >= 7;
+        },
+        5s);
+    std::lock_guard<std::mutex> g{hub.record->mtx};
+    std::set<std::string> hub_events;
+    for (auto& e : hub.record->events)
+      hub_events.insert(std::string(e.direction == replication_direction::push ? "push " : "pull ") +
+                        e.collection + " " + e.id);
+    std::set<std::string> want_hub{"pull store.a a1",   "pull store.a same",
+                                   "pull store.b b1",   "pull store.b same",
+                                   "pull _default._default d1", "push store.a x1",
+                                   "push _default._default y1"};
+    BOOST_TEST((hub_events == want_hub));
+  }
   using docs = std::map<std::string, std::string>;
   docs want_a{{"a1", R"({"n":1})"}, {"same", R"({"in":"a.a"})"}, {"x1", R"({"n":4})"}};
   docs want_b{{"b1", R"({"n":2})"}, {"same", R"({"in":"a.b"})"}};
