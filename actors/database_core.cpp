@@ -37,7 +37,9 @@ expected<reader_lease> database_core::acquire_reader(store::collection_id coll) 
     r = std::move(*opened);
   }
   reader_lease lease(shared_from_this(), std::move(r));
-  if (coll != lease->current_collection())
+  /// A named collection is selected again on every lease (one indexed lookup), so a lease on
+  /// a collection deleted meanwhile is a not_found, never a read of dropped tables.
+  if (coll != 0 || lease->current_collection() != 0)
     if (auto st = lease->use_collection(coll); !st.ok()) return st.err();
   return lease;
 }

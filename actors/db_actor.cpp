@@ -501,6 +501,19 @@ db_actor::behavior_type db_impl(db_self self, std::shared_ptr<store::database> d
         if (!n) return make_error(n.err());
         return static_cast<uint64_t>(*n);
       },
+      [=](purge_atom, const std::string& id, store::collection_id coll) -> caf::result<bool> {
+        auto& db = *self->state.db;
+        auto st = in_collection(db, coll, [&]() -> status { return db.purge(id); });
+        if (!st) return make_error(st.err());
+        return true;
+      },
+      [=](mkcoll_atom, const std::string& name) -> caf::result<store::collection_id> {
+        return to_result(self->state.db->create_collection(name));
+      },
+      [=](rmcoll_atom, const std::string& name) -> caf::result<bool> {
+        if (auto st = self->state.db->delete_collection(name); !st) return make_error(st.err());
+        return true;
+      },
   };
 }
 

@@ -36,6 +36,8 @@
 //  - (subscribe_atom, who) / (unsub_atom, who): change notices to `who`
 //  - (listen_atom, since): the app added a change listener when the last sequence was `since`
 //      (sent by database_core::add_listener): starts the checks for other processes' commits
+//  - (purge_atom, id, collection) -> true: the same in a named collection
+//  - (mkcoll_atom, name) -> collection id (created if new); (rmcoll_atom, name) -> true
 //  - (tick_atom): internal, from its watch thread: the file changed, look for others' commits
 #pragma once
 
@@ -83,7 +85,15 @@ using db_actor = caf::typed_actor<
     /// bytes hash to `digest` (invalid_argument when not). Durable when the reply arrives.
     caf::replies_to<blob_atom, std::string, std::string, std::string>::with<std::string>,
     /// (compact_atom) -> how many blobs no kept revision referenced (removed).
-    caf::replies_to<compact_atom>::with<uint64_t>>;
+    caf::replies_to<compact_atom>::with<uint64_t>,
+    /// (purge_atom, id, collection) -> true: purge in a named collection.
+    caf::replies_to<purge_atom, std::string, store::collection_id>::with<bool>,
+    /// (mkcoll_atom, "scope.name" or "name") -> its collection id, created when missing
+    /// (store::database::create_collection: invalid_argument for a malformed name).
+    caf::replies_to<mkcoll_atom, std::string>::with<store::collection_id>,
+    /// (rmcoll_atom, name) -> true: drops a named collection and its documents
+    /// (invalid_argument for the default collection, not_found when absent).
+    caf::replies_to<rmcoll_atom, std::string>::with<bool>>;
 
 /// Spawns the writer for `db`. `core` (weak) receives change notifications for the app's
 /// listeners. The actor owns `db` and closes it when it quits.

@@ -49,6 +49,8 @@ using blob_atom = caf::atom_constant<caf::atom("blob")>;  ///< db actor: store a
 using seen_atom = caf::atom_constant<caf::atom("seen")>;  ///< puller: a peer request it never gets
 using colls_atom = caf::atom_constant<caf::atom("colls")>;  ///< puller: the session's collections
 using compact_atom = caf::atom_constant<caf::atom("compact")>;  ///< db actor: drop unused blobs
+using mkcoll_atom = caf::atom_constant<caf::atom("mkcoll")>;  ///< db actor: create a collection
+using rmcoll_atom = caf::atom_constant<caf::atom("rmcoll")>;  ///< db actor: delete a collection
 }  // namespace peerlite::actors
 
 namespace peerlite::actors {

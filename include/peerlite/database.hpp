@@ -30,6 +30,8 @@ namespace actors {
 struct database_core;  // internal: the store, the writer actor, listeners
 }
 
+class collection;  // <peerlite/collection.hpp>, included at the end of this header
+
 /// How open() treats the file.
 struct database_options {
   /// Create the file when it does not exist. When false, a missing file is errc::not_found.
@@ -135,6 +137,31 @@ class database {
   /// The highest sequence so far (0 when empty).
   expected<uint64_t> last_sequence() const;
 
+  // --- Collections (<peerlite/collection.hpp>) ---
+  // A name is "scope.name", or "name" for "_default.name"; "_default" (or "_default._default")
+  // is the default collection. Scope and name: 1-251 of A-Z a-z 0-9 _ % -, not starting with
+  // _ or % (except "_default"); case matters. A malformed name is errc::invalid_argument.
+
+  /// Creates the collection `name` when missing, empty; returns it either way.
+  /// Errors: errc::invalid_argument, errc::read_only, errc::io_error.
+  expected<collection> create_collection(std::string_view name);
+
+  /// The existing collection `name`. Errors: errc::not_found when absent, invalid_argument.
+  expected<collection> get_collection(std::string_view name) const;
+
+  /// Every collection of the database, the default one first, then in creation order.
+  expected<std::vector<collection>> collections() const;
+
+  /// Deletes the collection `name` with all its documents (locally: nothing replicates).
+  /// Handles on it fail with errc::not_found from then on.
+  /// Errors: errc::invalid_argument for the default collection or a malformed name,
+  /// errc::not_found when absent.
+  status delete_collection(std::string_view name);
+
+  /// The default collection, `_default._default`: the one this handle's document methods use.
+  /// (An empty handle yields an empty collection.)
+  collection default_collection() const;
+
   /// The path given to open().
   const std::string& path() const;
 
@@ -149,3 +176,5 @@ class database {
 };
 
 }  // namespace peerlite
+
+#include <peerlite/collection.hpp>  // NOLINT: after `database`, which a collection holds
