@@ -57,7 +57,7 @@ void start_connection(self_ptr self, uint64_t id,
   auto& st = self->state;
   auto& sys = self->system();
   auto repl = spawn_passive_replicator(sys, st.config.db, caf::actor_cast<passive_observer>(self),
-                                       id, st.config.read_only);
+                                       id, st.config.read_only, st.config.collections);
   connection_options options;
   options.heartbeat = st.config.heartbeat;
   options.session.deflate_window_bits = st.config.deflate_window_bits;

@@ -2,6 +2,7 @@
 #include "actors/passive_replicator.hpp"
 
 #include <map>
+#include <set>
 
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
@@ -33,6 +34,8 @@ struct passive_state {
   /// Set by getCollections: index -> local collection (-1: not served here), and its name.
   std::optional<std::vector<store::collection_id>> colls;
   std::vector<std::string> coll_names;
+  /// The collections served ("scope.name"); empty = all (listener_config::collections).
+  std::set<std::string> served;
   status_mixer mixer;
   status_pacer pacer;
   replicator_status last_sent;
@@ -110,6 +113,11 @@ protocol::message get_collections(passive_self self, const protocol::message& ms
   for (size_t i = 0; i < req->collections.size(); ++i) {
     auto& entry = reply.entries.emplace_back();
     auto id = (*r)->find_collection(req->collections[i]);
+    if (id && !st.served.empty()) {
+      auto parsed = store::parse_collection_name(req->collections[i]);
+      if (!parsed || !st.served.count(parsed->first + "." + parsed->second))
+        id = error{errc::not_found, "not served"};
+    }
     if (!id) {
       entry.st = rep::get_collections_reply::state::missing;
       ids.push_back(-1);
@@ -219,8 +227,12 @@ void on_closed(passive_self self, const close_info& info) {
 }
 
 passive_actor::behavior_type passive_impl(passive_self self, database db, passive_observer observer,
-                                          uint64_t id, bool read_only) {
+                                          uint64_t id, bool read_only,
+                                          std::vector<std::string> served) {
   self->state.read_only = read_only;
+  for (auto& name : served)
+    if (auto parsed = store::parse_collection_name(name))
+      self->state.served.insert(parsed->first + "." + parsed->second);
   self->state.db = std::move(db);
   self->state.observer = std::move(observer);
   self->state.id = id;
@@ -252,8 +264,9 @@ passive_actor::behavior_type passive_impl(passive_self self, database db, passiv
 
 connection_owner spawn_passive_replicator(caf::actor_system& sys, database db,
                                           passive_observer observer, uint64_t connection_id,
-                                          bool read_only) {
-  return sys.spawn(passive_impl, std::move(db), std::move(observer), connection_id, read_only);
+                                          bool read_only, std::vector<std::string> served) {
+  return sys.spawn(passive_impl, std::move(db), std::move(observer), connection_id, read_only,
+                   std::move(served));
 }
 
 }  // namespace peerlite::actors

@@ -31,8 +31,11 @@ using passive_observer =
 /// its connection reported closed_atom (and it sent its final status). When `read_only`,
 /// the peer's push requests (changes, proposeChanges, rev) get HTTP 403 and nothing is written
 /// except the peer's checkpoints.
+/// `served`: the collections collection-aware peers may sync (listener_config::collections);
+/// empty = all of the database's.
 connection_owner spawn_passive_replicator(caf::actor_system& sys, database db,
                                           passive_observer observer, uint64_t connection_id,
-                                          bool read_only = false);
+                                          bool read_only = false,
+                                          std::vector<std::string> served = {});
 
 }  // namespace peerlite::actors

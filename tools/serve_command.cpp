@@ -33,6 +33,7 @@ constexpr std::chrono::seconds kShutdownTimeout{8};
 struct serve_options {
   std::string db, name, user;
   std::vector<std::string> listen;
+  std::vector<std::string> collections;
   bool read_only = false;
   unsigned idle_timeout_s = static_cast<unsigned>(net::kWsIdleTimeout.count());
 };
@@ -188,9 +189,12 @@ void run_serve(const serve_options& o) {
   auto name = served_name(o);  // before open: a refused name creates no file
   auto db = database::open(o.db);
   if (!db) fail("serve", db.err());
+  for (auto& c : o.collections)
+    if (auto made = db->create_collection(c); !made) fail("serve", made.err());
   net::io_runtime io(1);  // declared first: sockets outlive the hub's connections
   /// PINGs at half the idle timeout keep healthy tcp:// peers talking (ws:// pings itself).
-  hub h(*db, std::chrono::seconds(std::max(1u, o.idle_timeout_s / 2)), o.read_only);
+  hub h(*db, std::chrono::seconds(std::max(1u, o.idle_timeout_s / 2)), o.read_only,
+        o.collections);
   listeners ls;
   for (auto& text : o.listen) start_listener(text, o, name, io, h, ls);
   std::string where;
@@ -233,6 +237,10 @@ void add_serve_command(CLI::App& app) {
                   "repeat for several")
       ->required();
   cmd->add_flag("--readonly", o->read_only, "refuse pushes (peers may only pull)");
+  cmd->add_option("--collection", o->collections,
+                  "SCOPE.NAME of a collection to serve to collection-aware peers (repeat for "
+                  "several; created when missing; _default for the default one). Without it "
+                  "every collection in the file is served");
   cmd->add_option("--user", o->user,
                   "NAME:PASSWORD that WebSocket peers must send (HTTP Basic auth; else 401)");
   cmd->add_option("--idle-timeout", o->idle_timeout_s,

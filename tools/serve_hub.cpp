@@ -32,13 +32,15 @@ struct hub::state {
   }
 };
 
-hub::hub(database db, std::chrono::seconds heartbeat, bool read_only)
+hub::hub(database db, std::chrono::seconds heartbeat, bool read_only,
+         std::vector<std::string> collections)
     : state_(std::make_shared<state>()) {
   listener_config ws_config{db, protocol_type::message_stream};
   listener_config tcp_config{db, protocol_type::byte_stream};
   if (heartbeat.count() > 0) tcp_config.heartbeat = heartbeat;
   for (auto* c : {&ws_config, &tcp_config}) {
     c->read_only = read_only;
+    c->collections = collections;
     c->deflate_window_bits = kHubDeflateWindowBits;
     c->deflate_mem_level = kHubDeflateMemLevel;
   }

@@ -21,8 +21,9 @@ class hub {
   /// TCP listener's idle timeout so healthy idle peers are not dropped. Zero = engine default.
   /// `read_only`: every peer's push is refused with HTTP 403 (its replicator stops); pulls
   /// are served.
+  /// `collections`: the ones served (listener_config::collections); empty = all.
   explicit hub(database db, std::chrono::seconds heartbeat = std::chrono::seconds::zero(),
-               bool read_only = false);
+               bool read_only = false, std::vector<std::string> collections = {});
   /// Closes every connection still open (like close_all) and waits for them, at most
   /// kHubShutdownTimeout.
   ~hub();

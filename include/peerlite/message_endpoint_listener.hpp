@@ -46,6 +46,12 @@ struct listener_config {
   /// The inflater always keeps a 32 KiB window because the peer chooses its own.
   int deflate_window_bits = 15;
   int deflate_mem_level = 9;
+  /// The collections served to collection-aware peers ("scope.name"; "_default" for the
+  /// default one). Empty: every collection of the database. A peer asking for another one
+  /// gets `null` in the getCollections reply, which stops its replicator with
+  /// "Collection 'x' is not found on the remote server". Peers without collections always
+  /// get the default collection.
+  std::vector<std::string> collections;
 };
 
 /// One accepted connection as the listener sees it.

@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include <peerlite/message_endpoint_listener.hpp>
+
 #include "store/database.hpp"
 #include "tests/actors/seed_harness.hpp"
 #include "tests/actors/wire_tap.hpp"
@@ -256,4 +258,38 @@ BOOST_AUTO_TEST_CASE(an_unknown_local_collection_is_a_clear_error) {
   auto s = run(a, endpoint_to(hub, nullptr, "a"), replicator_type::push, {"store.missing"});
   BOOST_TEST((s.err.code == errc::not_found), s.err.message);
   BOOST_TEST(s.err.message.find("store.missing") != std::string::npos, s.err.message);
+}
+
+/// A listener configured with a subset serves only that subset: another collection of its
+/// database is answered `null`, which stops the peer's replicator.
+BOOST_AUTO_TEST_CASE(a_listener_serves_only_its_configured_collections) {
+  temp_db a("a"), b("b");
+  in_collection a_a(a, "store.a"), a_b(a, "store.b");
+  a_a.put("a1", R"({"n":1})");
+  a_b.put("b1", R"({"n":2})");
+  in_collection b_a(b, "store.a"), b_b(b, "store.b");
+  listener_config lc;
+  lc.db = b.db;
+  lc.collections = {"store.a"};
+  message_endpoint_listener listener(lc);
+  auto endpoint = [&listener](const std::string& uid) {
+    message_endpoint ep;
+    ep.uid = uid;
+    ep.target = "loopback:" + uid;
+    ep.delegate = [&listener](const message_endpoint&) -> std::unique_ptr<message_endpoint_connection> {
+      auto [x, y] = loopback::make_pair();
+      auto accepted = listener.accept(std::move(y.connection));
+      BOOST_TEST(accepted.has_value());
+      return std::move(x.connection);
+    };
+    return ep;
+  };
+  auto refused = run(a, endpoint("a1"), replicator_type::push, {"store.a", "store.b"});
+  BOOST_TEST((refused.err.code == errc::not_found), refused.err.message);
+  BOOST_TEST(refused.err.message.find("'store.b'") != std::string::npos, refused.err.message);
+  BOOST_TEST(b_b.docs().empty());
+  auto served = run(a, endpoint("a2"), replicator_type::push, {"store.a"});
+  BOOST_TEST(served.err.code == errc::ok, served.err.message);
+  BOOST_TEST(b_a.docs().count("a1") == 1u);
+  listener.close_all();
 }
