@@ -2,7 +2,8 @@
 // here while getAttachment brings each one (verified, then stored through the db actor), and
 // joins the group commit only when all of them are durable (PROTOCOL.md §3: the rev's reply
 // is sent after the revision AND its blobs are committed). A blob several revs reference is
-// fetched once; a failed fetch fails only the revs that need it.
+// fetched once; a failed fetch fails only the revs that need it. At most kMaxBlobFetches
+// fetches run at once; the others wait in FIFO order (start_fetches).
 #include <algorithm>
 #include <cctype>
 
@@ -56,19 +57,25 @@ void release(puller_self self, uint64_t id) {
   check_idle(self);
 }
 
-/// The fetch of `digest` ended (err.code == ok: the blob is stored).
+void start_fetches(puller_self self);
+
+/// The fetch of `digest` ended (err.code == ok: the blob is stored). Called exactly once per
+/// started fetch: it frees its place in the window for the next queued one.
 void fetched(puller_self self, const std::string& digest, const error& err) {
   auto& st = self->state;
+  if (st.fetches_running > 0) --st.fetches_running;
   auto it = st.fetching.find(digest);
-  if (it == st.fetching.end()) return;
-  auto waiters = std::move(it->second);
-  st.fetching.erase(it);
-  for (uint64_t id : waiters) {
-    auto w = st.blob_waits.find(id);
-    if (w == st.blob_waits.end()) continue;
-    if (err.code != errc::ok && w->second.err.code == errc::ok) w->second.err = err;
-    if (--w->second.missing == 0) release(self, id);
+  if (it != st.fetching.end()) {
+    auto waiters = std::move(it->second);
+    st.fetching.erase(it);
+    for (uint64_t id : waiters) {
+      auto w = st.blob_waits.find(id);
+      if (w == st.blob_waits.end()) continue;
+      if (err.code != errc::ok && w->second.err.code == errc::ok) w->second.err = err;
+      if (--w->second.missing == 0) release(self, id);
+    }
   }
+  start_fetches(self);
 }
 
 /// Checks a getAttachment reply against the rev's blob dict and stores it.
@@ -101,6 +108,7 @@ void on_blob_reply(puller_self self, const store::blob_ref& ref, const std::stri
 void fetch(puller_self self, const store::blob_ref& ref, const std::string& doc_id,
            std::optional<uint32_t> index) {
   auto& st = self->state;
+  ++st.fetches_running;
   rep::get_attachment_request req{ref.digest, doc_id, looks_compressible(ref.content_type),
                                   index};
   self->request(st.cfg.conn, kPeerRequestTimeout, request_atom::value, req.encode())
@@ -111,6 +119,16 @@ void fetch(puller_self self, const store::blob_ref& ref, const std::string& doc_
                       error{e.code, "getAttachment " + ref.digest + " for \"" + doc_id +
                                         "\": " + e.message});
             });
+}
+
+/// Starts queued fetches, oldest first, while the window has room.
+void start_fetches(puller_self self) {
+  auto& st = self->state;
+  while (!st.failed && st.fetches_running < kMaxBlobFetches && !st.fetch_queue.empty()) {
+    blob_fetch f = std::move(st.fetch_queue.front());
+    st.fetch_queue.pop_front();
+    fetch(self, f.ref, f.doc_id, f.index);
+  }
 }
 
 }  // namespace
@@ -136,10 +154,12 @@ bool await_blobs(puller_self self, pending_rev& p) {
     if (reader && (*reader)->blob(ref.digest)) continue;
     st.fetching[ref.digest].push_back(id);
     ++missing;
-    fetch(self, ref, p.rev.id, p.index);
+    st.fetch_queue.push_back({ref, p.rev.id, p.index});
   }
   if (missing == 0) return false;
   st.blob_waits.emplace(id, blob_wait{std::move(p), missing, {}});
+  /// Queued above, started here (as the window allows) once the wait is registered.
+  start_fetches(self);
   return true;
 }
 

@@ -132,6 +132,7 @@ void on_propose_reply(pusher_self self, std::vector<store::change>& list,
   auto r = rep::propose_changes_reply::decode(reply);
   if (!r) return fail(self, r.err());
   auto& st = self->state;
+  st.peer_blobs = r->blobs;
   std::vector<store::change> retry;
   std::optional<reader_lease> reader;
   for (size_t i = 0; i < list.size(); ++i) {
@@ -162,6 +163,7 @@ void on_changes_reply(pusher_self self, std::vector<store::change>& list,
                       protocol::message& reply) {
   auto r = rep::changes_reply::decode(reply);
   if (!r) return fail(self, r.err());
+  self->state.peer_blobs = r->blobs;
   for (size_t i = 0; i < list.size(); ++i) {
     auto& c = list[i];
     if (!r->wants(i)) {

@@ -1,11 +1,16 @@
 // The pusher's rev window and its reports upward.
+#include <simdjson.h>
+
 #include <algorithm>
+#include <charconv>
+#include <set>
 
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
 #include "actors/pusher_state.hpp"
 #include "actors/tuning.hpp"
 #include "actors/worker_report.hpp"
+#include "protocol/rep_json.hpp"
 #include "protocol/rep_messages.hpp"
 
 namespace peerlite::actors {
@@ -30,6 +35,13 @@ std::vector<std::string> trimmed_history(std::vector<std::string> history,
     }
   }
   return history;
+}
+
+/// The generation of a revision ID "<gen>-<suffix>" (1 when it has none).
+uint64_t generation_of(std::string_view rev) {
+  uint64_t gen = 0;
+  auto r = std::from_chars(rev.data(), rev.data() + rev.size(), gen);
+  return r.ec == std::errc() && gen > 0 ? gen : 1;
 }
 
 /// A rev on its way: what its reply settles.
@@ -93,7 +105,7 @@ void prepare_one(pusher_self self, store::reader& reader, queued_rev& q,
   /// Only a rev the peer accepted through proposeChanges may insist on extending its current
   /// revision; one answering `changes` may become a conflict branch there (PROTOCOL.md §3).
   m.no_conflicts = st.cfg.propose;
-  m.body = std::move(r->body);
+  m.body = st.peer_blobs ? std::move(r->body) : with_legacy_attachments(std::move(r->body), q.rev);
   size_t bytes = m.body.size() + 128;
   if (st.revs_in_flight++ == 0) st.last_reply = std::chrono::steady_clock::now();
   st.bytes_in_flight += bytes;
@@ -102,6 +114,85 @@ void prepare_one(pusher_self self, store::reader& reader, queued_rev& q,
 }
 
 }  // namespace
+
+std::string with_legacy_attachments(std::string body, std::string_view rev) {
+  namespace detail = protocol::rep::detail;
+  auto refs = store::find_blobs(body);
+  /// find_blobs also lists the entries of an existing `_attachments`: those are legacy already.
+  refs.erase(std::remove_if(refs.begin(), refs.end(),
+                            [](const store::blob_ref& r) {
+                              return r.path.rfind("_attachments/", 0) == 0;
+                            }),
+             refs.end());
+  if (refs.empty()) return body;
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return body;
+  simdjson::dom::element existing;
+  bool has_atts = root["_attachments"].get(existing) == simdjson::SUCCESS;
+  simdjson::dom::object atts;
+  if (has_atts && existing.get(atts) != simdjson::SUCCESS) return body;
+  std::set<std::string, std::less<>> taken;
+  if (has_atts)
+    for (auto field : atts) taken.emplace(field.key);
+  auto revpos = generation_of(rev);
+  std::string stubs;
+  for (auto& r : refs) {
+    std::string key = "blob_" + r.path;
+    if (!taken.insert(key).second) continue;
+    if (!stubs.empty()) stubs.push_back(',');
+    detail::append_json_string(stubs, key);
+    stubs += ":{";
+    if (!r.content_type.empty()) {
+      stubs += "\"content_type\":";
+      detail::append_json_string(stubs, r.content_type);
+      stubs.push_back(',');
+    }
+    stubs += "\"digest\":";
+    detail::append_json_string(stubs, r.digest);
+    stubs += ",\"length\":";
+    detail::append_u64(stubs, r.length);
+    stubs += ",\"revpos\":";
+    detail::append_u64(stubs, revpos);
+    stubs += ",\"stub\":true}";
+  }
+  if (!has_atts) {
+    /// The common case: splice `_attachments` in before the closing brace, leaving every other
+    /// byte of the body as stored.
+    auto end = body.rfind('}');
+    if (end == std::string::npos) return body;
+    body.resize(end);
+    if (root.size() > 0) body.push_back(',');
+    body += "\"_attachments\":{";
+    body += stubs;
+    body += "}}";
+    return body;
+  }
+  if (stubs.empty()) return body;
+  /// An `_attachments` object already there: the body is written again, its entries first.
+  std::string out = "{";
+  for (auto field : root) {
+    if (field.key == "_attachments") continue;
+    if (out.size() > 1) out.push_back(',');
+    detail::append_json_string(out, field.key);
+    out.push_back(':');
+    out += simdjson::minify(field.value);
+  }
+  if (out.size() > 1) out.push_back(',');
+  out += "\"_attachments\":{";
+  bool first = true;
+  for (auto field : atts) {
+    if (!first) out.push_back(',');
+    first = false;
+    detail::append_json_string(out, field.key);
+    out.push_back(':');
+    out += simdjson::minify(field.value);
+  }
+  if (!first) out.push_back(',');
+  out += stubs;
+  out += "}}";
+  return out;
+}
 
 /// Revs go to the connection in batches of up to kRevBatchSize per actor message; each is
 /// still its own BLIP request with its own reply, and the batch's replies come back together.

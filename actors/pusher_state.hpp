@@ -56,6 +56,11 @@ struct pusher_state {
   std::unordered_map<std::string, awaiting_doc> awaiting;  ///< id -> refused, see awaiting_doc
   std::set<std::string> retried;  ///< ids proposed again after a 409 (once each)
   std::vector<std::string> held;  ///< [id, rev, ...] the peer now holds, not yet recorded
+  /// The peer said `blobs: true` in its latest reply to proposeChanges (active side) or
+  /// changes (passive side). Couchbase Lite 3.x always does; a peer that does not gets legacy
+  /// `_attachments` stubs beside the blob dicts of each rev body (with_legacy_attachments).
+  /// Only read when preparing revs, which always follow a list's reply.
+  bool peer_blobs = true;
   static inline const char* name = "peerlite.pusher";
 };
 
@@ -69,6 +74,13 @@ void record_held(pusher_self self);
 /// Finishes the 409-refused feed entry of `id`, if one waits (see awaiting_doc).
 void settle_awaiting(pusher_self self, const std::string& id);
 void send_revs(pusher_self self);
+/// `body` (a rev's JSON object) with legacy stubs for a peer that did not say `blobs: true`,
+/// as Couchbase Lite sends them to a peer that does not announce blob support: a top-level
+/// `_attachments` object gets, for each blob dict at JSON pointer P, the entry "blob_" + P =
+/// {content_type, digest, length, revpos: the generation of `rev`, stub: true}. Entries
+/// already there are kept (and win over a stub of the same name). A body without blob dicts,
+/// or whose `_attachments` is not an object, comes back unchanged.
+std::string with_legacy_attachments(std::string body, std::string_view rev);
 void mark_done(pusher_self self, uint64_t seq);
 void fail(pusher_self self, error err);
 void check_idle(pusher_self self);

@@ -142,6 +142,14 @@ constexpr auto kStopTimeout = kCloseTimeout + kCloseDrainTimeout + 2s;
 /// costs a file handle and up to store::kReaderCacheSizeKiB of page cache.
 constexpr std::size_t kMaxIdleReaders = 8;
 
+/// Blob fetches (getAttachment) a puller runs at once; further missing blobs wait in FIFO
+/// order and start as earlier fetches finish (stored or failed). Without a bound every missing
+/// blob of every rev in the window started at once: a pull of 1,000 x 20 KB blobs had 872
+/// requests in flight, each reply body held in memory until stored, and the peer reading and
+/// sending them all at once while the revs' own replies waited behind them. 8 keeps the pipe
+/// busy (each reply is one or more full frames) while bounding memory to a few blobs.
+constexpr std::size_t kMaxBlobFetches = 8;
+
 /// How long a public database call waits for the db actor.
 constexpr auto kDatabaseCallTimeout = 120s;
 
