@@ -8,7 +8,10 @@
 //  - a ":memory:" database and a read-only file work the same way;
 //  - incremental blob I/O (sqlite3_blob_read) streams a big blob out in chunks, so reading a
 //    20 MiB blob touches its overflow pages one chunk at a time instead of loading it whole.
-// bench case blob_store measures it against one file per blob (write + fsync + rename).
+// bench case blob_store measures it against one file per blob (write + fsync + rename): for
+// 1,000 x 100 KiB plus one 20 MiB blob the table wrote 1.2-2.7x faster and read 0.1-0.3x as
+// fast (warm cache: 936 vs 2,928 MB/s in one run), over several runs on this 2-core machine.
+// Reads at hundreds of MB/s are far above what a replication link carries, so the table wins.
 #include <openssl/evp.h>
 #include <simdjson.h>
 
