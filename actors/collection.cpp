@@ -3,10 +3,7 @@
 // collection's id on every message and every lease.
 #include "peerlite/collection.hpp"
 
-#include "actors/database_core.hpp"
-#include "actors/errors.hpp"
-#include "actors/runtime.hpp"
-#include "actors/tuning.hpp"
+#include "actors/database_calls.hpp"
 
 namespace peerlite {
 
@@ -16,35 +13,20 @@ using actors::database_core;
 
 error empty_error() { return {errc::invalid_argument, "collection handle is empty"}; }
 
-/// Asks the writer and waits for its answer (app threads only block here, never actors).
 template <class T, class... Ts>
 expected<T> ask_writer(const std::shared_ptr<database_core>& core, Ts&&... xs) {
-  if (!core) return empty_error();
-  caf::scoped_actor self{*core->sys};
-  std::optional<expected<T>> out;
-  self->request(core->writer, actors::kDatabaseCallTimeout, std::forward<Ts>(xs)...)
-      .receive([&](T& value) { out.emplace(std::move(value)); },
-               [&](caf::error& err) { out.emplace(to_error(err)); });
-  return std::move(*out);
+  return actors::call_writer<T>(core, empty_error(), std::forward<Ts>(xs)...);
 }
 
-/// A reader on collection `coll`. A pooled reader may still have `coll` selected from an
-/// earlier lease although it was deleted since (acquire_reader then checks nothing), and
-/// reading a dropped table is an io_error: select it again, which checks that it exists, so
-/// a deleted collection is not_found here as it is for writes.
+/// A reader on collection `coll` (acquire_reader selects it again on every lease, so a
+/// collection deleted meanwhile is not_found here as it is for writes).
 expected<actors::reader_lease> reader_on(const std::shared_ptr<database_core>& core,
                                          store::collection_id coll) {
   if (!core) return empty_error();
-  auto r = core->acquire_reader(coll);
-  if (!r) return r.err();
-  if (coll != 0)
-    if (auto st = (*r)->use_collection(coll); !st.ok()) return st.err();
-  return r;
+  return core->acquire_reader(coll);
 }
 
-document to_public(store::document&& d) {
-  return document{std::move(d.id), std::move(d.rev), std::move(d.body), d.deleted, d.sequence};
-}
+using actors::to_public;
 
 }  // namespace
 

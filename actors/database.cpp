@@ -1,7 +1,7 @@
 // peerlite::database: the public handle, over the db actor (writes) and pooled readers.
 #include "peerlite/database.hpp"
 
-#include "actors/database_core.hpp"
+#include "actors/database_calls.hpp"
 #include "actors/errors.hpp"
 #include "actors/runtime.hpp"
 #include "actors/tuning.hpp"
@@ -15,21 +15,12 @@ using actors::database_core;
 
 error closed_error() { return {errc::invalid_argument, "database handle is empty"}; }
 
-/// Asks the writer and waits for its answer (app threads only block here, never actors).
 template <class T, class... Ts>
 expected<T> call_writer(const std::shared_ptr<database_core>& core, Ts&&... xs) {
-  if (!core) return closed_error();
-  caf::scoped_actor self{*core->sys};
-  std::optional<expected<T>> out;
-  self->request(core->writer, actors::kDatabaseCallTimeout, std::forward<Ts>(xs)...)
-      .receive([&](T& value) { out.emplace(std::move(value)); },
-               [&](caf::error& err) { out.emplace(to_error(err)); });
-  return std::move(*out);
+  return actors::call_writer<T>(core, closed_error(), std::forward<Ts>(xs)...);
 }
 
-document to_public(store::document&& d) {
-  return document{std::move(d.id), std::move(d.rev), std::move(d.body), d.deleted, d.sequence};
-}
+using actors::to_public;
 
 }  // namespace
 

@@ -136,25 +136,25 @@ std::string with_legacy_attachments(std::string body, std::string_view rev) {
   if (has_atts)
     for (auto field : atts) taken.emplace(field.key);
   auto revpos = generation_of(rev);
-  std::string stubs;
+  std::string entries;
   for (auto& r : refs) {
     std::string key = "blob_" + r.path;
     if (!taken.insert(key).second) continue;
-    if (!stubs.empty()) stubs.push_back(',');
-    detail::append_json_string(stubs, key);
-    stubs += ":{";
+    if (!entries.empty()) entries.push_back(',');
+    detail::append_json_string(entries, key);
+    entries += ":{";
     if (!r.content_type.empty()) {
-      stubs += "\"content_type\":";
-      detail::append_json_string(stubs, r.content_type);
-      stubs.push_back(',');
+      entries += "\"content_type\":";
+      detail::append_json_string(entries, r.content_type);
+      entries.push_back(',');
     }
-    stubs += "\"digest\":";
-    detail::append_json_string(stubs, r.digest);
-    stubs += ",\"length\":";
-    detail::append_u64(stubs, r.length);
-    stubs += ",\"revpos\":";
-    detail::append_u64(stubs, revpos);
-    stubs += ",\"stub\":true}";
+    entries += "\"digest\":";
+    detail::append_json_string(entries, r.digest);
+    entries += ",\"length\":";
+    detail::append_u64(entries, r.length);
+    entries += ",\"revpos\":";
+    detail::append_u64(entries, revpos);
+    entries += ",\"stub\":true}";
   }
   if (!has_atts) {
     /// The common case: splice `_attachments` in before the closing brace, leaving every other
@@ -164,11 +164,11 @@ std::string with_legacy_attachments(std::string body, std::string_view rev) {
     body.resize(end);
     if (root.size() > 0) body.push_back(',');
     body += "\"_attachments\":{";
-    body += stubs;
+    body += entries;
     body += "}}";
     return body;
   }
-  if (stubs.empty()) return body;
+  if (entries.empty()) return body;
   /// An `_attachments` object already there: the body is written again, its entries first.
   std::string out = "{";
   for (auto field : root) {
@@ -189,7 +189,7 @@ std::string with_legacy_attachments(std::string body, std::string_view rev) {
     out += simdjson::minify(field.value);
   }
   if (!first) out.push_back(',');
-  out += stubs;
+  out += entries;
   out += "}}";
   return out;
 }

@@ -15,23 +15,6 @@ std::string remote_name(const replicator_config& cfg) {
   return cfg.target.uid.empty() ? cfg.target.target : cfg.target.uid;
 }
 
-std::string checkpoint_id(const std::string& private_uuid, const replicator_config& cfg) {
-  /// Each input is length-prefixed so that no two different settings hash the same text.
-  std::string input;
-  auto add = [&](const std::string& s) { input += std::to_string(s.size()) + ":" + s; };
-  add(private_uuid);
-  add(remote_name(cfg));
-  for (auto& id : cfg.document_ids) add(id);
-  add(cfg.push_filter ? "push_filter" : "");
-  add(cfg.pull_filter ? "pull_filter" : "");
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  EVP_Digest(input.data(), input.size(), md, &md_len, EVP_sha1(), nullptr);
-  unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-  int n = EVP_EncodeBlock(b64, md, static_cast<int>(md_len));
-  return "cp-" + std::string(reinterpret_cast<char*>(b64), static_cast<size_t>(n));
-}
-
 namespace {
 
 /// "cp-" + base64 of the digest of `input`: SHA-1 for the default collection (28 characters),
@@ -45,6 +28,22 @@ std::string cp_digest(const std::string& input, bool sha256) {
   int n = EVP_EncodeBlock(b64, md, static_cast<int>(md_len));
   return "cp-" + std::string(reinterpret_cast<char*>(b64), static_cast<size_t>(n));
 }
+
+}  // namespace
+
+std::string checkpoint_id(const std::string& private_uuid, const replicator_config& cfg) {
+  /// Each input is length-prefixed so that no two different settings hash the same text.
+  std::string input;
+  auto add = [&](const std::string& s) { input += std::to_string(s.size()) + ":" + s; };
+  add(private_uuid);
+  add(remote_name(cfg));
+  for (auto& id : cfg.document_ids) add(id);
+  add(cfg.push_filter ? "push_filter" : "");
+  add(cfg.pull_filter ? "pull_filter" : "");
+  return cp_digest(input, false);
+}
+
+namespace {
 
 /// A lane's checkpoint ID: the replicator's own for the default collection without
 /// collections; with collections, the same inputs plus the collection's name and settings.

@@ -15,6 +15,7 @@
 
 #include "store/database.hpp"
 #include "tools/commands.hpp"
+#include "tools/store_open.hpp"
 
 namespace peerlite::tools {
 
@@ -33,17 +34,6 @@ struct blob_args {
 struct compact_args {
   std::string db;
 };
-
-/// Writes create the file when missing; reads never create one.
-std::unique_ptr<store::database> open_db(const std::string& cmd, const std::string& path,
-                                         bool write) {
-  store::options opts;
-  opts.create_if_missing = write;
-  auto db = store::database::open(path, opts);
-  if (!db) fail(cmd, db.err());
-  if (write && (*db)->is_read_only()) fail(cmd, path + ": the database file is read-only");
-  return std::move(*db);
-}
 
 /// What the documents say about one referenced blob.
 struct referenced {

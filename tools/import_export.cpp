@@ -19,6 +19,7 @@
 
 #include "store/database.hpp"
 #include "tools/commands.hpp"
+#include "tools/store_open.hpp"
 
 namespace peerlite::tools {
 
@@ -59,17 +60,6 @@ struct export_args {
 /// One JSON value per line; bytes that are not UTF-8 (an ID from a peer) print as U+FFFD.
 std::string dump_line(const ordered& value) {
   return value.dump(-1, ' ', false, ordered::error_handler_t::replace);
-}
-
-/// Writes create the file when missing; reads never create one.
-std::unique_ptr<store::database> open_db(const std::string& cmd, const std::string& path,
-                                         bool write) {
-  store::options opts;
-  opts.create_if_missing = write;
-  auto db = store::database::open(path, opts);
-  if (!db) fail(cmd, db.err());
-  if (write && (*db)->is_read_only()) fail(cmd, path + ": the database file is read-only");
-  return std::move(*db);
 }
 
 // --- import ---
