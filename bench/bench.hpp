@@ -44,6 +44,27 @@ struct bench_case {
 /// Registers a case. Returns true so it can initialize a static.
 bool add_case(bench_case c);
 
+/// What a whole-run mode is given (see bench_mode).
+struct mode_context {
+  size_t docs = 100000;  ///< --docs
+  std::string dir;       ///< --dir: where the mode makes its own scratch directories
+  bool json = false;     ///< --json: machine-readable lines instead of text
+  /// Reports progress on stderr.
+  void progress(const std::string& what) const;
+};
+
+/// A whole-run mode chosen by a flag instead of the case list (e.g. --vs-pouchdb): the runner
+/// adds `flag` to its command line and, when it is given, runs `run` instead of the cases and
+/// exits with what it returns.
+struct bench_mode {
+  std::string flag;  ///< "--vs-pouchdb"
+  std::string help;
+  std::function<int(const mode_context&)> run;
+};
+
+/// Registers a mode. Returns true so it can initialize a static.
+bool add_mode(bench_mode m);
+
 /// Every registered case, in registration order (sqlite_raw first when present).
 const std::vector<bench_case>& cases();
 

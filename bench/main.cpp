@@ -23,6 +23,11 @@ std::vector<bench_case>& registry() {
   return r;
 }
 
+std::vector<bench_mode>& modes() {
+  static std::vector<bench_mode> m;
+  return m;
+}
+
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
   for (std::string line; std::getline(in, line);) {
@@ -113,6 +118,15 @@ void print_line(const bench_case& c, const result& r, double baseline_rate, bool
 
 void context::progress(const std::string& what) const { std::cerr << "... " << what << std::endl; }
 
+void mode_context::progress(const std::string& what) const {
+  std::cerr << "... " << what << std::endl;
+}
+
+bool add_mode(bench_mode m) {
+  modes().push_back(std::move(m));
+  return true;
+}
+
 bool add_case(bench_case c) {
   auto& r = registry();
   auto at = c.name == "sqlite_raw" ? r.begin() : r.end();
@@ -140,7 +154,13 @@ int run_main(int argc, char** argv) {
       ->check(CLI::Range(size_t{1}, size_t{20}));
   app.add_flag("--json", json, "One JSON object per case instead of text lines");
   app.add_flag("--list", list, "List the cases and exit");
+  std::vector<bool> chosen_modes(modes().size(), false);
+  for (size_t i = 0; i < modes().size(); ++i)
+    app.add_flag_callback(modes()[i].flag, [&chosen_modes, i] { chosen_modes[i] = true; },
+                          modes()[i].help);
   CLI11_PARSE(app, argc, argv);
+  for (size_t i = 0; i < modes().size(); ++i)
+    if (chosen_modes[i]) return modes()[i].run(mode_context{docs, dir, json});
   if (list) {
     for (const auto& c : cases()) std::printf("%-16s %s\n", c.name.c_str(), c.params.c_str());
     return 0;
