@@ -7,6 +7,7 @@
 
 #include "adapters/tcp/errors.hpp"
 #include "adapters/tcp/net_tuning.hpp"
+#include "adapters/tcp/traffic.hpp"
 
 namespace peerlite::net {
 namespace asio = boost::asio;
@@ -135,6 +136,7 @@ bool tcp_pipe::read_once(bool first) {
   if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
   if (ec) return report_end(ec), false;
   buf.resize(n);
+  process_traffic().received.fetch_add(n, std::memory_order_relaxed);
   last_read_ = std::chrono::steady_clock::now();
   on_bytes_(message(std::move(buf)));
   return !closing_ && !ended_;
@@ -174,7 +176,8 @@ void tcp_pipe::flush() {
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(in_flight_.size());
   for (auto& w : in_flight_) buffers.emplace_back(w.msg.data().data(), w.msg.size());
-  asio::async_write(socket_, buffers, [self = shared_from_this()](const error_code& ec, size_t) {
+  asio::async_write(socket_, buffers, [self = shared_from_this()](const error_code& ec, size_t n) {
+    process_traffic().sent.fetch_add(n, std::memory_order_relaxed);
     self->on_written(ec);
   });
 }

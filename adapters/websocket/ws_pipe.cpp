@@ -5,6 +5,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "adapters/tcp/errors.hpp"
+#include "adapters/tcp/traffic.hpp"
 
 namespace peerlite::net {
 namespace asio = boost::asio;
@@ -209,6 +210,7 @@ void ws_pipe::on_read(const error_code& ec) {
   }
   rx_buffer_.reset();
   message msg(std::exchange(rx_, std::string()));
+  process_traffic().received.fetch_add(msg.size(), std::memory_order_relaxed);
   on_message_(std::move(msg));
   if (!closing_ && !ended_) read_next();
 }
@@ -285,6 +287,7 @@ void ws_pipe::on_written(const error_code& ec) {
   auto w = std::move(*in_flight_);
   in_flight_.reset();
   if (!ec) {
+    process_traffic().sent.fetch_add(w.msg.size(), std::memory_order_relaxed);
     complete(w, true, std::nullopt);
   } else {
     complete(w, false, closed_ ? closed_error() : to_messaging_error(ec, label_));
