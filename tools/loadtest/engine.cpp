@@ -44,6 +44,8 @@ constexpr double kContinuousSlackS = 120;
 /// Retries are fast so a loadtest sees a restarted hub soon (the replicator's default first
 /// wait is 1 s, doubling to 5 min).
 constexpr std::chrono::milliseconds kMaxRetryWait{2000};
+/// Threads issuing the continuous writes (each put waits for its commit).
+constexpr size_t kWriterThreads = 8;
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch())
@@ -112,7 +114,7 @@ struct shared_state {
   const options* opts = nullptr;
   std::string tag;  ///< the run's document ID prefix, from the seed
   size_t peers = 0;
-  std::atomic<uint64_t> pushed{0}, pulled{0}, written{0}, doc_failures{0}, retries{0},
+  std::atomic<uint64_t> pushed{0}, pulled{0}, written{0}, writes_due{0}, doc_failures{0}, retries{0},
       disconnects{0}, arrivals{0}, fully_delivered{0};
   std::atomic<size_t> connected{0}, finished{0}, failed{0};
   histogram connect, first_change, converge, propagation, propagation_all;
@@ -237,8 +239,12 @@ class runner {
   replicator_config config_for(peer_state& p);
   /// The watch loop: starts peers on the ramp, ticks, and returns when `done` holds or the run
   /// must end (failure recorded in f_.failures).
-  void watch(const std::function<bool()>& done, double deadline_s, bool count_stall);
-  void write_phase();
+  void watch(const std::function<bool()>& done, double deadline_s,
+             const std::function<std::string()>& timeout_text = {});
+  /// Whether some peer still has work the target must take part in (the stall check applies
+  /// only then: idle continuous peers between writes are not stalled).
+  bool work_outstanding() const;
+  void write_phase(size_t part, size_t parts, int64_t start_ns);
   void stop_all();
   sample take_sample();
   void finish_figures();
@@ -481,7 +487,15 @@ sample runner::take_sample() {
   return x;
 }
 
-void runner::watch(const std::function<bool()>& done, double deadline_s, bool count_stall) {
+bool runner::work_outstanding() const {
+  if (!o_.continuous) return s_.finished < peers_.size();
+  for (auto& p : peers_)
+    if (!p->caught_up && !p->stopped) return true;
+  return s_.pushed < s_.written || s_.arrivals < s_.written * (peers_.size() - 1);
+}
+
+void runner::watch(const std::function<bool()>& done, double deadline_s,
+                   const std::function<std::string()>& timeout_text) {
   auto stall = std::chrono::duration<double>(o_.stall_timeout_s);
   while (true) {
     /// Start the peers due on the ramp.
@@ -517,7 +531,7 @@ void runner::watch(const std::function<bool()>& done, double deadline_s, bool co
       }
     }
     uint64_t progress = s_.pushed + s_.pulled + s_.finished + s_.connected;
-    if (progress != last_progress_ || !count_stall) {
+    if (progress != last_progress_ || !work_outstanding()) {
       last_progress_ = progress;
       last_progress_at_ = now;
     } else if (now - last_progress_at_ > stall) {
@@ -530,7 +544,9 @@ void runner::watch(const std::function<bool()>& done, double deadline_s, bool co
       return;
     }
     if (x.t_s > deadline_s) {
-      f_.failures.push_back("timed out after " + std::to_string(int(deadline_s)) + " s");
+      f_.failures.push_back(timeout_text ? timeout_text()
+                                         : "timed out after " + std::to_string(int(deadline_s)) +
+                                               " s (--timeout)");
       event(f_.failures.back());
       return;
     }
@@ -539,21 +555,23 @@ void runner::watch(const std::function<bool()>& done, double deadline_s, bool co
 }
 
 /// Each peer writes at o_.write_rate docs/s with seeded exponential gaps, for o_.duration_s.
-/// Runs on its own thread while watch() ticks.
-void runner::write_phase() {
+/// Writer `part` of `parts` serves peers part, part + parts, ...: a put waits for its commit,
+/// so one thread alone falls behind a busy schedule (a write due while the thread is in
+/// another put starts late, and the delay counts in its propagation only from its stamp).
+void runner::write_phase(size_t part, size_t parts, int64_t start_ns) {
   struct due {
     int64_t at_ns;
     size_t peer;
     bool operator>(const due& o) const { return at_ns > o.at_ns; }
   };
   std::priority_queue<due, std::vector<due>, std::greater<>> queue;
-  std::vector<std::mt19937_64> schedule, content;
+  std::map<size_t, std::pair<std::mt19937_64, std::mt19937_64>> rng;  // schedule, content
   std::exponential_distribution<double> gap(o_.write_rate);
-  int64_t start = now_ns(), end = start + int64_t(o_.duration_s * 1e9);
-  for (size_t i = 0; i < peers_.size(); ++i) {
-    schedule.push_back(stream(f_.seed, i, 1));
-    content.push_back(stream(f_.seed, i, 2));
-    queue.push({start + int64_t(gap(schedule[i]) * 1e9), i});
+  int64_t end = start_ns + int64_t(o_.duration_s * 1e9);
+  for (size_t i = part; i < peers_.size(); i += parts) {
+    auto& r = rng.emplace(i, std::make_pair(stream(f_.seed, i, 1), stream(f_.seed, i, 2)))
+                  .first->second;
+    queue.push({start_ns + int64_t(gap(r.first) * 1e9), i});
   }
   while (writing_ && !queue.empty()) {
     auto next = queue.top();
@@ -561,18 +579,20 @@ void runner::write_phase() {
     int64_t wait = next.at_ns - now_ns();
     if (wait > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
     queue.pop();
+    s_.writes_due++;
     auto& p = *peers_[next.peer];
+    auto& r = rng.at(next.peer);
     size_t k = p.written;
     if (k < p.write_capacity && !p.stopped) {
-      auto body = bodies_.make(content[next.peer], long(next.peer), k, now_ns());
-      if (auto r = p.db.put(write_id(s_.tag, next.peer, k), body); r) {
+      auto body = bodies_.make(r.second, long(next.peer), k, now_ns());
+      if (auto w = p.db.put(write_id(s_.tag, next.peer, k), body); w) {
         p.written++;
         s_.written++;
       } else {
         s_.count_error("local_write");
       }
     }
-    queue.push({next.at_ns + int64_t(gap(schedule[next.peer]) * 1e9), next.peer});
+    queue.push({next.at_ns + int64_t(gap(r.first) * 1e9), next.peer});
   }
 }
 
@@ -597,6 +617,7 @@ void runner::finish_figures() {
   f_.pushed = s_.pushed;
   f_.pulled = s_.pulled;
   f_.written = s_.written;
+  f_.writes_due = s_.writes_due;
   f_.doc_failures = s_.doc_failures;
   f_.retries = s_.retries;
   f_.disconnects = s_.disconnects;
@@ -666,35 +687,37 @@ figures runner::run() {
                         ? o_.ramp_up_s + o_.duration_s + o_.drain_timeout_s + kContinuousSlackS
                         : o_.ramp_up_s + kDefaultOneShotTimeoutS;
   if (!o_.continuous) {
-    watch([&] { return started_ == peers_.size() && s_.finished == peers_.size(); }, deadline,
-          true);
+    watch([&] { return started_ == peers_.size() && s_.finished == peers_.size(); }, deadline);
   } else {
     size_t n = peers_.size();
     watch([&] {
       if (started_ < n) return false;
       for (auto& p : peers_) if (!p->caught_up) return false;
       return true;
-    }, deadline, true);
+    }, deadline);
     if (f_.failures.empty()) {
       event("all " + std::to_string(n) + " peers caught up; writing " + number(o_.write_rate) +
             " docs/s each for " + number(o_.duration_s) + " s");
       writing_ = true;
       int64_t w0 = now_ns();
-      std::thread writer([this] { write_phase(); });
-      watch([&] { return !writing_ || double(now_ns() - w0) / 1e9 >= o_.duration_s; }, deadline,
-            false);
+      std::vector<std::thread> writers;
+      size_t parts = std::min(kWriterThreads, n);
+      for (size_t i = 0; i < parts; ++i)
+        writers.emplace_back([this, i, parts, w0] { write_phase(i, parts, w0); });
+      watch([&] { return !writing_ || double(now_ns() - w0) / 1e9 >= o_.duration_s; }, deadline);
       writing_ = false;
-      writer.join();
+      for (auto& w : writers) w.join();
       f_.write_phase_s = double(now_ns() - w0) / 1e9;
       if (f_.failures.empty()) {
         event("writes done (" + std::to_string(s_.written.load()) +
               "); waiting for them to reach every peer");
         uint64_t expected = s_.written * (n - 1);
         double drain_end = double(now_ns() - s_.t0_ns) / 1e9 + o_.drain_timeout_s;
-        watch([&] { return s_.arrivals >= expected; }, std::min(deadline, drain_end), true);
-        if (s_.arrivals < expected && f_.failures.empty())
-          f_.failures.push_back(std::to_string(expected - s_.arrivals) +
-                                " arrivals missing after the drain");
+        watch([&] { return s_.arrivals >= expected; }, std::min(deadline, drain_end), [&] {
+          return std::to_string(expected - s_.arrivals) + " of " + std::to_string(expected) +
+                 " arrivals missing after the " + number(o_.drain_timeout_s) +
+                 " s drain (--drain-timeout)";
+        });
       }
     }
   }

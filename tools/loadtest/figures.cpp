@@ -117,6 +117,7 @@ nlohmann::json to_json(const figures& f) {
   j["docs"] = {{"pushed", f.pushed},
                {"pulled", f.pulled},
                {"written", f.written},
+               {"writes_due", f.writes_due},
                {"failed", f.doc_failures}};
   j["docs_per_s"] = {{"pushed", double(f.pushed) / secs},
                      {"pulled", double(f.pulled) / secs},

@@ -119,6 +119,8 @@ struct figures {
   double write_phase_s = 0;  ///< continuous: the write phase's length
   size_t peers_connected = 0, peers_converged = 0, peers_failed = 0;
   uint64_t pushed = 0, pulled = 0, written = 0, doc_failures = 0;
+  /// Continuous: writes the schedule asked for (written falls short when peers cannot keep up).
+  uint64_t writes_due = 0;
   /// Continuous: arrivals expected (writes x other peers) and seen.
   uint64_t arrivals_expected = 0, arrivals_seen = 0;
   uint64_t bytes_sent = 0, bytes_received = 0;

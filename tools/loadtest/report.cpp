@@ -49,7 +49,9 @@ std::vector<std::pair<std::string, std::string>> rows(const figures& f) {
   r.push_back({"elapsed", fmt("%.2f s", f.elapsed_s)});
   r.push_back({"docs pushed", count(f.pushed) + " (" + fmt("%.0f", f.pushed / secs) + " docs/s)"});
   r.push_back({"docs pulled", count(f.pulled) + " (" + fmt("%.0f", f.pulled / secs) + " docs/s)"});
-  if (o.continuous) r.push_back({"docs written", count(f.written)});
+  if (o.continuous)
+    r.push_back({"docs written", count(f.written) + " of " + count(f.writes_due) +
+                                     " the schedule asked for"});
   r.push_back({"bytes", bytes_text(f.bytes_sent) + " sent, " + bytes_text(f.bytes_received) +
                             " received"});
   r.push_back({"connect", stats_row(f.connect)});
