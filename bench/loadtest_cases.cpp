@@ -9,10 +9,10 @@
 //   push-and-pull at once (no ramp-up): each pushes its 10 and pulls 10 shared ones.
 //   ops = documents moved, seconds = first connect to the last peer converged. The case fails
 //   unless every peer converges and the hub holds every document.
-#include <filesystem>
 #include <stdexcept>
 
 #include "bench/bench.hpp"
+#include "bench/serve_process.hpp"
 #include "tools/loadtest/loadtest.hpp"
 
 namespace peerlite::bench {
@@ -22,13 +22,6 @@ constexpr size_t kPropagationPeers = 100;
 constexpr double kPropagationRate = 5;       ///< docs/s each peer writes
 constexpr double kPropagationDuration = 20;  ///< seconds of writes
 constexpr size_t kPeersDocs = 10;            ///< loadtest_10k: documents per peer
-
-/// The `peerlite` executable beside this benchmark's build folder (or $PEERLITE_CLI).
-std::string cli_path() {
-  if (const char* p = getenv("PEERLITE_CLI")) return p;
-  auto self = std::filesystem::read_symlink("/proc/self/exe");
-  return (self.parent_path().parent_path() / "tools" / "peerlite").string();
-}
 
 loadtest::progress_sink sink(const context& ctx) {
   loadtest::progress_sink s;
