@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct result {
   double ops = 0;
   double seconds = 0;
   std::string note;  ///< extra text appended to the line (e.g. "batch 10000")
+  /// Extra named figures for machines (e.g. "hub_rss_peak_kib"): with --json each becomes a
+  /// field of the case's line, which is how `--scale` reads a point's hub memory.
+  std::map<std::string, double> figures = {};
 };
 
 struct bench_case {

@@ -20,9 +20,13 @@
 //   the run the case checks what convergence promises: every peer holds 200 documents and the
 //   hub holds 100 + 100 x P; any shortfall fails the case.
 // - Bounded: kHubPeersTimeout; peers not STOPPED by then are stopped and the case fails.
+// - Hub memory (for `--scale`'s RSS per peer): the hub's VmRSS once the peers are prepared and
+//   before any connects ("idle"), its VmHWM (peak) and VmRSS after the last peer STOPPED, read
+//   from /proc before the hub is stopped. They go in the note and, as figures, in --json.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <stdexcept>
 #include <utility>
@@ -122,6 +126,15 @@ peer make_peer(const context& ctx, size_t i, net::io_runtime& io, const std::str
   return p;
 }
 
+/// Peak resident set size of `pid` in KiB (VmHWM), 0 if unknown.
+long peak_rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -158,6 +171,7 @@ result run_hub_peers(const context& ctx) {
   ctx.progress("preparing " + std::to_string(count) + " peers for " + hub.url());
   for (size_t i = 0; i < count; ++i) peers.push_back(make_peer(ctx, i, io, hub.url(), t));
   ctx.progress("replicating");
+  long hub_rss_idle = rss_kib(hub.pid());
   double hub_cpu0 = net::cpu_seconds(hub.pid()), own_cpu0 = net::cpu_seconds(getpid());
   t.clock = stopwatch();
   for (auto& p : peers) p.repl->start();
@@ -168,6 +182,7 @@ result run_hub_peers(const context& ctx) {
   auto errors = t.errors;
   lk.unlock();
   size_t hub_fds = open_fds(hub.pid());
+  long hub_rss_peak = peak_rss_kib(hub.pid()), hub_rss_end = rss_kib(hub.pid());
   double hub_cpu = net::cpu_seconds(hub.pid()) - hub_cpu0;
   double own_cpu = net::cpu_seconds(getpid()) - own_cpu0;
   for (auto& p : peers) p.repl->stop();
@@ -178,16 +193,26 @@ result run_hub_peers(const context& ctx) {
                              " peers stopped, " + std::to_string(errors.size()) + " with errors" +
                              (errors.empty() ? "" : ", first: " + errors.front()));
   check_contents(peers, hub_db);
-  char note[320];
+  char note[400];
   std::snprintf(note, sizeof note,
                 "%zu peers x (%zu pushed + %zu pulled): %llu docs moved, %llu failed; converge "
                 "p50 %.2f s, p99 %.2f s, max %.2f s; CPU s: hub %.1f, peers %.1f; hub fds %zu; "
-                "early STOPPED %zu",
+                "hub RSS KiB idle %ld, peak %ld, end %ld; early STOPPED %zu",
                 count, kDocsPerPeer, kSharedDocs, (unsigned long long)t.moved.load(),
                 (unsigned long long)t.failed.load(), percentile(times, 0.5),
                 percentile(times, 0.99), percentile(times, 1.0), hub_cpu, own_cpu, hub_fds,
-                t.early_stops);
-  return {static_cast<double>(t.moved.load()), secs, note};
+                hub_rss_idle, hub_rss_peak, hub_rss_end, t.early_stops);
+  result r{static_cast<double>(t.moved.load()), secs, note};
+  r.figures = {{"peers", double(count)},
+               {"hub_rss_idle_kib", double(hub_rss_idle)},
+               {"hub_rss_peak_kib", double(hub_rss_peak)},
+               {"hub_rss_end_kib", double(hub_rss_end)},
+               {"hub_fds", double(hub_fds)},
+               {"hub_cpu_s", hub_cpu},
+               {"peers_cpu_s", own_cpu},
+               {"converge_p50_s", percentile(times, 0.5)},
+               {"converge_p99_s", percentile(times, 0.99)}};
+  return r;
 }
 
 const bool registered = add_case(

@@ -60,12 +60,19 @@ result run_propagation(const context& ctx) {
   o.continuous = true;
   o.write_rate = kPropagationRate;
   o.duration_s = kPropagationDuration;
-  o.drain_timeout_s = 60;
+  /// Long enough for a backlog to drain on a machine that falls behind (10,000 writes x 99
+  /// arrivals at ~10k/s is ~100 s), so the figures cover every write even when the target is
+  /// missed; arrivals still missing then are in the note.
+  o.drain_timeout_s = 300;
   auto f = loadtest::run(o, sink(ctx));
-  if (!f.failures.empty()) throw std::runtime_error(f.failures.front());
+  bool only_missing = f.failures.size() == 1 && f.arrivals_seen < f.arrivals_expected &&
+                      f.failures.front().find("arrivals missing") != std::string::npos;
+  if (!f.failures.empty() && !only_missing) throw std::runtime_error(f.failures.front());
   std::string note = ms("propagation", f.propagation) + " (target p50 <= 5, p99 <= 50); " +
                      ms("to every peer", f.propagation_all) + "; " + std::to_string(f.written) +
-                     " of " + std::to_string(f.writes_due) + " writes; " + resources(f);
+                     " of " + std::to_string(f.writes_due) + " writes; " +
+                     std::to_string(f.arrivals_seen) + " of " +
+                     std::to_string(f.arrivals_expected) + " arrivals; " + resources(f);
   return {double(f.arrivals_seen), f.write_phase_s, note};
 }
 
