@@ -108,11 +108,12 @@ constexpr double kW = 760, kH = 260, kLeft = 60, kRight = 20, kTop = 20, kBottom
 double nice_max(double v) {
   if (v <= 0) return 1;
   double p = std::pow(10, std::floor(std::log10(v)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
+  for (double m : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
     if (m * p >= v) return m * p;
   return 10 * p;
 }
 
+/// Axes with 5 y ticks; x ticks too unless xmax is 0 (the histogram labels its own bars).
 void axes(std::ostringstream& svg, double xmax, double ymax, const std::string& xlabel,
           const std::string& ylabel) {
   double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
@@ -126,6 +127,7 @@ void axes(std::ostringstream& svg, double xmax, double ymax, const std::string& 
         << "' stroke='#ddd'/>";
     svg << "<text x='" << kLeft - 6 << "' y='" << y + 4 << "' text-anchor='end'>"
         << fmt("%g", ymax * i / 4) << "</text>";
+    if (xmax <= 0) continue;
     double x = kLeft + pw * i / 4;
     svg << "<text x='" << x << "' y='" << kTop + ph + 16 << "' text-anchor='middle'>"
         << fmt("%g", xmax * i / 4) << "</text>";
@@ -201,7 +203,7 @@ std::string histogram_chart(const figures& f) {
         << std::max(1.0, bw - 2) << "' height='" << h << "' fill='#2ca02c'><title>&lt;= "
         << fmt("%.3f", bars[i].first) << " ms: " << bars[i].second << "</title></rect>";
     if (i % std::max<size_t>(1, bars.size() / 8) == 0)
-      svg << "<text x='" << kLeft + bw * i + bw / 2 << "' y='" << kTop + ph + 28
+      svg << "<text x='" << kLeft + bw * i + bw / 2 << "' y='" << kTop + ph + 16
           << "' text-anchor='middle'>" << fmt("%.3g", bars[i].first) << "</text>";
   }
   svg << "</svg>";
