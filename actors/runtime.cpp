@@ -1,5 +1,6 @@
 #include "actors/runtime.hpp"
 
+#include <algorithm>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -29,14 +30,25 @@ struct system_box {
   system_box() {
     cfg.add_thread_hook<mark_threads>();
     cfg.add_error_category(kErrorCategory, render_error);
-    /// CAF's default scheduler is kept on purpose. Measured 2026-11-26 (2-vCPU VM): one worker
-    /// per hardware thread (CAF: max(hw, 4)) and 10 moderate polls before an idle worker sleeps
-    /// (CAF: 500 polls of 50 us) cut the hub's CPU for 100 empty syncs from 58 to 10-13 clock
-    /// ticks (76% of its samples were in nanosleep) and doubled hub_peers. But full ctest runs
-    /// then failed 3 times in about 20: a continuous peer did not log OFFLINE within 15 s of its
-    /// hub being killed (cli_sync_test), and a one-shot push-and-pull offered pulled documents
-    /// back (seed_status_test: progress total 300, not 200). With the defaults: 9 of 9 passed.
-    /// Those timing-dependent faults must be found and fixed before the scheduler is resized.
+    /// Scheduler sizing. CAF's defaults (max(hw threads, 4) workers; 100 busy polls, then 500
+    /// polls with a 50 us sleep each, then a condition-variable wait that times out every 10 ms
+    /// to try stealing) keep an idle process waking hundreds of times a second: on a 2-vCPU VM
+    /// an idle hub and an idle continuous peer each used 1.1-1.5% of a core (2026-12-05), and
+    /// 76% of a hub's samples under 100 empty syncs were in nanosleep (2026-11-26). One worker
+    /// per hardware thread (at least kMinSchedulerThreads), kModeratePollAttempts sleeping polls
+    /// and a kRelaxedSleep wait are what peerlite runs with; every message from outside the
+    /// scheduler (sockets, timers, the app) notifies a sleeping worker, so the longer wait only
+    /// delays the stealing of work queued behind a busy worker. When this was first tried
+    /// (2026-11-26), full test runs failed 3 times in about 20; the faults are the engine's:
+    /// a push-and-pull pusher could read its feed between the puller's commit and the skip
+    /// list sent after it, and offer pulled revisions back (since then pulled revisions are
+    /// recorded per remote in the commit's own transaction, store::database::insert_batch, and
+    /// the feed query leaves them out); a write refused just after the peer vanished could end
+    /// a continuous peer's session as permanent instead of OFFLINE (ws_pipe::report_end).
+    cfg.set("scheduler.max-threads",
+            std::max<size_t>(kMinSchedulerThreads, std::thread::hardware_concurrency()));
+    cfg.set("work-stealing.moderate-poll-attempts", kModeratePollAttempts);
+    cfg.set("work-stealing.relaxed-sleep-duration", caf::timespan{kRelaxedSleep});
     sys = std::make_unique<caf::actor_system>(cfg);
     /// Leftover actors (a listener nobody closed) must not block shutdown.
     sys->await_actors_before_shutdown(false);

@@ -83,6 +83,21 @@ constexpr auto kDbRequestTimeout = 120s;
 /// Entries per proposeChanges / changes message (PROTOCOL.md §3: batches of 200).
 constexpr std::size_t kChangesBatchSize = 200;
 
+/// CAF worker threads: one per hardware thread, at least this many (so one worker blocked in
+/// a SQLite commit leaves another running). CAF's own default is max(hw threads, 4); on a
+/// 2-core machine the 2 extra workers only add polling and context switches (see runtime.cpp).
+constexpr std::size_t kMinSchedulerThreads = 2;
+
+/// Poll attempts with a 50 us sleep each before an idle worker waits on its condition
+/// variable (CAF's default: 500, i.e. 25 ms of sleep/wake cycles every time a worker runs dry).
+constexpr std::size_t kModeratePollAttempts = 10;
+
+/// How long an idle worker waits on its condition variable before it looks for work to steal
+/// from a busy worker's queue (CAF's default: 10 ms, i.e. 100 wake-ups a second per idle
+/// worker, most of an idle process's CPU). Work sent from outside the scheduler wakes a
+/// worker at once; only work queued behind a busy worker waits up to this long for another.
+constexpr auto kRelaxedSleep = std::chrono::milliseconds(100);
+
 /// A pusher limited to at most this many document ids finds their changes by id lookups
 /// instead of scanning the whole feed and filtering (store::reader::changes_of). Above it a
 /// scan in sequence order reads fewer rows than the lookups would.

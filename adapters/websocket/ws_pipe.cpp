@@ -218,7 +218,6 @@ void ws_pipe::on_read(const error_code& ec) {
 void ws_pipe::report_end(const error_code& ec) {
   if (ended_ || closing_) return;
   ended_ = true;
-  accepting_ = false;
   std::optional<messaging_error> why;
   if (ec == websocket::error::closed)
     why = from_close_reason(ws_.reason(), label_);
@@ -228,13 +227,24 @@ void ws_pipe::report_end(const error_code& ec) {
                           true};
   else
     why = to_messaging_error(ec, label_);
+  /// Writes refused from here on fail with the end's own error, not closed_error(): peerlite's
+  /// connection closes with the first failure it hears of, and a write its actor makes on
+  /// another thread between here and on_ended's message reaching it used to win with
+  /// "connection closed locally" (permanent), so a continuous peer whose hub vanished could
+  /// stop instead of going OFFLINE and retrying. Set before accepting_ is cleared, so a
+  /// write() that sees the pipe refusing also sees why.
+  if (why) {
+    std::lock_guard lk(end_mx_);
+    end_error_ = why;
+  }
+  accepting_ = false;
   if (on_ended_) on_ended_(why);
 }
 
 // ---- writing ----------------------------------------------------------------------------------
 
 void ws_pipe::write(message msg, messaging_completion done) {
-  if (!accepting_) return done(false, closed_error());
+  if (!accepting_) return done(false, refusal());
   size_t size = msg.size();
   /// Completing at once while the bytes fit the send buffer returns peerlite's write credit
   /// without a message to its connection actor per frame (one BLIP frame per WebSocket message).
@@ -262,7 +272,7 @@ void ws_pipe::take_outbox() {
   }
   for (auto& w : batch) {
     if (closed_ || closing_ || ended_)
-      complete(w, false, closed_error());
+      complete(w, false, refusal());
     else
       queue_.push_back(std::move(w));
   }
@@ -351,6 +361,11 @@ void ws_pipe::finish_close() {
 
 messaging_error ws_pipe::closed_error() const {
   return messaging_error{label_ + ": connection closed locally", false};
+}
+
+messaging_error ws_pipe::refusal() const {
+  std::lock_guard lk(end_mx_);
+  return end_error_ ? *end_error_ : closed_error();
 }
 
 }  // namespace peerlite::net

@@ -104,6 +104,9 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   void begin_close();
   void finish_close();
   messaging_error closed_error() const;
+  /// Why a write is refused: the error the pipe ended with (the peer vanished, timed out or
+  /// closed with an error), else closed_error(). Any thread.
+  messaging_error refusal() const;
 
   std::shared_ptr<void> lifeline_;  ///< declared first: destroyed after the stream
   boost::beast::websocket::stream<gathered_socket> ws_;  ///< writes gathered, see there
@@ -128,6 +131,10 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   std::atomic<size_t> buffered_{0};
   /// Cleared once the pipe ends or starts closing: write() then refuses at once.
   std::atomic<bool> accepting_{true};
+  /// The error report_end() passed to on_ended, kept for refusal(); written once on the
+  /// strand before accepting_ is cleared, read by write() on peerlite's threads.
+  mutable std::mutex end_mx_;
+  std::optional<messaging_error> end_error_;
   std::optional<pending_write> in_flight_;
   std::vector<std::function<void()>> close_waiters_;
   std::optional<messaging_error> close_reason_;
