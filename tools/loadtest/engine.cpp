@@ -594,6 +594,14 @@ void runner::write_phase(size_t part, size_t parts, int64_t start_ns) {
     }
     queue.push({next.at_ns + int64_t(gap(r.first) * 1e9), next.peer});
   }
+  /// Writes the schedule asked for but the phase ended before (the writers fell behind):
+  /// counted as due, so "written X of Y" shows the shortfall.
+  while (!queue.empty() && queue.top().at_ns < end) {
+    auto next = queue.top();
+    queue.pop();
+    s_.writes_due++;
+    queue.push({next.at_ns + int64_t(gap(rng.at(next.peer).first) * 1e9), next.peer});
+  }
 }
 
 void runner::stop_all() {
