@@ -735,7 +735,10 @@ figures runner::run() {
                           std::to_string(peers_.size()) + " peers did not converge");
   event("stopping " + std::to_string(peers_.size()) + " peers");
   stop_all();
-  peers_.clear();  // replicators and databases close here, before the sockets' runtime
+  /// Every replicator goes before any peer's state: a listener still running on one peer
+  /// reads the writer's records of another (on_pulled), which must outlive all replicators.
+  for (auto& p : peers_) p->repl.reset();
+  peers_.clear();  // databases close here, before the sockets' runtime
   io_.reset();
   if (hub_ && !hub_->exited()) {
     /// Count what the hub holds once its peers are gone: the figures say what moved, this
