@@ -10,7 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/tcp/connection_limits.hpp"
 #include "adapters/tcp/io_runtime.hpp"
+#include "adapters/tcp/tls.hpp"
 #include "adapters/tcp/tcp_listener.hpp"
 #include "adapters/tcp/url.hpp"
 #include "adapters/websocket/ws_listener.hpp"
@@ -36,7 +38,49 @@ struct serve_options {
   std::vector<std::string> collections;
   bool read_only = false;
   unsigned idle_timeout_s = static_cast<unsigned>(net::kWsIdleTimeout.count());
+  // TLS (wss://, tls://)
+  std::string cert, key;
+  bool self_signed = false;
+  // limits
+  unsigned handshake_timeout_s = static_cast<unsigned>(net::kWsHandshakeTimeout.count());
+  size_t max_frame_bytes = net::kWsMaxMessage;
+  size_t max_connections = net::kMaxConnections;
+  size_t max_connections_per_address = net::kMaxConnectionsPerAddress;
 };
+
+/// The TLS server context for wss:// and tls:// listeners: --cert/--key, or with
+/// --self-signed a pair kept beside the database (made on first start), whose fingerprint is
+/// logged for clients to pin. Null when no listener needs TLS.
+std::shared_ptr<boost::asio::ssl::context> tls_context(const serve_options& o) {
+  bool wanted = false;
+  std::vector<std::string> hosts{"localhost", "127.0.0.1"};
+  for (auto& text : o.listen)
+    if (auto url = net::parse_url(text); url && url->secure()) {
+      wanted = true;
+      if (std::find(hosts.begin(), hosts.end(), url->host) == hosts.end() &&
+          url->host != "0.0.0.0" && url->host != "::")
+        hosts.push_back(url->host);
+    }
+  if (!wanted) {
+    if (!o.cert.empty() || o.self_signed)
+      fail("serve", "--cert/--key/--self-signed need a wss:// or tls:// --listen");
+    return nullptr;
+  }
+  std::string cert = o.cert, key = o.key;
+  if (o.self_signed) {
+    cert = o.db + ".cert.pem";
+    key = o.db + ".key.pem";
+    auto id = net::load_or_make_self_signed(cert, key, hosts);
+    if (!id) fail("serve", id.err());
+    log_line(std::string(id->created ? "made" : "using") + " self-signed TLS certificate " +
+             cert + " (SHA-256 " + id->sha256 + "; clients pin it with --pinned-cert)");
+  } else if (cert.empty() || key.empty()) {
+    fail("serve", "wss:// and tls:// need --cert FILE and --key FILE, or --self-signed");
+  }
+  auto ctx = net::make_tls_server(cert, key);
+  if (!ctx) fail("serve", ctx.err());
+  return *ctx;
+}
 
 /// Couchbase Lite's rule for a database name in a URL: it starts with a lower-case letter and
 /// holds only lower-case letters, digits and _$()+-/ (a CBL peer refuses any other name, e.g.
@@ -125,31 +169,44 @@ struct listeners {
 };
 
 void start_listener(const std::string& text, const serve_options& o, const std::string& name,
-                    net::io_runtime& io, hub& h, listeners& out) {
+                    net::io_runtime& io, hub& h, listeners& out,
+                    const std::shared_ptr<boost::asio::ssl::context>& tls,
+                    const std::shared_ptr<net::connection_limits>& limits) {
   auto url = net::parse_url(text);
   if (!url) fail("serve", url.err());
-  if (url->scheme == "ws") {
+  if (url->websocket()) {
     net::ws_listener_options wo;
     wo.host = url->host;
     wo.port = url->port;
     wo.db_name = name;
     if (!o.user.empty()) wo.required = *net::parse_user_option(o.user);
     wo.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
+    wo.handshake_timeout = std::chrono::seconds(o.handshake_timeout_s);
+    wo.max_message = o.max_frame_bytes;
+    wo.limits = limits;
+    if (url->secure()) wo.tls = tls;
     auto l = net::ws_listener::start(
         io, wo, [&h](auto c) { h.accept(std::move(c), protocol_type::message_stream); },
         connection_logger());
     if (!l) fail("serve", l.err());
-    out.urls.push_back("ws://" + url->host + ":" + std::to_string((*l)->port()) + "/" + name);
+    out.urls.push_back(url->scheme + "://" + url->host + ":" + std::to_string((*l)->port()) + "/" +
+                       name);
     out.ws.push_back(std::move(*l));
   } else {
     if (!o.user.empty())
-      fail("serve", text + ": --user needs ws:// listeners only (tcp:// cannot check passwords)");
+      fail("serve", text + ": --user needs ws:// or wss:// listeners only (a raw byte stream "
+                           "cannot check passwords)");
+    net::tcp_listener_options to;
+    to.limits = limits;
+    to.handshake_timeout = std::chrono::seconds(o.handshake_timeout_s);
+    if (url->secure()) to.tls = tls;
     auto l = net::tcp_listener::start(
         io, url->host, url->port,
         [&h](auto c) { h.accept(std::move(c), protocol_type::byte_stream); }, connection_logger(),
-        std::chrono::seconds(o.idle_timeout_s));
+        std::chrono::seconds(o.idle_timeout_s), to);
     if (!l) fail("serve", l.err());
-    out.urls.push_back("tcp://" + url->host + ":" + std::to_string((*l)->port()) + "/" + name);
+    out.urls.push_back(url->scheme + "://" + url->host + ":" + std::to_string((*l)->port()) + "/" +
+                       name);
     out.tcp.push_back(std::move(*l));
   }
 }
@@ -196,7 +253,10 @@ void run_serve(const serve_options& o) {
   hub h(*db, std::chrono::seconds(std::max(1u, o.idle_timeout_s / 2)), o.read_only,
         o.collections);
   listeners ls;
-  for (auto& text : o.listen) start_listener(text, o, name, io, h, ls);
+  auto tls = tls_context(o);
+  auto limits =
+      std::make_shared<net::connection_limits>(o.max_connections, o.max_connections_per_address);
+  for (auto& text : o.listen) start_listener(text, o, name, io, h, ls, tls, limits);
   std::string where;
   for (auto& u : ls.urls) where += (where.empty() ? "" : ", ") + u;
   log_line("serving " + o.db + " at " + where + " (open files limit " + std::to_string(nofile) +
@@ -233,8 +293,9 @@ void add_serve_command(CLI::App& app) {
                   "start with a-z and hold only a-z, 0-9 and _$()+- (Couchbase Lite's rule)");
   cmd->add_option("--listen", o->listen,
                   "where to accept peers: ws://127.0.0.1:4984 (WebSocket) and/or "
-                  "tcp://127.0.0.1:4985 (raw TCP byte stream); port 0 picks a free port; "
-                  "repeat for several")
+                  "tcp://127.0.0.1:4985 (raw TCP byte stream), or wss:// / tls:// for the "
+                  "same over TLS (needs --cert/--key or --self-signed); port 0 picks a free "
+                  "port; repeat for several")
       ->required();
   cmd->add_flag("--readonly", o->read_only, "refuse pushes (peers may only pull)");
   cmd->add_option("--collection", o->collections,
@@ -247,6 +308,37 @@ void add_serve_command(CLI::App& app) {
                   "seconds of silence after which a peer is dropped (the hub PINGs at half of "
                   "it; healthy peers answer)")
       ->check(CLI::Range(1u, 86400u));
+  auto* cert = cmd->add_option("--cert", o->cert,
+                               "wss:// and tls://: the server's certificate chain (PEM, leaf "
+                               "first)");
+  auto* key =
+      cmd->add_option("--key", o->key, "wss:// and tls://: the certificate's private key (PEM)");
+  cert->needs(key);
+  key->needs(cert);
+  cmd->add_flag("--self-signed", o->self_signed,
+                "wss:// and tls:// without --cert/--key: make a key and a self-signed "
+                "certificate on first start, keep them beside --db (DB.cert.pem, DB.key.pem), "
+                "and log the certificate's SHA-256 for clients' --pinned-cert")
+      ->excludes(cert)
+      ->excludes(key);
+  cmd->add_option("--handshake-timeout", o->handshake_timeout_s,
+                  "seconds a new connection has to finish its TLS handshake and HTTP upgrade; "
+                  "slower ones (half-open, a header a byte a second) are dropped")
+      ->check(CLI::Range(1u, 3600u))
+      ->capture_default_str();
+  cmd->add_option("--max-frame-bytes", o->max_frame_bytes,
+                  "largest WebSocket message a peer may send; a bigger one closes its "
+                  "connection (one BLIP frame is at most ~16 KiB)")
+      ->check(CLI::Range(size_t(64 * 1024), size_t(64) << 20))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", o->max_connections,
+                  "most connections at once; more are refused (HTTP 503 over WebSocket, closed "
+                  "over tcp://); 0 = no limit")
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-address", o->max_connections_per_address,
+                  "most connections at once from one client IP address (HTTP 503 beyond); 0 = "
+                  "no limit (the default: fleets behind one NAT share an address)")
+      ->capture_default_str();
   cmd->callback([o] { run_serve(*o); });
 }
 

@@ -24,6 +24,7 @@ constexpr std::chrono::seconds kPlainInterval{2};
 
 struct sync_options {
   std::string db, remote, user;
+  net::tls_client_options tls;
   std::vector<std::string> collections;
   bool push = false, pull = false, push_and_pull = false, continuous = false, reset = false;
 };
@@ -160,8 +161,11 @@ void run_sync(const sync_options& o) {
     if (!c) fail("sync", "--user wants NAME:PASSWORD, got '" + o.user + "'");
     creds = *c;
   }
+  if (o.tls.insecure)
+    log_line("WARNING: --insecure: the server's certificate is not checked, so anyone on the "
+             "network path can pose as " + o.remote + " and read or change what is synced");
   net::io_runtime io(1);  // declared before the replicator: sockets outlive it
-  auto endpoint = net::make_endpoint(io, o.remote, creds);
+  auto endpoint = net::make_endpoint(io, o.remote, creds, {}, o.tls);
   if (!endpoint) fail("sync", endpoint.err());
   replicator_config cfg;
   cfg.db = *db;
@@ -203,8 +207,10 @@ void add_sync_command(CLI::App& app) {
       "are retried with backoff; others (wrong password, no such database) stop at once.");
   cmd->add_option("--db", o->db, "the local database file (created if missing)")->required();
   cmd->add_option("--remote", o->remote,
-                  "the peer: ws://host:port/<db> (WebSocket; /_blipsync is added) or "
-                  "tcp://host:port/<db> (raw TCP byte stream)")
+                  "the peer: ws://host:port/<db> (WebSocket; /_blipsync is added), "
+                  "tcp://host:port/<db> (raw TCP byte stream), or wss:// / tls:// for the same "
+                  "over TLS (the server's certificate is checked against the system's CAs "
+                  "and the host name, unless --ca, --pinned-cert or --insecure)")
       ->required();
   auto* push = cmd->add_flag("--push", o->push, "only send local changes");
   auto* pull = cmd->add_flag("--pull", o->pull, "only fetch remote changes");
@@ -215,7 +221,22 @@ void add_sync_command(CLI::App& app) {
                 "stay connected and replicate new changes until Ctrl-C");
   cmd->add_flag("--reset", o->reset,
                 "ignore the saved checkpoint and compare every document again");
-  cmd->add_option("--user", o->user, "NAME:PASSWORD for a hub that requires Basic auth (ws://)");
+  cmd->add_option("--user", o->user,
+                  "NAME:PASSWORD for a hub that requires Basic auth (ws:// or wss://)");
+  auto* ca = cmd->add_option("--ca", o->tls.ca_file,
+                             "wss:// and tls://: trust the CA certificates in this PEM file "
+                             "instead of the system's");
+  auto* pin = cmd->add_option(
+      "--pinned-cert", o->tls.pinned_sha256,
+      "wss:// and tls://: accept only the server certificate with this SHA-256 (64 hex digits, "
+      "colons allowed; `peerlite serve --self-signed` prints it); nothing else is checked, as "
+      "with Couchbase Lite's pinned server certificate");
+  cmd->add_flag("--insecure", o->tls.insecure,
+                "wss:// and tls://: check no certificate at all. Traffic is encrypted but the "
+                "server is not authenticated: anyone on the path can pose as it. For tests only")
+      ->excludes(ca)
+      ->excludes(pin);
+  ca->excludes(pin);
   cmd->add_option("--collection", o->collections,
                   "SCOPE.NAME of a collection to sync (repeat for several; created locally when "
                   "missing). Without it the default collection syncs, as with a peer that has "

@@ -1,6 +1,7 @@
 #include "adapters/tcp/errors.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <string>
 
 namespace peerlite::net {
@@ -9,13 +10,15 @@ bool is_recoverable(const boost::system::error_code& ec) {
   namespace e = boost::asio::error;
   return ec == e::connection_reset || ec == e::connection_refused || ec == e::timed_out ||
          ec == e::connection_aborted || ec == e::network_reset || ec == e::eof ||
-         ec == e::broken_pipe || ec == e::try_again;
+         ec == e::broken_pipe || ec == e::try_again ||
+         /// A TLS peer that vanished (no close_notify): as EOF is for plain TCP.
+         ec == boost::asio::ssl::error::stream_truncated;
 }
 
 messaging_error to_messaging_error(const boost::system::error_code& ec, std::string_view where) {
   std::string what(where);
   what += ": ";
-  if (ec == boost::asio::error::eof)
+  if (ec == boost::asio::error::eof || ec == boost::asio::ssl::error::stream_truncated)
     what += "peer closed the connection";
   else
     what += ec.message();

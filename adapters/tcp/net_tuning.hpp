@@ -39,10 +39,28 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 /// at once (after a restart) needs more than the usual 128; the kernel caps it at somaxconn.
 constexpr int kListenBacklog = 4096;
 
+/// Most connections a hub holds at once (`serve --max-connections`); the next is refused (HTTP
+/// 503 over WebSocket). Each costs one file descriptor and ~25 KiB of hub memory; 20,000 is a
+/// hub of this size's comfortable ceiling and below the usual 2^20 hard open-files limit, so
+/// a flood is refused with a reason before accept() starts failing with EMFILE.
+constexpr size_t kMaxConnections = 20000;
+
+/// Most connections from one client address (`serve --max-connections-per-address`). 0, no
+/// limit, by default: whole fleets of devices sit behind one NAT address, and load generators
+/// run from one host; set it on a hub that faces the internet.
+constexpr size_t kMaxConnectionsPerAddress = 0;
+
+/// How long a refused connection may take to read the refusal before its socket is closed:
+/// closing with unread request bytes would make the kernel send a reset that can overtake the
+/// 503 answer.
+constexpr std::chrono::milliseconds kRefusalLinger{1000};
+
 // ---- WebSocket (Beast) ---------------------------------------------------------------------
 
-/// Longest an HTTP upgrade (request in, 101 out, or the client's whole handshake) may take.
-/// A peer that opens a socket and sends half a request is closed after this.
+/// Longest an HTTP upgrade (TLS handshake, request in, 101 out, or the client's whole
+/// handshake) may take. A peer that opens a socket and sends half a request, or its headers a
+/// byte a second, is closed after this (`serve --handshake-timeout`). Also bounds a tls://
+/// TLS handshake.
 constexpr std::chrono::seconds kWsHandshakeTimeout{10};
 
 /// Largest HTTP upgrade request header we read: real ones are a few hundred bytes; this
@@ -54,8 +72,9 @@ constexpr size_t kWsMaxRequestHeader = 8 * 1024;
 /// or stuck peers (half a frame, then silence) hit it. `peerlite serve --idle-timeout` sets it.
 constexpr std::chrono::seconds kWsIdleTimeout{60};
 
-/// Largest incoming WebSocket message. One message carries one BLIP frame (at most 16 KiB
-/// plus headers), so 1 MiB (PROTOCOL.md §2's message cap) is generous and bounds memory.
+/// Largest incoming WebSocket message (`serve --max-frame-bytes`). One message carries one
+/// BLIP frame (at most 16 KiB plus headers), so 1 MiB (PROTOCOL.md §2's message cap) is
+/// generous and bounds memory; a bigger one fails its connection with "message too big".
 constexpr size_t kWsMaxMessage = 1024 * 1024;
 
 /// Beast's per-stream write buffer (used to mask client frames): a BLIP frame is at most

@@ -26,9 +26,18 @@ struct tcp_connection::state {
   }
 };
 
-tcp_connection::tcp_connection(io_runtime& io, endpoint_url url, connection_observer observer)
-    : pipe_(std::make_shared<tcp_pipe>(
-          tcp_pipe::socket_type(boost::asio::make_strand(io.context())), url.to_string())),
+namespace {
+/// A fresh socket for the pipe; with TLS (tls://) wrapped in the endpoint's client context.
+net_stream fresh_stream(io_runtime& io, const std::optional<tls_client>& tls) {
+  tcp_pipe::socket_type sock(boost::asio::make_strand(io.context()));
+  if (tls) return net_stream(std::move(sock), *tls->context);
+  return net_stream(std::move(sock));
+}
+}  // namespace
+
+tcp_connection::tcp_connection(io_runtime& io, endpoint_url url, connection_observer observer,
+                               std::optional<tls_client> tls)
+    : pipe_(std::make_shared<tcp_pipe>(fresh_stream(io, tls), url.to_string(), tls)),
       dial_(std::move(url)),
       state_(std::make_shared<state>()) {
   state_->observer = std::move(observer);
@@ -90,13 +99,13 @@ void tcp_connection::close(std::optional<messaging_error> error, close_completio
 }
 
 message_endpoint make_tcp_endpoint(io_runtime& io, const endpoint_url& url, std::string uid,
-                                   connection_observer observer) {
+                                   connection_observer observer, std::optional<tls_client> tls) {
   message_endpoint ep;
   ep.target = url.to_string();
   ep.uid = uid.empty() ? ep.target : std::move(uid);
   ep.protocol = protocol_type::byte_stream;
-  ep.delegate = [&io, url, observer](const message_endpoint&) {
-    return std::make_unique<tcp_connection>(io, url, observer);
+  ep.delegate = [&io, url, observer, tls](const message_endpoint&) {
+    return std::make_unique<tcp_connection>(io, url, observer, tls);
   };
   return ep;
 }

@@ -34,6 +34,7 @@
 #include <optional>
 
 #include "adapters/tcp/connection_events.hpp"
+#include "adapters/tcp/tls.hpp"
 #include "adapters/tcp/url.hpp"
 #include "peerlite/message_endpoint.hpp"
 
@@ -45,7 +46,9 @@ class tcp_pipe;
 class tcp_connection final : public message_endpoint_connection {
  public:
   /// Active side: open() dials url.host:url.port (bounded by kConnectTimeout).
-  tcp_connection(io_runtime& io, endpoint_url url, connection_observer observer = {});
+  /// With `tls` (tls://), a TLS handshake follows the connect and checks the server.
+  tcp_connection(io_runtime& io, endpoint_url url, connection_observer observer = {},
+                 std::optional<tls_client> tls = std::nullopt);
   /// Passive side: wraps a socket tcp_listener accepted; open() starts reading it.
   tcp_connection(std::shared_ptr<tcp_pipe> accepted, connection_observer observer);
   /// Closes the socket if peerlite never did (e.g. the listener was closed before open).
@@ -70,6 +73,7 @@ class tcp_connection final : public message_endpoint_connection {
 /// the same checkpoint across runs). Its delegate makes a new tcp_connection on every connect,
 /// including each retry. `io` must outlive every replicator using the endpoint.
 message_endpoint make_tcp_endpoint(io_runtime& io, const endpoint_url& url, std::string uid = {},
-                                   connection_observer observer = {});
+                                   connection_observer observer = {},
+                                   std::optional<tls_client> tls = std::nullopt);
 
 }  // namespace peerlite::net

@@ -5,7 +5,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "adapters/tcp/connection_limits.hpp"
 #include "adapters/tcp/io_runtime.hpp"
+#include "adapters/tcp/net_stream.hpp"
+#include "adapters/tcp/tls.hpp"
 #include "adapters/tcp/net_tuning.hpp"
 #include "adapters/tcp/tcp_connection.hpp"
 #include "adapters/tcp/tcp_pipe.hpp"
@@ -43,11 +46,60 @@ struct tcp_listener::impl : std::enable_shared_from_this<impl> {
       });
       return;
     }
-    auto pipe = std::make_shared<tcp_pipe>(std::move(sock), std::string{});
+    accept_next();
+    std::shared_ptr<void> ticket;
+    if (options.limits) {
+      error_code e;
+      auto ep = sock.remote_endpoint(e);
+      auto address = e ? std::string() : ep.address().to_string();
+      auto admitted = options.limits->admit(address);
+      if (auto* why = std::get_if<std::string>(&admitted)) {
+        /// A raw byte stream has no way to carry a reason: the peer sees its socket closed.
+        if (observer)
+          observer({connection_event::refused, options.tls ? "tls" : "tcp",
+                    e ? "unknown peer" : address + ":" + std::to_string(ep.port()), *why});
+        return;  // sock closes here
+      }
+      ticket = std::get<std::shared_ptr<void>>(std::move(admitted));
+    }
+    if (!options.tls) return hand_over(net_stream(std::move(sock)), std::move(ticket));
+    handshake(std::make_shared<net_stream>(std::move(sock), *options.tls), std::move(ticket));
+  }
+
+  /// tls://: the server's TLS handshake, bounded by options.handshake_timeout; a failure is
+  /// reported as a refusal with OpenSSL's reason (a plain-text client, a bad certificate).
+  void handshake(std::shared_ptr<net_stream> stream, std::shared_ptr<void> ticket) {
+    auto timer = std::make_shared<asio::steady_timer>(stream->get_executor());
+    timer->expires_after(options.handshake_timeout);
+    timer->async_wait([stream](const error_code& ec) {
+      if (!ec) stream->close();
+    });
+    stream->tls().async_handshake(
+        asio::ssl::stream_base::server,
+        [self = shared_from_this(), stream, timer, ticket](const error_code& ec) mutable {
+          bool timed_out = timer->cancel() == 0;
+          if (ec) {
+            error_code e;
+            auto ep = stream->socket().remote_endpoint(e);
+            auto peer = e ? "unknown peer" : ep.address().to_string() + ":" + std::to_string(ep.port());
+            if (self->observer)
+              self->observer({connection_event::refused, "tls", peer,
+                              timed_out ? "no TLS handshake within " +
+                                              std::to_string(self->options.handshake_timeout.count() / 1000) + " s"
+                                        : "TLS handshake failed: " + describe_tls_error(ec)});
+            stream->close();
+            return;
+          }
+          self->hand_over(std::move(*stream), std::move(ticket));
+        });
+  }
+
+  void hand_over(net_stream stream, std::shared_ptr<void> ticket) {
+    auto pipe = std::make_shared<tcp_pipe>(std::move(stream), std::string{});
     pipe->set_idle_timeout(idle_timeout);
     pipe->hold(lifeline);
+    pipe->hold_ticket(std::move(ticket));
     on_accept(std::make_unique<tcp_connection>(std::move(pipe), observer));
-    accept_next();
   }
 
   std::shared_ptr<void> lifeline;  ///< first member: the io_context outlives the acceptor
@@ -57,14 +109,17 @@ struct tcp_listener::impl : std::enable_shared_from_this<impl> {
   accept_handler on_accept;
   connection_observer observer;
   std::chrono::milliseconds idle_timeout{0};
+  tcp_listener_options options;
   uint16_t port = 0;
 };
 
 expected<std::unique_ptr<tcp_listener>> tcp_listener::start(
     io_runtime& io, const std::string& host, uint16_t port, accept_handler on_accept,
-    connection_observer observer, std::chrono::milliseconds idle_timeout) {
+    connection_observer observer, std::chrono::milliseconds idle_timeout,
+    tcp_listener_options options) {
   auto p = std::make_shared<impl>(io, std::move(on_accept), std::move(observer));
   p->idle_timeout = idle_timeout;
+  p->options = std::move(options);
   auto where = host + ":" + std::to_string(port);
   error_code ec;
   auto address = asio::ip::make_address(host, ec);

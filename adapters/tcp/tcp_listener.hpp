@@ -1,11 +1,13 @@
 // The passive side of the TCP adapter: a listening socket that turns every accepted socket
-// into a tcp_connection and hands it to the app's accept handler, which passes it to a
+// (after its TLS handshake, for tls://; a connection over the limits is closed at once, with
+// an observer event saying why) into a tcp_connection and hands it to the app's accept handler, which passes it to a
 // message_endpoint_listener (the seed's `listener.accept(connection)`).
 //
 // Thread safety: the accept handler and the observer run on the adapter's socket thread.
 // port() and stop() may be called from any thread.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -18,6 +20,15 @@
 namespace peerlite::net {
 
 class io_runtime;
+class connection_limits;
+
+/// Optional parts of a listener: TLS (tls://) and admission limits.
+struct tcp_listener_options {
+  std::shared_ptr<boost::asio::ssl::context> tls;  ///< set: tls:// (make_tls_server)
+  std::shared_ptr<connection_limits> limits;       ///< set: refuse connections over them
+  /// Longest a tls:// TLS handshake may take before the socket is closed.
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+};
 
 class tcp_listener {
  public:
@@ -32,7 +43,8 @@ class tcp_listener {
   static expected<std::unique_ptr<tcp_listener>> start(
       io_runtime& io, const std::string& host, uint16_t port, accept_handler on_accept,
       connection_observer observer = {},
-      std::chrono::milliseconds idle_timeout = std::chrono::milliseconds::zero());
+      std::chrono::milliseconds idle_timeout = std::chrono::milliseconds::zero(),
+      tcp_listener_options options = {});
 
   /// Stops accepting; connections already handed over are unaffected. Idempotent.
   ~tcp_listener();

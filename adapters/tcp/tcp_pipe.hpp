@@ -13,9 +13,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "adapters/tcp/net_stream.hpp"
+#include "adapters/tcp/tls.hpp"
 #include "peerlite/message_endpoint.hpp"
 
 namespace peerlite::net {
@@ -30,6 +33,9 @@ class tcp_pipe : public std::enable_shared_from_this<tcp_pipe> {
   /// socket's executor must be a strand. `label` names the pipe in error texts; empty means
   /// the accepted socket's peer address ("127.0.0.1:53122").
   tcp_pipe(socket_type sock, std::string label);
+  /// Over `stream`, plain or TLS. A TLS client (tls:// dialled) does its handshake with `tls`
+  /// inside connect(); an accepted TLS stream has done it already (tcp_listener).
+  tcp_pipe(net_stream stream, std::string label, std::optional<tls_client> tls = std::nullopt);
 
   /// Resolves and connects, bounded by kConnectTimeout. Then done(true, nullopt), or
   /// done(false, error) with a recoverable error for refused/reset/timeout.
@@ -59,6 +65,8 @@ class tcp_pipe : public std::enable_shared_from_this<tcp_pipe> {
 
   /// Keeps `lifeline` (io_runtime::lifeline()) as long as this pipe lives.
   void hold(std::shared_ptr<void> lifeline) { lifeline_ = std::move(lifeline); }
+  /// Keeps `ticket` (connection_limits::admit) as long as this pipe lives.
+  void hold_ticket(std::shared_ptr<void> ticket) { ticket_ = std::move(ticket); }
 
  private:
   struct pending_write {
@@ -70,7 +78,9 @@ class tcp_pipe : public std::enable_shared_from_this<tcp_pipe> {
                    const boost::asio::ip::tcp::resolver::results_type& results,
                    messaging_completion done);
   void on_connected(const boost::system::error_code& ec, messaging_completion done);
+  void tls_handshake(messaging_completion done);
   void wait_readable();
+  void read_tls();
   void on_readable(const boost::system::error_code& ec);
   bool read_once(bool first);
   void flush();
@@ -81,7 +91,11 @@ class tcp_pipe : public std::enable_shared_from_this<tcp_pipe> {
   messaging_error closed_error() const;
 
   std::shared_ptr<void> lifeline_;  ///< declared first: destroyed after the socket
-  socket_type socket_;
+  std::shared_ptr<void> ticket_;
+  net_stream stream_;
+  std::optional<tls_client> tls_;  ///< client over TLS: how to check the server
+  std::string host_;               ///< client: the host dialled (TLS name checks)
+  std::string tls_rx_;             ///< TLS: the buffer of the read under way
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer idle_timer_;
   std::chrono::milliseconds idle_timeout_{0};

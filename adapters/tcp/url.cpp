@@ -29,10 +29,10 @@ expected<endpoint_url> parse_url(std::string_view text) {
   };
   endpoint_url url;
   auto sep = text.find("://");
-  if (sep == std::string_view::npos) return bad("not a URL (want tcp://host:port/db or ws://...)");
+  if (sep == std::string_view::npos) return bad("not a URL (want ws://host:port/db, wss://, tcp:// or tls://)");
   url.scheme = std::string(text.substr(0, sep));
-  if (url.scheme != "tcp" && url.scheme != "ws")
-    return bad("unsupported scheme '" + url.scheme + "' (want tcp or ws)");
+  if (url.scheme != "tcp" && url.scheme != "ws" && url.scheme != "tls" && url.scheme != "wss")
+    return bad("unsupported scheme '" + url.scheme + "' (want ws, wss, tcp or tls)");
   auto rest = text.substr(sep + 3);
   auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
@@ -50,7 +50,7 @@ expected<endpoint_url> parse_url(std::string_view text) {
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
   }
   if (url.host.empty()) return bad("missing host");
-  url.port = url.scheme == "ws" ? kDefaultWsPort : kDefaultTcpPort;
+  url.port = url.websocket() ? kDefaultWsPort : kDefaultTcpPort;
   if (!port_text.empty()) {
     auto port = parse_port(port_text, text);
     if (!port) return port.err();

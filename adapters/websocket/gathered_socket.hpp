@@ -1,4 +1,5 @@
-// The layer under Beast's websocket::stream in ws_pipe: a TCP socket whose writes are gathered.
+// The layer under Beast's websocket::stream in ws_pipe: a TCP (or TLS, see net_stream.hpp)
+// stream whose writes are gathered.
 //
 // Why: MESSAGE_STREAM sends one BLIP frame per WebSocket message, and Beast writes each message
 // with its own syscall. A one-shot push of 100,000 small documents made ~200,000 sendmsg calls
@@ -33,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/tcp/net_stream.hpp"
 #include "adapters/tcp/net_tuning.hpp"
 
 namespace peerlite::net {
@@ -43,15 +45,19 @@ class gathered_socket {
   using executor_type = socket_type::executor_type;
   using error_code = boost::system::error_code;
 
-  explicit gathered_socket(socket_type sock) : st_(std::make_shared<state>(std::move(sock))) {}
+  explicit gathered_socket(socket_type sock)
+      : st_(std::make_shared<state>(net_stream(std::move(sock)))) {}
+  explicit gathered_socket(net_stream stream) : st_(std::make_shared<state>(std::move(stream))) {}
 
-  executor_type get_executor() { return st_->sock.get_executor(); }
-  /// The TCP socket (so beast::get_lowest_layer finds it for timeouts and closing).
-  socket_type& next_layer() { return st_->sock; }
+  executor_type get_executor() { return st_->stream.get_executor(); }
+  /// The TCP socket (so beast::get_lowest_layer finds it for timeouts and closing), under TLS
+  /// when there is TLS.
+  socket_type& next_layer() { return st_->stream.socket(); }
+  net_stream& stream() { return st_->stream; }
 
   template <class MutableBuffers, class Handler>
-  auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    return st_->sock.async_read_some(buffers, std::forward<Handler>(handler));
+  void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    st_->stream.async_read_some(buffers, std::forward<Handler>(handler));
   }
 
   /// Copies `buffers` into the pending buffer and completes with their whole size (see above).
@@ -70,8 +76,8 @@ class gathered_socket {
 
  private:
   struct state {
-    explicit state(socket_type s) : sock(std::move(s)) {}
-    socket_type sock;
+    explicit state(net_stream s) : stream(std::move(s)) {}
+    net_stream stream;
     std::string pending;    ///< bytes Beast wrote that no socket write has taken yet
     std::string in_flight;  ///< bytes of the socket write under way
     bool writing = false;
@@ -93,7 +99,7 @@ class gathered_socket {
           st->pending.append(static_cast<const char*>(piece.data()), piece.size());
           n += piece.size();
         }
-      boost::asio::post(st->sock.get_executor(),
+      boost::asio::post(st->stream.get_executor(),
                         boost::beast::bind_front_handler(std::move(h), st->failed, n));
       flush(st);
     }
@@ -102,8 +108,8 @@ class gathered_socket {
       if (st->writing || st->pending.empty()) return;
       st->writing = true;
       st->in_flight.swap(st->pending);
-      boost::asio::async_write(st->sock, boost::asio::buffer(st->in_flight),
-                               [st](const error_code& ec, size_t) { on_written(st, ec); });
+      st->stream.async_write_all(boost::asio::buffer(st->in_flight),
+                                 [st](const error_code& ec, size_t) { on_written(st, ec); });
     }
 
     static void on_written(const std::shared_ptr<state>& st, const error_code& ec) {
@@ -112,8 +118,7 @@ class gathered_socket {
       if (ec && !st->failed) {
         st->failed = ec;
         st->pending.clear();
-        error_code ignored;
-        st->sock.close(ignored);
+        st->stream.close();
       }
       auto parked = std::move(st->parked);
       st->parked.clear();
@@ -132,12 +137,18 @@ class gathered_socket {
 };
 
 /// Beast's close handshake ends with a teardown of the next layer: first let the pending bytes
-/// (the close frame among them) reach the socket, then tear the TCP socket down as usual.
+/// (the close frame among them) reach the socket, then end TLS (close_notify; an error, e.g.
+/// a peer that just closes its socket, does not matter here), then tear the TCP socket down
+/// as usual. ws_pipe's close timer bounds the whole.
 template <class Handler>
 void async_teardown(boost::beast::role_type role, gathered_socket& s, Handler&& handler) {
   auto held = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
-  s.when_drained([role, &sock = s.next_layer(), held] {
-    boost::beast::websocket::async_teardown(role, sock, std::move(*held));
+  s.when_drained([role, &stream = s.stream(), held] {
+    if (!stream.is_tls())
+      return boost::beast::websocket::async_teardown(role, stream.socket(), std::move(*held));
+    stream.tls().async_shutdown([role, &stream, held](const boost::system::error_code&) {
+      boost::beast::websocket::async_teardown(role, stream.socket(), std::move(*held));
+    });
   });
 }
 

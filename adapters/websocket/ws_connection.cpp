@@ -26,10 +26,18 @@ struct ws_connection::state {
   }
 };
 
+namespace {
+net_stream fresh_stream(io_runtime& io, const std::optional<tls_client>& tls) {
+  net_stream::socket_type sock(boost::asio::make_strand(io.context()));
+  if (tls) return net_stream(std::move(sock), *tls->context);
+  return net_stream(std::move(sock));
+}
+}  // namespace
+
 ws_connection::ws_connection(io_runtime& io, endpoint_url url, credentials creds,
-                             connection_observer observer)
-    : pipe_(std::make_shared<ws_pipe>(ws_pipe::socket_type(boost::asio::make_strand(io.context())),
-                                      url.to_string())),
+                             connection_observer observer, std::optional<tls_client> tls)
+    : pipe_(std::make_shared<ws_pipe>(fresh_stream(io, tls), url.to_string(), kWsIdleTimeout,
+                                      kWsMaxMessage, tls)),
       dial_(std::move(url)),
       creds_(std::move(creds)),
       state_(std::make_shared<state>()) {
@@ -92,13 +100,14 @@ void ws_connection::close(std::optional<messaging_error> error, close_completion
 }
 
 message_endpoint make_ws_endpoint(io_runtime& io, const endpoint_url& url, credentials creds,
-                                  std::string uid, connection_observer observer) {
+                                  std::string uid, connection_observer observer,
+                                  std::optional<tls_client> tls) {
   message_endpoint ep;
   ep.target = url.to_string();
   ep.uid = uid.empty() ? ep.target : std::move(uid);
   ep.protocol = protocol_type::message_stream;
-  ep.delegate = [&io, url, creds, observer](const message_endpoint&) {
-    return std::make_unique<ws_connection>(io, url, creds, observer);
+  ep.delegate = [&io, url, creds, observer, tls](const message_endpoint&) {
+    return std::make_unique<ws_connection>(io, url, creds, observer, tls);
   };
   return ep;
 }

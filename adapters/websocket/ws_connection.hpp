@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "adapters/tcp/connection_events.hpp"
+#include "adapters/tcp/tls.hpp"
 #include "adapters/tcp/url.hpp"
 #include "adapters/websocket/ws_credentials.hpp"
 #include "peerlite/message_endpoint.hpp"
@@ -28,8 +29,9 @@ class ws_connection final : public message_endpoint_connection {
  public:
   /// Active side: open() dials url, upgrades at /<db>/_blipsync (with Basic auth when
   /// `creds` is not empty).
+  /// With `tls` (wss://), the TLS handshake comes first and checks the server per tls.options.
   ws_connection(io_runtime& io, endpoint_url url, credentials creds,
-                connection_observer observer = {});
+                connection_observer observer = {}, std::optional<tls_client> tls = std::nullopt);
   /// Passive side: wraps an upgraded WebSocket from ws_listener.
   ws_connection(std::shared_ptr<ws_pipe> upgraded, connection_observer observer);
   /// Closes the socket if peerlite never did.
@@ -54,6 +56,7 @@ class ws_connection final : public message_endpoint_connection {
 /// target = the URL, uid = `uid` or, when empty, the URL. Its delegate makes a new
 /// ws_connection per connect. `io` must outlive every replicator using it.
 message_endpoint make_ws_endpoint(io_runtime& io, const endpoint_url& url, credentials creds = {},
-                                  std::string uid = {}, connection_observer observer = {});
+                                  std::string uid = {}, connection_observer observer = {},
+                                  std::optional<tls_client> tls = std::nullopt);
 
 }  // namespace peerlite::net

@@ -1,6 +1,7 @@
 #include "adapters/websocket/ws_pipe.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -19,6 +20,9 @@ namespace {
 /// The Connection header's value in both directions of the upgrade: the token is
 /// case-insensitive (RFC 7230 §6.1), but some peers compare it byte for byte.
 constexpr const char* kConnectionUpgrade = "Upgrade";
+
+/// Most characters of a refusing server's body quoted in an error: one sentence, not a page.
+constexpr size_t kMaxReasonShown = 200;
 
 std::string address_of(const asio::ip::tcp::socket& s) {
   error_code ec;
@@ -60,16 +64,22 @@ std::optional<messaging_error> from_close_reason(const websocket::close_reason& 
 }  // namespace
 
 ws_pipe::ws_pipe(socket_type sock, std::string label, std::chrono::milliseconds idle_timeout)
-    : ws_(std::move(sock)),
+    : ws_pipe(net_stream(std::move(sock)), std::move(label), idle_timeout) {}
+
+ws_pipe::ws_pipe(net_stream stream, std::string label, std::chrono::milliseconds idle_timeout,
+                 size_t max_message, std::optional<tls_client> tls)
+    : ws_(std::move(stream)),
       timer_(ws_.get_executor()),
       label_(label.empty() ? address_of(beast::get_lowest_layer(ws_)) : std::move(label)),
-      idle_timeout_(idle_timeout) {}
+      idle_timeout_(idle_timeout),
+      max_message_(max_message),
+      tls_(std::move(tls)) {}
 
 void ws_pipe::configure(bool client) {
   ws_.binary(true);
   /// One BLIP frame per WebSocket message, unsplit (PROTOCOL.md §2).
   ws_.auto_fragment(false);
-  ws_.read_message_max(kWsMaxMessage);
+  ws_.read_message_max(max_message_);
   ws_.write_buffer_bytes(kWsWriteBufferBytes);
   websocket::stream_base::timeout t;
   t.handshake_timeout = kWsHandshakeTimeout;
@@ -102,6 +112,7 @@ void ws_pipe::connect(const endpoint_url& url, credentials creds, messaging_comp
       error_code ignored;
       beast::get_lowest_layer(self->ws_).close(ignored);
     });
+    self->host_ = url.host;
     auto host_header = url.host + ":" + std::to_string(url.port);
     auto target = "/" + url.db + "/_blipsync";
     self->resolver_->async_resolve(
@@ -125,6 +136,48 @@ void ws_pipe::on_tcp_connected(const error_code& ec, std::string host_header, st
   if (timed_out_) return done(false, to_messaging_error(asio::error::timed_out, label_));
   if (closing_) return done(false, closed_error());
   if (ec) return done(false, to_messaging_error(ec, label_));
+  auto& stream = ws_.next_layer().stream();
+  if (!stream.is_tls()) return upgrade(std::move(host_header), std::move(target), std::move(creds),
+                                       std::move(done));
+  /// TLS first, within the upgrade's time; a refused certificate is permanent (retrying
+  /// meets the same certificate), a connection lost during the handshake is not.
+  auto verdict = std::make_shared<tls_verify_result>();
+  prepare_tls_client(*tls_, stream.tls(), host_, verdict);
+  timer_.expires_after(kWsHandshakeTimeout);
+  timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (ec || self->upgraded_) return;
+    self->timed_out_ = true;
+    error_code ignored;
+    beast::get_lowest_layer(self->ws_).close(ignored);
+  });
+  stream.tls().async_handshake(
+      asio::ssl::stream_base::client,
+      [self = shared_from_this(), verdict, host_header = std::move(host_header),
+       target = std::move(target), creds = std::move(creds),
+       done = std::move(done)](const error_code& ec) mutable {
+        self->timer_.cancel();
+        if (self->closing_) return done(false, self->closed_error());
+        if (self->timed_out_)
+          return done(false, messaging_error{self->label_ + ": TLS handshake timed out", true});
+        if (!verdict->refusal.empty())
+          return done(false,
+                      messaging_error{self->label_ + ": TLS: " + verdict->refusal +
+                                          " (--ca, --pinned-cert or --insecure change what "
+                                          "is accepted)",
+                                      false});
+        if (ec) {
+          bool lost = is_recoverable(ec);
+          return done(false, messaging_error{self->label_ + ": TLS handshake failed: " +
+                                                 describe_tls_error(ec),
+                                             lost});
+        }
+        self->upgrade(std::move(host_header), std::move(target), std::move(creds),
+                      std::move(done));
+      });
+}
+
+void ws_pipe::upgrade(std::string host_header, std::string target, credentials creds,
+                      messaging_completion done) {
   configure(true);
   ws_.set_option(websocket::stream_base::decorator([creds](websocket::request_type& req) {
     /// Beast writes "Connection: upgrade"; Couchbase Lite's listener compares the value
@@ -147,12 +200,17 @@ void ws_pipe::on_handshake(const error_code& ec, messaging_completion done) {
   auto status = response_->result_int();
   auto offered = (*response_)[http::field::sec_websocket_protocol];
   bool has_protocol = std::string_view(offered.data(), offered.size()) == kBlipSubprotocol;
+  /// The server's reason, when it gave one in plain text (peerlite's hubs do: "the hub is
+  /// full", "this port speaks TLS: use wss://").
+  std::string reason = response_->body().substr(0, kMaxReasonShown);
+  while (!reason.empty() && (reason.back() == '\n' || reason.back() == '\r')) reason.pop_back();
   response_.reset();  /// the response headers are not needed once checked
   if (closing_) return done(false, closed_error());
   if (ec == beast::error::timeout)
     return done(false, messaging_error{label_ + ": WebSocket upgrade timed out", true});
   if (ec && status != 0 && status != 101)
-    return done(false, messaging_error{label_ + ": " + explain_http_status(status),
+    return done(false, messaging_error{label_ + ": " + explain_http_status(status) +
+                                           (reason.empty() ? "" : ": " + reason),
                                        http_status_is_transient(status)});
   if (ec) return done(false, to_messaging_error(ec, label_));
   if (!has_protocol)

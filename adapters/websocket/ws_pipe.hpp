@@ -27,7 +27,9 @@
 #include <optional>
 #include <string>
 
+#include "adapters/tcp/net_stream.hpp"
 #include "adapters/tcp/net_tuning.hpp"
+#include "adapters/tcp/tls.hpp"
 #include "adapters/tcp/url.hpp"
 #include "adapters/websocket/gathered_socket.hpp"
 #include "adapters/websocket/ws_credentials.hpp"
@@ -53,6 +55,11 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   /// all of it, fail the pipe (recoverable timeout). Catches peers that vanish or go silent.
   ws_pipe(socket_type sock, std::string label,
           std::chrono::milliseconds idle_timeout = kWsIdleTimeout);
+  /// Over `stream`, plain or TLS: a fresh TLS stream (client) does its TLS handshake with
+  /// `tls` inside connect(); an accepted one (server) has done it already. `max_message`: the
+  /// largest incoming WebSocket message; a bigger one fails the pipe.
+  ws_pipe(net_stream stream, std::string label, std::chrono::milliseconds idle_timeout,
+          size_t max_message = kWsMaxMessage, std::optional<tls_client> tls = std::nullopt);
 
   /// Client: resolve, connect (kConnectTimeout), upgrade to ws://url/_blipsync
   /// (kWsHandshakeTimeout). Failures: refused/reset/timeout and HTTP 408/429/502/503/504 are
@@ -84,6 +91,8 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
 
   /// Keeps `lifeline` (io_runtime::lifeline()) as long as this pipe lives.
   void hold(std::shared_ptr<void> lifeline) { lifeline_ = std::move(lifeline); }
+  /// Keeps `ticket` (connection_limits::admit) as long as this pipe lives.
+  void hold_ticket(std::shared_ptr<void> ticket) { ticket_ = std::move(ticket); }
 
  private:
   struct pending_write {
@@ -94,6 +103,8 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   void configure(bool client);
   void on_tcp_connected(const boost::system::error_code& ec, std::string host_header,
                         std::string target, credentials creds, messaging_completion done);
+  void upgrade(std::string host_header, std::string target, credentials creds,
+               messaging_completion done);
   void on_handshake(const boost::system::error_code& ec, messaging_completion done);
   void read_next();
   void on_read(const boost::system::error_code& ec);
@@ -109,12 +120,16 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   messaging_error refusal() const;
 
   std::shared_ptr<void> lifeline_;  ///< declared first: destroyed after the stream
+  std::shared_ptr<void> ticket_;
   boost::beast::websocket::stream<gathered_socket> ws_;  ///< writes gathered, see there
   boost::asio::steady_timer timer_;
   std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
   std::unique_ptr<boost::beast::websocket::response_type> response_;  ///< client handshake only
   const std::string label_;
   const std::chrono::milliseconds idle_timeout_;
+  const size_t max_message_;
+  std::optional<tls_client> tls_;  ///< client over TLS: how to check the server
+  std::string host_;               ///< client: the host dialled (TLS name checks)
   std::string rx_;  ///< the message being read; moved out whole, so idle pipes hold nothing
   std::optional<
       boost::asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>>

@@ -1,14 +1,19 @@
 #include "adapters/websocket/ws_server.hpp"
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "adapters/tcp/connection_limits.hpp"
 #include "adapters/tcp/io_runtime.hpp"
+#include "adapters/tcp/net_stream.hpp"
+#include "adapters/tcp/tls.hpp"
 #include "adapters/websocket/ws_pipe.hpp"
 
 namespace peerlite::net {
@@ -46,39 +51,89 @@ struct ws_server::impl : std::enable_shared_from_this<impl> {
 
 namespace {
 
-/// One socket between accept and WebSocket: reads the HTTP upgrade request, decides, and
-/// either answers with an error status or hands the socket to a ws_pipe. Freed as soon as it
-/// decides, so its header buffer never outlives the handshake.
+/// One socket between accept and WebSocket: TLS handshake (wss://), reads the HTTP upgrade
+/// request, decides, and either answers with an error status or hands the stream to a
+/// ws_pipe. Freed as soon as it decides, so its header buffer never outlives the handshake.
 class upgrade : public std::enable_shared_from_this<upgrade> {
  public:
-  upgrade(std::shared_ptr<ws_server::impl> owner, tcp::socket sock)
-      : owner_(std::move(owner)), sock_(std::move(sock)), timer_(sock_.get_executor()) {
-    error_code ec;
-    auto ep = sock_.remote_endpoint(ec);
-    peer_ = ec ? "unknown peer" : ep.address().to_string() + ":" + std::to_string(ep.port());
-  }
+  /// `refusal`: non-empty when the limits refused this connection (answered 503 at once).
+  upgrade(std::shared_ptr<ws_server::impl> owner, tcp::socket sock, std::shared_ptr<void> ticket,
+          std::string refusal)
+      : owner_(std::move(owner)),
+        peer_(address_of(sock)),
+        stream_(owner_->options.tls ? net_stream(std::move(sock), *owner_->options.tls)
+                                    : net_stream(std::move(sock))),
+        timer_(stream_.get_executor()),
+        ticket_(std::move(ticket)),
+        refusal_(std::move(refusal)) {}
 
   void start() {
     parser_.header_limit(kWsMaxRequestHeader);
-    timer_.expires_after(kWsHandshakeTimeout);
+    timer_.expires_after(owner_->options.handshake_timeout);
     timer_.async_wait([self = shared_from_this()](const error_code& ec) {
       if (ec) return;
       self->timed_out_ = true;
-      error_code ignored;
-      self->sock_.close(ignored);
+      self->stream_.close();
     });
-    http::async_read(
-        sock_, buffer_, parser_,
-        [self = shared_from_this()](const error_code& ec, size_t) { self->on_request(ec); });
+    if (!stream_.is_tls()) return begin();
+    /// A TLS client's first byte is 22 (a handshake record); anything else on this port is
+    /// a plain-text client, answered in plain text so its user learns why.
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this()](const error_code& ec) {
+                                  self->on_first_bytes(ec);
+                                });
   }
 
  private:
+  static std::string address_of(const tcp::socket& sock) {
+    error_code ec;
+    auto ep = sock.remote_endpoint(ec);
+    return ec ? "unknown peer" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  static constexpr unsigned char kTlsHandshakeRecord = 22;
+
+  void on_first_bytes(const error_code& ec) {
+    if (timed_out_) return timed_out();
+    if (ec) return drop("connection failed before TLS (" + ec.message() + ")");
+    unsigned char first = 0;
+    error_code peek_ec;
+    size_t n = stream_.socket().receive(asio::buffer(&first, 1), tcp::socket::message_peek,
+                                        peek_ec);
+    if (peek_ec || n == 0) return drop("closed before TLS");
+    if (first != kTlsHandshakeRecord) {
+      plain_text_ = true;
+      return respond(http::status::bad_request,
+                     "this port speaks TLS: use wss:// (a plain-text client on a TLS port)");
+    }
+    stream_.tls().async_handshake(asio::ssl::stream_base::server,
+                                  [self = shared_from_this()](const error_code& ec) {
+                                    if (self->timed_out_) return self->timed_out();
+                                    if (ec)
+                                      return self->drop("TLS handshake failed: " +
+                                                        describe_tls_error(ec));
+                                    self->begin();
+                                  });
+  }
+
+  void begin() {
+    if (!refusal_.empty()) return respond(http::status::service_unavailable, refusal_);
+    http::async_read(
+        stream_, buffer_, parser_,
+        [self = shared_from_this()](const error_code& ec, size_t) { self->on_request(ec); });
+  }
+
+  void timed_out() {
+    owner_->refused(peer_, "no complete " + std::string(stream_.is_tls() ? "TLS handshake and " : "") +
+                               "HTTP upgrade request within " +
+                               std::to_string(owner_->options.handshake_timeout.count() / 1000) +
+                               " s");
+  }
+
   void on_request(const error_code& ec) {
     timer_.cancel();
-    if (timed_out_)
-      return owner_->refused(peer_, "no complete HTTP upgrade request within " +
-                                        std::to_string(kWsHandshakeTimeout.count()) + " s");
-    if (ec) return drop("not an HTTP upgrade request (" + ec.message() + ")");
+    if (timed_out_) return timed_out();
+    if (ec) return not_http("not an HTTP upgrade request (" + ec.message() + ")");
     auto& req = parser_.get();
     auto wanted = "/" + owner_->options.db_name + "/_blipsync";
     if (!beast::websocket::is_upgrade(req))
@@ -113,32 +168,79 @@ class upgrade : public std::enable_shared_from_this<upgrade> {
     return false;
   }
 
+  /// Answers `status` with `why` as the body, then closes. The request may be unread (a
+  /// refusal by the limits answers at once): the socket is shut for sending, and what the
+  /// client still sends is read and dropped for at most kRefusalLinger, so the kernel does not
+  /// reset the connection before the client has read the answer.
   void respond(http::status status, std::string why) {
+    timer_.cancel();
     owner_->refused(peer_, std::to_string(static_cast<unsigned>(status)) + " " + why);
     auto res = std::make_shared<http::response<http::string_body>>(status, 11);
     res->set(http::field::server, "peerlite");
     res->set(http::field::content_type, "text/plain");
     if (status == http::status::unauthorized)
       res->set(http::field::www_authenticate, "Basic realm=\"peerlite\"");
+    if (status == http::status::service_unavailable) res->set(http::field::retry_after, "5");
     res->keep_alive(false);
     res->body() = why + "\n";
     res->prepare_payload();
-    http::async_write(sock_, *res, [self = shared_from_this(), res](const error_code&, size_t) {
-      error_code ignored;
-      self->sock_.shutdown(tcp::socket::shutdown_both, ignored);
-      self->sock_.close(ignored);
-    });
+    auto done = [self = shared_from_this(), res](const error_code&, size_t) { self->linger(); };
+    if (plain_text_)
+      http::async_write(stream_.socket(), *res, std::move(done));
+    else
+      http::async_write(stream_, *res, std::move(done));
+  }
+
+  void linger() {
+    error_code ignored;
+    if (!plain_text_ && stream_.is_tls()) {
+      /// close_notify, then the TCP shutdown; both bounded by the linger timer.
+      timer_.expires_after(kRefusalLinger);
+      timer_.async_wait([self = shared_from_this()](const error_code&) { self->stream_.close(); });
+      stream_.tls().async_shutdown(
+          [self = shared_from_this()](const error_code&) { self->stream_.close(); });
+      return;
+    }
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    timer_.expires_after(kRefusalLinger);
+    timer_.async_wait([self = shared_from_this()](const error_code&) { self->stream_.close(); });
+    discard();
+  }
+
+  void discard() {
+    stream_.socket().async_read_some(
+        asio::buffer(sink_), [self = shared_from_this()](const error_code& ec, size_t) {
+          if (!ec) return self->discard();
+          self->timer_.cancel();  // EOF: the client has read the answer
+        });
+  }
+
+  /// Bytes that are not HTTP: answered with a bare 400 (logged with `why` alone). A TLS
+  /// client that dialled a plain ws:// port reads it as "wrong version number" and stops
+  /// instead of retrying a handshake that can never work.
+  void not_http(std::string why) {
+    timer_.cancel();
+    owner_->refused(peer_, std::move(why));
+    static const std::string kBadRequest =
+        "HTTP/1.1 400 Bad Request\r\nServer: peerlite\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n";
+    stream_.async_write_all(asio::buffer(kBadRequest),
+                            [self = shared_from_this()](const error_code&, size_t) {
+                              self->linger();
+                            });
   }
 
   void drop(std::string why) {
+    timer_.cancel();
     owner_->refused(peer_, std::move(why));
-    error_code ignored;
-    sock_.close(ignored);
+    stream_.close();
   }
 
   void hand_over() {
-    auto pipe = std::make_shared<ws_pipe>(std::move(sock_), peer_, owner_->options.idle_timeout);
+    auto pipe = std::make_shared<ws_pipe>(std::move(stream_), peer_, owner_->options.idle_timeout,
+                                          owner_->options.max_message);
     pipe->hold(owner_->lifeline);
+    pipe->hold_ticket(std::move(ticket_));
     pipe->accept(parser_.release(), [pipe, owner = owner_, peer = peer_](
                                         bool ok, std::optional<messaging_error> err) {
       if (!ok) return owner->refused(peer, "WebSocket upgrade failed: " + (err ? err->what : ""));
@@ -147,12 +249,16 @@ class upgrade : public std::enable_shared_from_this<upgrade> {
   }
 
   std::shared_ptr<ws_server::impl> owner_;
-  tcp::socket sock_;
+  std::string peer_;
+  net_stream stream_;
   asio::steady_timer timer_;
+  std::shared_ptr<void> ticket_;  ///< the limits' count of this connection
+  std::string refusal_;
   beast::flat_buffer buffer_{kWsMaxRequestHeader};
   http::request_parser<http::empty_body> parser_;
-  std::string peer_;
+  std::array<char, 512> sink_;
   bool timed_out_ = false;
+  bool plain_text_ = false;  ///< a plain-text client on a TLS port
 };
 
 }  // namespace
@@ -174,7 +280,20 @@ void ws_server::impl::on_accepted(const error_code& ec, tcp::socket sock) {
     });
     return;
   }
-  std::make_shared<upgrade>(shared_from_this(), std::move(sock))->start();
+  std::shared_ptr<void> ticket;
+  std::string refusal;
+  if (options.limits) {
+    error_code e;
+    auto ep = sock.remote_endpoint(e);
+    auto admitted = options.limits->admit(e ? std::string() : ep.address().to_string());
+    if (auto* why = std::get_if<std::string>(&admitted))
+      refusal = std::move(*why);
+    else
+      ticket = std::get<std::shared_ptr<void>>(std::move(admitted));
+  }
+  std::make_shared<upgrade>(shared_from_this(), std::move(sock), std::move(ticket),
+                            std::move(refusal))
+      ->start();
   accept_next();
 }
 

@@ -7,12 +7,17 @@
 // peer gets 404 (other database or path), 401 (missing or wrong credentials, with a
 // WWW-Authenticate challenge), 400 (not a WebSocket upgrade, or another subprotocol), and its
 // socket is closed; each refusal is reported to the observer with the reason. A peer that
-// does not finish its request within kWsHandshakeTimeout is dropped the same way.
+// does not finish its request within the handshake timeout is dropped the same way.
+//
+// With `tls` set the server speaks wss://: the TLS handshake comes first, within the same
+// handshake timeout; a plain-text HTTP request on that port gets a plain-text 400 saying to use
+// wss://. With `limits` set, a connection over the limits is answered 503 with the reason.
 //
 // Thread safety: handlers run on the adapter's socket thread; port() and stop() may be called
 // from any thread.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -27,6 +32,7 @@ namespace peerlite::net {
 
 class io_runtime;
 class ws_pipe;
+class connection_limits;
 
 struct ws_listener_options {
   std::string host = "127.0.0.1";
@@ -34,6 +40,11 @@ struct ws_listener_options {
   std::string db_name;   ///< served at /<db_name>/_blipsync
   credentials required;  ///< empty = no auth
   std::chrono::milliseconds idle_timeout = kWsIdleTimeout;
+  /// TLS and upgrade together; see net_tuning.hpp.
+  std::chrono::milliseconds handshake_timeout = kWsHandshakeTimeout;
+  size_t max_message = kWsMaxMessage;  ///< largest incoming WebSocket message
+  std::shared_ptr<boost::asio::ssl::context> tls;  ///< set: wss:// (make_tls_server)
+  std::shared_ptr<connection_limits> limits;       ///< set: admit only within these
 };
 
 class ws_server {
