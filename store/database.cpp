@@ -119,8 +119,13 @@ expected<std::string> database::resolve(const std::string& id, const std::string
   row.tree.clear_conflict(w);
   row.tree.mark_losing(l);
   if (merged_body) {
-    int32_t m = row.tree.add_child(w, compute_rev_id(winning_rev, merged_deleted, merged),
-                                   std::move(merged), merged_deleted);
+    /// The revID first, in its own statement: as one call's arguments, GCC built the by-value
+    /// body parameter (moving `merged` out) before compute_rev_id read it, so every merge on
+    /// the same remote revision got the revID of an empty body. Two peers resolving the same
+    /// conflict with different bodies then made one revID with two bodies, which no
+    /// replication ever reconciles (soak test, issue 13, seed 1010: s16).
+    std::string merged_rev = compute_rev_id(winning_rev, merged_deleted, merged);
+    int32_t m = row.tree.add_child(w, std::move(merged_rev), std::move(merged), merged_deleted);
     row.tree.clear_conflict(m);
   }
   auto seq = read_last_seq(*conn_);

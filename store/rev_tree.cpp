@@ -98,8 +98,20 @@ expected<tree_insert> rev_tree::insert_history(std::string_view rev,
   }
   /// Extending the current leaf is a plain update; anything else branches, which is a
   /// conflict while a live leaf exists (a fully deleted document is resurrected cleanly).
-  bool conflict = !(attach >= 0 && attach == winner()) && has_live_leaf();
+  bool extends_current = attach >= 0 && attach == winner();
+  bool conflict = !extends_current && has_live_leaf();
   if (conflict && !allow_conflicts) return tree_insert::rejected_conflict;
+  /// Without conflicts (a rev the sender had accepted through proposeChanges, `noconflicts`)
+  /// a fully deleted document may be re-created by a new root (no ancestor we know), but not
+  /// by a live revision branching off one of its older revisions: that is an edit that raced
+  /// the deletion (both proposals answered before either rev arrived). Accepting it revived
+  /// the document here, while the editing peer, pulling the deletion, resolved deletion-wins
+  /// and closed its edit: the two never converged (soak test, issue 13, seed 303). Refused,
+  /// the sender's puller resolves it like every other peer does. A tombstone on such a branch
+  /// is still taken: it changes nothing live, and the sender, holding both deleted leaves,
+  /// picks the same winner (the higher revID) only if we hold both too (seed 505).
+  if (!allow_conflicts && attach >= 0 && !extends_current && !deleted)
+    return tree_insert::rejected_conflict;
   int32_t parent = attach;
   for (size_t k = common; k-- > 0;) parent = add_child(parent, history[k], {}, false);
   int32_t added = add_child(parent, std::string(rev), std::move(body), deleted);

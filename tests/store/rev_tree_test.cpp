@@ -178,3 +178,22 @@ BOOST_AUTO_TEST_CASE(encoding_round_trips) {
   BOOST_TEST(!rev_tree::decode(bytes.substr(0, bytes.size() - 3)));
   BOOST_TEST(!rev_tree::decode("\xff\xff\xff"));
 }
+
+/// An edit that raced a deletion (both proposals answered before either revision arrived) must
+/// not revive the deleted document when conflicts are refused: the editing peer, pulling the
+/// deletion, closes its edit, so a hub that accepted it would disagree with it forever (soak
+/// test, issue 13). A tombstone on such a branch, and a brand-new root, are still taken.
+BOOST_AUTO_TEST_CASE(a_live_edit_off_an_older_revision_of_a_deleted_doc_is_refused) {
+  rev_tree t;
+  make_chain(t, 2);  // 1-r1 -> 2-r2
+  BOOST_REQUIRE((*t.insert_history("3-del", {"2-r2", "1-r1"}, "{}", true, false) ==
+                 tree_insert::inserted));
+  auto size = t.nodes().size();
+  BOOST_TEST((*t.insert_history("3-x", {"2-r2", "1-r1"}, "{\"v\":1}", false, false) ==
+              tree_insert::rejected_conflict));
+  BOOST_TEST(t.nodes().size() == size);
+  BOOST_TEST((*t.insert_history("3-y", {"2-r2", "1-r1"}, "{}", true, false) ==
+              tree_insert::inserted));
+  BOOST_TEST((*t.insert_history("1-new", {}, "{\"v\":2}", false, false) == tree_insert::inserted));
+  BOOST_TEST(winner_rev(t) == "1-new");
+}
