@@ -10,6 +10,7 @@
 
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
+#include "actors/metrics.hpp"
 #include "actors/tuning.hpp"
 
 namespace peerlite::actors {
@@ -275,7 +276,12 @@ void flush(db_self self) {
   st.flush_scheduled = false;
   if (st.pending.empty()) return;
   auto round = take_round(st);
+  auto began = std::chrono::steady_clock::now();
   auto results = commit_round(*st.db, round);
+  /// For `serve --admin`'s peerlite_commit_seconds / peerlite_group_commit_revisions.
+  size_t revs = 0;
+  for (auto& p : round) revs += p.revs.size();
+  metrics::record_group_commit(std::chrono::steady_clock::now() - began, revs, results.has_value());
   if (!results) {
     for (auto& p : round) p.rp.deliver(make_error(results.err()));
   } else {

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "actors/connection.hpp"
+#include "protocol/websocket.hpp"
 
 namespace peerlite::actors {
 
@@ -99,6 +100,17 @@ void close_entry(self_ptr self, const entry& e) {
   self->send(e.conn, close_atom::value, std::move(info));
 }
 
+/// Closes `e` with a recoverable error (WebSocket 4001): the active peer goes OFFLINE and
+/// retries instead of stopping.
+void close_entry_going_away(self_ptr self, const entry& e, const std::string& reason) {
+  close_info info;
+  info.code = errc::transport_transient;
+  info.message = reason;
+  info.recoverable = true;
+  info.ws_code = protocol::ws::close_code::app_transient;
+  self->send(e.conn, close_atom::value, std::move(info));
+}
+
 listener_actor::behavior_type listener_impl(self_ptr self, listener_config config,
                                             std::shared_ptr<listener_shared> shared) {
   self->state.config = std::move(config);
@@ -114,6 +126,9 @@ listener_actor::behavior_type listener_impl(self_ptr self, listener_config confi
       },
       [self](close_all_atom) {
         for (auto& [id, e] : self->state.entries) close_entry(self, e);
+      },
+      [self](close_all_atom, const std::string& reason) {
+        for (auto& [id, e] : self->state.entries) close_entry_going_away(self, e, reason);
       },
       [self](repl_status_atom, uint64_t id, replicator_status& status) {
         /// The final STOPPED is published when the entry ends (both actors gone).

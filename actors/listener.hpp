@@ -32,10 +32,13 @@ struct listener_shared {
 /// The listener actor's interface.
 ///  - (accept_atom, id, app): start connection `id` (already listed in `live` by the handle).
 ///  - (close_one_atom, id) / (close_all_atom): close politely (1000); unknown ids are ignored.
+///  - (close_all_atom, reason): close every connection with a recoverable error (4001,
+///    `reason`): active peers retry, as when a hub shuts down for a restart.
 /// As the passive replicators' observer it also takes their status and document events.
 using listener_actor = passive_observer::extend<
     caf::reacts_to<accept_atom, uint64_t, std::shared_ptr<message_endpoint_connection>>,
-    caf::reacts_to<close_one_atom, uint64_t>, caf::reacts_to<close_all_atom>>;
+    caf::reacts_to<close_one_atom, uint64_t>, caf::reacts_to<close_all_atom>,
+    caf::reacts_to<close_all_atom, std::string>>;
 
 /// Spawns a listener actor serving `config`. It lives until sent an exit message; the live
 /// connections' actors do not depend on it.

@@ -74,6 +74,10 @@ void message_endpoint_listener::close_all() {
   caf::anon_send(impl_->actor, actors::close_all_atom::value);
 }
 
+void message_endpoint_listener::close_all(const std::string& reason) {
+  caf::anon_send(impl_->actor, actors::close_all_atom::value, reason);
+}
+
 bool message_endpoint_listener::wait_closed(std::chrono::milliseconds timeout) {
   auto& sh = *impl_->shared;
   std::unique_lock<std::mutex> lock{sh.mtx};

@@ -36,9 +36,13 @@ constexpr size_t kMaxMessageSize = 64 * 1024 * 1024;
 /// Most bytes held in incomplete incoming messages at once per session: the peer can interleave
 /// many big messages, and this bounds what all of them together can make us buffer.
 constexpr size_t kMaxBufferedSize = 2 * kMaxMessageSize;
-/// Most incoming messages being reassembled at once per direction: each costs memory, and the
-/// reference never interleaves more than a handful.
-constexpr size_t kMaxIncompleteMessages = 1024;
+/// Most incoming messages being reassembled at once per direction. A sender round-robins the
+/// frames of everything queued, so every message it has queued can be in reassembly at once:
+/// our own pusher queues up to actors::kMaxRevsInFlight (6,000) revs per collection, which
+/// with 8 KiB documents (two frames each) put 2,567 in reassembly and failed an honest pull at
+/// the old cap of 1,024. 16,384 covers that with room; the bytes they hold stay bounded by
+/// kMaxBufferedSize, and each costs well under 1 KiB besides.
+constexpr size_t kMaxIncompleteMessages = 16384;
 
 /// Deflate level for compressed frames (zlib 0..9; 0 = never compress). LiteCore uses 6.
 constexpr int kDefaultCompressionLevel = 6;

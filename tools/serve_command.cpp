@@ -17,6 +17,7 @@
 #include "adapters/tcp/url.hpp"
 #include "adapters/websocket/ws_listener.hpp"
 #include "peerlite/database.hpp"
+#include "tools/admin_server.hpp"
 #include "tools/commands.hpp"
 #include "tools/serve_hub.hpp"
 #include "tools/serve_support.hpp"
@@ -34,6 +35,7 @@ constexpr std::chrono::seconds kShutdownTimeout{8};
 
 struct serve_options {
   std::string db, name, user;
+  std::string admin;  ///< --admin [HOST:]PORT; empty = no admin server
   std::vector<std::string> listen;
   std::vector<std::string> collections;
   bool read_only = false;
@@ -186,8 +188,11 @@ void start_listener(const std::string& text, const serve_options& o, const std::
     wo.limits = limits;
     if (url->secure()) wo.tls = tls;
     auto l = net::ws_listener::start(
-        io, wo, [&h](auto c) { h.accept(std::move(c), protocol_type::message_stream); },
-        connection_logger());
+        io, wo,
+        [&h, user = wo.required.user](auto c) {
+          h.accept(std::move(c), protocol_type::message_stream, last_opened_peer(), user);
+        },
+        observe_connections(h, connection_logger()));
     if (!l) fail("serve", l.err());
     out.urls.push_back(url->scheme + "://" + url->host + ":" + std::to_string((*l)->port()) + "/" +
                        name);
@@ -202,7 +207,8 @@ void start_listener(const std::string& text, const serve_options& o, const std::
     if (url->secure()) to.tls = tls;
     auto l = net::tcp_listener::start(
         io, url->host, url->port,
-        [&h](auto c) { h.accept(std::move(c), protocol_type::byte_stream); }, connection_logger(),
+        [&h](auto c) { h.accept(std::move(c), protocol_type::byte_stream, last_opened_peer()); },
+        observe_connections(h, connection_logger()),
         std::chrono::seconds(o.idle_timeout_s), to);
     if (!l) fail("serve", l.err());
     out.urls.push_back(url->scheme + "://" + url->host + ":" + std::to_string((*l)->port()) + "/" +
@@ -233,8 +239,12 @@ void print_status(const hub& h, uint64_t& last_in, uint64_t& last_out,
 /// malloc_trim(0) returns whole free pages from every arena; it runs only when the number of
 /// connections went down, so a steady hub pays nothing.
 void return_freed_memory(const hub& h, size_t& last_live) {
+  /// Once more on the next check: connection actors free their state just after the count
+  /// drops, so a single trim comes too early for part of it.
+  static bool trim_again = false;
   auto live = h.live_connections();
-  if (live < last_live) malloc_trim(0);
+  if (live < last_live || trim_again) malloc_trim(0);
+  trim_again = live < last_live;
   last_live = live;
 }
 
@@ -257,6 +267,8 @@ void run_serve(const serve_options& o) {
   auto limits =
       std::make_shared<net::connection_limits>(o.max_connections, o.max_connections_per_address);
   for (auto& text : o.listen) start_listener(text, o, name, io, h, ls, tls, limits);
+  /// After the hub: the admin server stops before the hub it reads goes.
+  auto admin = o.admin.empty() ? nullptr : start_admin_or_fail(o.admin, io, h);
   std::string where;
   for (auto& u : ls.urls) where += (where.empty() ? "" : ", ") + u;
   log_line("serving " + o.db + " at " + where + " (open files limit " + std::to_string(nofile) +
@@ -304,6 +316,11 @@ void add_serve_command(CLI::App& app) {
                   "every collection in the file is served");
   cmd->add_option("--user", o->user,
                   "NAME:PASSWORD that WebSocket peers must send (HTTP Basic auth; else 401)");
+  cmd->add_option("--admin", o->admin,
+                  "[HOST:]PORT of a plain-HTTP admin server (off by default): / a live status "
+                  "page, /metrics Prometheus metrics, /_status the same as JSON. HOST defaults "
+                  "to 127.0.0.1 (no auth: keep it on loopback); port 0 picks a free port; the "
+                  "hub logs 'admin at http://HOST:PORT/'");
   cmd->add_option("--idle-timeout", o->idle_timeout_s,
                   "seconds of silence after which a peer is dropped (the hub PINGs at half of "
                   "it; healthy peers answer)")

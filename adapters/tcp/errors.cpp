@@ -11,6 +11,9 @@ bool is_recoverable(const boost::system::error_code& ec) {
   return ec == e::connection_reset || ec == e::connection_refused || ec == e::timed_out ||
          ec == e::connection_aborted || ec == e::network_reset || ec == e::eof ||
          ec == e::broken_pipe || ec == e::try_again ||
+         /// The socket was closed under a pending operation (a timeout closes it): the
+         /// connection is gone, not misconfigured.
+         ec == e::bad_descriptor ||
          /// A TLS peer that vanished (no close_notify): as EOF is for plain TCP.
          ec == boost::asio::ssl::error::stream_truncated;
 }

@@ -98,6 +98,10 @@ class message_endpoint_listener {
   /// Closes every live connection (the seed's "Initiated by Passive Peer" teardown). Returns
   /// at once; each connection reports STOPPED when done. The listener keeps accepting.
   void close_all();
+  /// As close_all(), but each connection ends with a recoverable error saying `reason`
+  /// (WebSocket close code 4001): active peers go OFFLINE and retry with backoff instead of
+  /// stopping. For a hub that shuts down to restart ("going away").
+  void close_all(const std::string& reason);
 
   /// Blocks until no connection is live, or `timeout` passes; true when none is live.
   bool wait_closed(std::chrono::milliseconds timeout);

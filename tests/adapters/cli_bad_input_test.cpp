@@ -32,6 +32,10 @@ constexpr int kIdleSeconds = 2;
 constexpr auto kCloseWait = 10s;
 /// Connections opened and dropped at once.
 constexpr int kDropped = 1000;
+/// How long the hub has, once every dropped connection is logged closed, to hand the freed
+/// heap back: its trim check runs every 500 ms (serve's kTrimCheckInterval), and connection
+/// actors free their memory a moment after their close is logged.
+constexpr auto kSettle = 5s;
 
 namespace {
 
@@ -182,6 +186,15 @@ BOOST_AUTO_TEST_CASE(bad_input_is_closed_with_a_reason_while_a_good_peer_finishe
 /// 1,100 sockets were opened and closed at startup, so that the pool sits in one place, the step
 /// fell to 1.0-1.4 MiB. Neither glibc's trim/mmap thresholds, one arena, nor jemalloc (worse:
 /// +14 MiB with its default decay) removed it.
+/// Issue 13 (2026-12-06, measured with a local serve build that opened 4,096 sockets and
+/// strands at startup, a prewarm not kept since it did not make the test pass reliably):
+/// prewarming the reactor's pool and Asio's strand-mutex table, plus serve trimming once more
+/// on the check after connections end (kept: their actors free memory just after the count
+/// drops), brought the usual step to +6% to +9% (without: +11% to +32%). But half the runs
+/// still end about +9 to +12 MiB up, flat for the 5 s the test waits: new glibc thread arenas
+/// (3 of them, 1.8-5 MiB each in /proc/PID/smaps) that keep live blocks after the burst, and
+/// with MALLOC_ARENA_MAX=1 the main heap instead. Not found yet which blocks they are, so this
+/// stays a known failure until they are.
 BOOST_AUTO_TEST_CASE(hub_memory_returns_after_connections_are_dropped,
                      *boost::unit_test::expected_failures(1)) {
   scratch s("bad");
@@ -206,10 +219,21 @@ BOOST_AUTO_TEST_CASE(hub_memory_returns_after_connections_are_dropped,
          count(hub.log(), "closed tcp ") < size_t(kDropped * (round + 1)) + 1 &&
          std::chrono::steady_clock::now() < end;)
       std::this_thread::sleep_for(100ms);
+    BOOST_TEST_REQUIRE(count(hub.log(), "closed tcp ") >= size_t(kDropped * (round + 1)) + 1,
+                       "round " << round << ": the hub has not closed every dropped connection");
   }
-  std::this_thread::sleep_for(1s);
-  long after = rss_kib(hub.pid());
-  BOOST_TEST_MESSAGE("hub RSS: " << baseline << " KiB before, " << after << " KiB after");
+  /// The hub hands freed heap back within a few of its trim checks once connections are gone;
+  /// the last sample of kSettle counts (or the first back within 10%).
+  long after = 0;
+  long first = 0;
+  for (auto end = std::chrono::steady_clock::now() + kSettle;;) {
+    std::this_thread::sleep_for(250ms);
+    after = rss_kib(hub.pid());
+    if (!first) first = after;
+    if (after <= baseline * 11 / 10 || std::chrono::steady_clock::now() >= end) break;
+  }
+  BOOST_TEST_MESSAGE("hub RSS: " << baseline << " KiB before, " << after << " KiB after (first "
+                                 << first << " KiB)");
   BOOST_TEST(after <= baseline * 11 / 10, "RSS " << baseline << " -> " << after << " KiB");
   hub.signal(SIGTERM);
   hub.wait_exit(kHubTimeout);
