@@ -25,7 +25,12 @@ bool wanted(pusher_self self, store::reader& reader, const store::change& c) {
     if (!self->state.awaiting.empty()) settle_awaiting(self, c.id);
     return false;
   }
-  if (cfg.active_only && c.deleted) return false;
+  /// activeOnly (a first pull into an empty database) leaves tombstones out of the initial
+  /// scan only: once caught up, the peer may hold any document (pulled in this very
+  /// subscription, or written locally), so a continuous feed must send its deletions. Skipping
+  /// them for the life of the subscription lost every deletion made meanwhile for good: the
+  /// peer's checkpoint moves past their sequences (soak test, issue 13).
+  if (cfg.active_only && c.deleted && !self->state.sent_caught_up) return false;
   /// An active pusher leaves a document with open conflicts alone: the peer's revision just
   /// arrived on a branch, and the puller's resolution (a new feed entry) is what goes out.
   if (cfg.remote && c.conflicted) return false;

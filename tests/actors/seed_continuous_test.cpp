@@ -57,3 +57,27 @@ BOOST_AUTO_TEST_CASE(push_pull_replication_continuous_push_and_pull) {
   continuous(replicator_type::push_and_pull, protocol_type::message_stream);
   continuous(replicator_type::push_and_pull, protocol_type::byte_stream);
 }
+
+/// A continuous pull into an empty database asks for live documents only (activeOnly), which
+/// is right for the first scan; deletions made on the passive side after that must still
+/// arrive. They used to be filtered for the whole subscription, and the peer's checkpoint then
+/// moved past them for good (found by the soak test, issue 13).
+BOOST_AUTO_TEST_CASE(a_continuous_pull_into_an_empty_database_gets_later_deletions) {
+  temp_db active("active"), passive("passive");
+  put_docs(passive.db, "p", 5);
+  passive_host host(passive.db);
+  loop_endpoint ep(host, protocol_type::message_stream);
+  replicator_config cfg;
+  cfg.db = active.db;
+  cfg.target = ep.endpoint;
+  cfg.type = replicator_type::pull;
+  cfg.continuous = true;
+  replicator repl(cfg);
+  repl.start();
+  BOOST_REQUIRE(wait_until([&] { return repl.status().activity == activity_level::idle; }, 10s));
+  BOOST_REQUIRE(has_doc(active.db, "p0"));
+  BOOST_REQUIRE(passive.db.remove("p0").has_value());
+  BOOST_TEST(wait_until([&] { return !has_doc(active.db, "p0"); }, 5s));
+  repl.stop();
+  BOOST_TEST(wait_until([&] { return is_stopped(repl); }, 10s));
+}
