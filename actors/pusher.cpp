@@ -25,12 +25,15 @@ bool wanted(pusher_self self, store::reader& reader, const store::change& c) {
     if (!self->state.awaiting.empty()) settle_awaiting(self, c.id);
     return false;
   }
-  /// activeOnly (a first pull into an empty database) leaves tombstones out of the initial
-  /// scan only: once caught up, the peer may hold any document (pulled in this very
-  /// subscription, or written locally), so a continuous feed must send its deletions. Skipping
-  /// them for the life of the subscription lost every deletion made meanwhile for good: the
+  /// activeOnly (a first pull into an empty database) leaves out the tombstones of the initial
+  /// scan only: those the feed held when this subscription first read it, so the peer never saw
+  /// those documents live from us. A deletion committed later may be of a document sent live in
+  /// this very subscription (the scan read its live row first), so it goes out. Skipping
+  /// deletions for the life of the subscription, or until caught up, lost them for good: the
   /// peer's checkpoint moves past their sequences (soak test, issue 13).
-  if (cfg.active_only && c.deleted && !self->state.sent_caught_up) return false;
+  if (cfg.active_only && c.deleted && self->state.active_only_through &&
+      c.sequence <= *self->state.active_only_through)
+    return false;
   /// An active pusher leaves a document with open conflicts alone: the peer's revision just
   /// arrived on a branch, and the puller's resolution (a new feed entry) is what goes out.
   if (cfg.remote && c.conflicted) return false;
@@ -61,6 +64,11 @@ void read_feed(pusher_self self) {
     auto last = (*reader)->last_sequence();
     if (!last) return fail(self, last.err());
     by_id = st.lookup_ids.size() < (*last - std::min(*last, st.read_seq)) / 2;
+  }
+  if (st.cfg.active_only && !st.active_only_through) {
+    auto last = (*reader)->last_sequence();
+    if (!last) return fail(self, last.err());
+    st.active_only_through = *last;
   }
   while (!st.failed && !st.feed_done && st.lists_in_flight < kMaxChangeListsInFlight) {
     auto cs = by_id ? (*reader)->changes_of(st.lookup_ids, st.read_seq, kChangesBatchSize,

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -48,6 +49,9 @@ struct pusher_state {
   bool failed = false;
   error err;
   bool sent_caught_up = false;
+  /// activeOnly: tombstones at or below this sequence (the feed's end in the snapshot of the
+  /// first read) are left out; set by the first read_feed.
+  std::optional<uint64_t> active_only_through;
   bool report_scheduled = false;
   std::chrono::steady_clock::time_point last_report;
   std::vector<replicated_document> events;

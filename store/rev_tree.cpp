@@ -108,15 +108,38 @@ expected<tree_insert> rev_tree::insert_history(std::string_view rev,
   /// the document here, while the editing peer, pulling the deletion, resolved deletion-wins
   /// and closed its edit: the two never converged (soak test, issue 13, seed 303). Refused,
   /// the sender's puller resolves it like every other peer does. A tombstone on such a branch
-  /// is still taken: it changes nothing live, and the sender, holding both deleted leaves,
-  /// picks the same winner (the higher revID) only if we hold both too (seed 505).
+  /// is still taken (it changes nothing live); see below for which tombstone wins (seed 505).
   if (!allow_conflicts && attach >= 0 && !extends_current && !deleted)
     return tree_insert::rejected_conflict;
+  bool fully_deleted = !extends_current && !has_live_leaf();
   int32_t parent = attach;
   for (size_t k = common; k-- > 0;) parent = add_child(parent, history[k], {}, false);
   int32_t added = add_child(parent, std::string(rev), std::move(body), deleted);
   if (conflict) {
     for (int32_t i = added; i >= 0 && i != attach; i = nodes_[i].parent) nodes_[i].conflict = true;
+  } else if (fully_deleted && !deleted) {
+    /// A live revision re-creates a deleted document: it wins, even when it grows from a
+    /// tombstone that lost (add_child passed it that tombstone's losing flag).
+    clear_conflict(added);
+  } else if (fully_deleted) {
+    /// Two peers deleted the document concurrently: two tombstone branches. The passive
+    /// side's tombstone wins on both sides, so that every peer ends on the same revision:
+    ///  - pulled (allow_conflicts: the active side, from its passive peer): the pulled one
+    ///    wins and our own tombstones are closed;
+    ///  - pushed to us (no conflicts: we are the passive side): ours stays current and the
+    ///    pushed one is closed.
+    /// Picking the higher revID converged only when both sides held both leaves, but a passive
+    /// side answers 409 to a proposal on a document it deleted since (as Couchbase Lite does),
+    /// so the proposer kept its own tombstone as current and the passive side never saw it
+    /// (soak test, issue 13).
+    if (allow_conflicts) {
+      clear_conflict(added);
+      for (size_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i].leaf && static_cast<int32_t>(i) != added) nodes_[i].conflict = true;
+    } else {
+      for (int32_t i = added; i >= 0 && i != attach; i = nodes_[i].parent)
+        nodes_[i].conflict = true;
+    }
   }
   return conflict ? tree_insert::conflict : tree_insert::inserted;
 }

@@ -197,3 +197,38 @@ BOOST_AUTO_TEST_CASE(a_live_edit_off_an_older_revision_of_a_deleted_doc_is_refus
   BOOST_TEST((*t.insert_history("1-new", {}, "{\"v\":2}", false, false) == tree_insert::inserted));
   BOOST_TEST(winner_rev(t) == "1-new");
 }
+
+/// Two peers delete one document concurrently (3-aaa on the passive side, 3-zzz on the active
+/// side, whose proposal the passive side refused). Both must end on the passive side's
+/// tombstone, whichever revID is higher: the active side takes the pulled one, the passive side
+/// keeps its own when the other is pushed to it.
+BOOST_AUTO_TEST_CASE(concurrent_tombstones_end_on_the_passive_sides_on_both_sides) {
+  for (auto [passive_rev, active_rev] : {std::pair{"3-aaa", "3-zzz"}, {"3-zzz", "3-aaa"}}) {
+    rev_tree active;
+    make_chain(active, 2);
+    BOOST_REQUIRE((*active.insert_history(active_rev, {"2-r2", "1-r1"}, "{}", true, true) ==
+                   tree_insert::inserted));
+    // Pulled: not a conflict (no live leaf), and it wins over the local tombstone.
+    BOOST_TEST((*active.insert_history(passive_rev, {"2-r2", "1-r1"}, "{}", true, true) ==
+                tree_insert::inserted));
+    BOOST_TEST(winner_rev(active) == passive_rev);
+    BOOST_TEST(!active.has_conflict());
+
+    rev_tree passive;
+    make_chain(passive, 2);
+    BOOST_REQUIRE((*passive.insert_history(passive_rev, {"2-r2", "1-r1"}, "{}", true, false) ==
+                   tree_insert::inserted));
+    // Pushed (no conflicts): taken, but ours stays current.
+    BOOST_TEST((*passive.insert_history(active_rev, {"2-r2", "1-r1"}, "{}", true, false) ==
+                tree_insert::inserted));
+    BOOST_TEST(winner_rev(passive) == passive_rev);
+
+    // Survives encoding, and a later re-creation on the closed branch still wins.
+    auto copy = rev_tree::decode(passive.encode(-1));
+    BOOST_REQUIRE(copy);
+    BOOST_TEST(winner_rev(*copy) == passive_rev);
+    BOOST_TEST((*copy->insert_history("4-live", {active_rev, "2-r2", "1-r1"}, "{\"v\":1}", false,
+                                      true) == tree_insert::inserted));
+    BOOST_TEST(winner_rev(*copy) == "4-live");
+  }
+}
