@@ -29,6 +29,8 @@ namespace {
 constexpr std::chrono::seconds kStatusInterval{5};
 /// How often the hub looks whether connections have ended (see return_freed_memory).
 constexpr std::chrono::milliseconds kTrimCheckInterval{500};
+/// How long after the number of connections drops serve keeps trimming at each check.
+constexpr std::chrono::seconds kTrimAfterDrop{5};
 /// Longest shutdown waits for every connection to reach STOPPED: the engine's close timeout
 /// (5 s) plus slack; after it the hub exits anyway.
 constexpr std::chrono::seconds kShutdownTimeout{8};
@@ -236,16 +238,24 @@ void print_status(const hub& h, uint64_t& last_in, uint64_t& last_out,
 /// After connections end, hands the freed heap back to the system. glibc keeps freed blocks
 /// for reuse, so after a burst of 1,000 connections the hub's RSS stayed at its peak
 /// (16.7 -> 31.6 MiB in tests/adapters/cli_bad_input_test.cpp) although nothing was live.
-/// malloc_trim(0) returns whole free pages from every arena; it runs only when the number of
-/// connections went down, so a steady hub pays nothing.
-void return_freed_memory(const hub& h, size_t& last_live) {
-  /// Once more on the next check: connection actors free their state just after the count
-  /// drops, so a single trim comes too early for part of it.
-  static bool trim_again = false;
+/// malloc_trim(0) returns whole free pages from every arena; it runs only for a while after
+/// connections ended, so a steady hub pays nothing.
+///
+/// "Ended" is counted (accepted minus live), not seen as a drop of the live count between two
+/// checks: a burst that opens and closes 1,000 connections within one check interval leaves
+/// the live count at 0 at both checks, and nothing was trimmed (+10 to +14 MiB for good).
+/// Trimmed on every check for kTrimAfterDrop, not once: connection actors and their sockets
+/// free their state over the next moments (CAF destroys an actor after its last message, on
+/// a worker thread with its own arena), and what one trim comes too early for stayed resident.
+void return_freed_memory(const hub& h, uint64_t& last_ended) {
+  static std::chrono::steady_clock::time_point trim_until{};
+  auto now = std::chrono::steady_clock::now();
   auto live = h.live_connections();
-  if (live < last_live || trim_again) malloc_trim(0);
-  trim_again = live < last_live;
-  last_live = live;
+  auto accepted = h.accepted_connections();
+  uint64_t ended = accepted > live ? accepted - live : 0;
+  if (ended > last_ended) trim_until = now + kTrimAfterDrop;
+  if (now <= trim_until) malloc_trim(0);
+  last_ended = std::max(last_ended, ended);
 }
 
 void run_serve(const serve_options& o) {
@@ -259,6 +269,8 @@ void run_serve(const serve_options& o) {
   for (auto& c : o.collections)
     if (auto made = db->create_collection(c); !made) fail("serve", made.err());
   net::io_runtime io(1);  // declared first: sockets outlive the hub's connections
+  io.prewarm(o.max_connections ? std::min(o.max_connections, net::kPrewarmSockets)
+                                : net::kPrewarmSockets);
   /// PINGs at half the idle timeout keep healthy tcp:// peers talking (ws:// pings itself).
   hub h(*db, std::chrono::seconds(std::max(1u, o.idle_timeout_s / 2)), o.read_only,
         o.collections);
@@ -275,11 +287,11 @@ void run_serve(const serve_options& o) {
            (o.user.empty() ? "" : ", Basic auth") + (o.read_only ? ", read-only" : "") + ")");
   uint64_t last_in = 0, last_out = 0;
   auto last = std::chrono::steady_clock::now();
-  size_t last_live = 0;
+  uint64_t last_ended = 0;
   while (!stop_requested()) {
     sleep_unless_stopped(kTrimCheckInterval);
     if (stop_requested()) break;
-    return_freed_memory(h, last_live);
+    return_freed_memory(h, last_ended);
     if (std::chrono::steady_clock::now() - last >= kStatusInterval)
       print_status(h, last_in, last_out, last);
   }

@@ -181,6 +181,12 @@ size_t hub::live_connections() const {
          state_->bytes().listener->connections().size();
 }
 
+uint64_t hub::accepted_connections() const {
+  uint64_t n = 0;
+  for (auto& t : state_->transports) n += t.accepted.load();
+  return n;
+}
+
 uint64_t hub::docs_in() const { return state_->in.load(); }
 uint64_t hub::docs_out() const { return state_->out.load(); }
 

@@ -89,6 +89,8 @@ class hub {
 
   /// Connections that have not reached STOPPED yet.
   size_t live_connections() const;
+  /// Connections accepted since start, over every transport.
+  uint64_t accepted_connections() const;
   /// Documents committed from peers (in) and sent to peers (out), since start.
   uint64_t docs_in() const;
   uint64_t docs_out() const;

@@ -1,6 +1,8 @@
 #include "adapters/tcp/io_runtime.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <future>
@@ -37,6 +39,25 @@ io_runtime::~io_runtime() {
 }
 
 boost::asio::io_context& io_runtime::context() { return *impl_->io; }
+
+size_t io_runtime::prewarm(size_t sockets) {
+  namespace asio = boost::asio;
+  std::vector<asio::ip::tcp::socket> open;
+  open.reserve(sockets);
+  for (size_t i = 0; i < sockets; ++i) {
+    asio::ip::tcp::socket s(asio::make_strand(*impl_->io));
+    boost::system::error_code ec;
+    s.open(asio::ip::tcp::v4(), ec);  // registers the descriptor with the reactor
+    if (ec) break;
+    open.push_back(std::move(s));
+  }
+  size_t n = open.size();
+  open.clear();
+  /// The strand mutex table has 193 slots, picked by hashing each new strand's address: a few
+  /// thousand strands fill it (about 1,100 on average), whether sockets ran out or not.
+  for (size_t i = n; i < kPrewarmStrands; ++i) (void)asio::make_strand(*impl_->io);
+  return n;
+}
 
 std::shared_ptr<void> io_runtime::lifeline() const { return impl_->io; }
 

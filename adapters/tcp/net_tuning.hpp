@@ -50,6 +50,12 @@ constexpr size_t kMaxConnections = 20000;
 /// run from one host; set it on a hub that faces the internet.
 constexpr size_t kMaxConnectionsPerAddress = 0;
 
+/// Sockets a server opens and closes at start (io_runtime::prewarm): its reactor state then
+/// sits in one place for up to this many concurrent connections (~160 bytes each).
+constexpr size_t kPrewarmSockets = 1024;
+/// Strands made at start to fill Asio's strand mutex table (io_runtime::prewarm).
+constexpr size_t kPrewarmStrands = 4096;
+
 /// How long a refused connection may take to read the refusal before its socket is closed:
 /// closing with unread request bytes would make the kernel send a reset that can overtake the
 /// 503 answer.
