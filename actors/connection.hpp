@@ -81,6 +81,10 @@ struct connection_options {
   /// closes the connection as 1006 (transient). Zero disables. Ignored for MESSAGE_STREAM.
   std::chrono::milliseconds heartbeat = kDefaultHeartbeat;
   protocol::session_options session = replication_session();
+  /// The peer's requests we have not answered yet: one more than this closes the connection
+  /// with a protocol error, so a peer flooding requests faster than they are handled cannot
+  /// queue them without bound. Zero = no limit. See kMaxUnrepliedRequests.
+  size_t max_unreplied_requests = kMaxUnrepliedRequests;
 
   /// The session defaults with replication's deflate level (kReplicationDeflateLevel).
   static protocol::session_options replication_session() {

@@ -135,11 +135,21 @@ void settle_reply(self_ptr self, protocol::message&& msg) {
 
 void drain_incoming(self_ptr self) {
   auto& st = self->state;
+  auto limit = st.options.max_unreplied_requests;
   while (auto msg = st.session->next_incoming()) {
-    if (msg->type == protocol::message_type::request)
-      route_request(self, std::move(*msg));
-    else
+    if (msg->type != protocol::message_type::request) {
       settle_reply(self, std::move(*msg));
+      continue;
+    }
+    if (limit && !msg->no_reply && st.answering.size() >= limit) {
+      st.to_route.clear();  // the connection is going: nothing more is handled
+      return protocol_failure(
+          self, error{errc::protocol_error,
+                      fmt::format("the peer sent more than {} requests we had not answered yet "
+                                  "(a flood; the limit is max_unreplied_requests)",
+                                  limit)});
+    }
+    route_request(self, std::move(*msg));
   }
   /// All routed requests of this receive go to the worker in one actor message.
   if (!st.to_route.empty()) {

@@ -63,6 +63,7 @@ void start_connection(self_ptr self, uint64_t id,
   options.heartbeat = st.config.heartbeat;
   options.session.deflate_window_bits = st.config.deflate_window_bits;
   options.session.deflate_mem_level = st.config.deflate_mem_level;
+  options.max_unreplied_requests = st.config.max_unreplied_requests;
   auto conn =
       spawn_connection(sys, std::move(app), st.config.protocol, role::passive, repl, options);
   self->monitor(conn);

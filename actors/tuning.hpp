@@ -113,6 +113,13 @@ constexpr std::size_t kMaxChangeListsInFlight = 8;
 constexpr std::size_t kMaxRevsInFlight = 6000;
 constexpr std::size_t kMaxRevBytesInFlight = 16 << 20;
 
+/// A peer's requests a connection holds unanswered before it closes the connection
+/// (connection_options::max_unreplied_requests). An honest peerlite peer has at most
+/// kMaxRevsInFlight revs plus kMaxChangeListsInFlight lists and a few control requests
+/// unanswered; Couchbase Lite about 10 revs and 5 lists. Each held request costs its message
+/// (a rev's body) in the worker's mailbox.
+constexpr std::size_t kMaxUnrepliedRequests = 16384;
+
 /// `rev`s handed to the connection actor in one actor message (each still its own BLIP
 /// request). One mailbox trip per rev each way was a large share of a 200-byte document's
 /// cost; the size of a changes list keeps a batch's replies (which come back together) to

@@ -48,6 +48,7 @@ struct serve_options {
   // limits
   unsigned handshake_timeout_s = static_cast<unsigned>(net::kWsHandshakeTimeout.count());
   size_t max_frame_bytes = net::kWsMaxMessage;
+  size_t max_unreplied_requests = listener_config{}.max_unreplied_requests;
   size_t max_connections = net::kMaxConnections;
   size_t max_connections_per_address = net::kMaxConnectionsPerAddress;
 };
@@ -273,7 +274,7 @@ void run_serve(const serve_options& o) {
                                 : net::kPrewarmSockets);
   /// PINGs at half the idle timeout keep healthy tcp:// peers talking (ws:// pings itself).
   hub h(*db, std::chrono::seconds(std::max(1u, o.idle_timeout_s / 2)), o.read_only,
-        o.collections);
+        o.collections, o.max_unreplied_requests);
   listeners ls;
   auto tls = tls_context(o);
   auto limits =
@@ -367,6 +368,11 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-connections-per-address", o->max_connections_per_address,
                   "most connections at once from one client IP address (HTTP 503 beyond); 0 = "
                   "no limit (the default: fleets behind one NAT share an address)")
+      ->capture_default_str();
+  cmd->add_option("--max-unreplied-requests", o->max_unreplied_requests,
+                  "most requests one peer may have sent that the hub has not answered yet; one "
+                  "more closes its connection (a flood); 0 = no limit. A peerlite peer keeps up "
+                  "to ~6,000 unanswered, Couchbase Lite ~15")
       ->capture_default_str();
   cmd->callback([o] { run_serve(*o); });
 }

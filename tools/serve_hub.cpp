@@ -124,7 +124,7 @@ std::string replication_error_kind(const error& err) {
 }
 
 hub::hub(database db, std::chrono::seconds heartbeat, bool read_only,
-         std::vector<std::string> collections)
+         std::vector<std::string> collections, size_t max_unreplied_requests)
     : state_(std::make_shared<state>()) {
   listener_config ws_config{db, protocol_type::message_stream};
   listener_config tcp_config{db, protocol_type::byte_stream};
@@ -132,6 +132,7 @@ hub::hub(database db, std::chrono::seconds heartbeat, bool read_only,
   for (auto* c : {&ws_config, &tcp_config}) {
     c->read_only = read_only;
     c->collections = collections;
+    c->max_unreplied_requests = max_unreplied_requests;
     c->deflate_window_bits = kHubDeflateWindowBits;
     c->deflate_mem_level = kHubDeflateMemLevel;
   }

@@ -70,8 +70,10 @@ class hub {
   /// `read_only`: every peer's push is refused with HTTP 403 (its replicator stops); pulls
   /// are served.
   /// `collections`: the ones served (listener_config::collections); empty = all.
+  /// `max_unreplied_requests`: listener_config::max_unreplied_requests.
   explicit hub(database db, std::chrono::seconds heartbeat = std::chrono::seconds::zero(),
-               bool read_only = false, std::vector<std::string> collections = {});
+               bool read_only = false, std::vector<std::string> collections = {},
+               size_t max_unreplied_requests = listener_config{}.max_unreplied_requests);
   /// Closes every connection still open (like close_all) and waits for them, at most
   /// kHubShutdownTimeout.
   ~hub();

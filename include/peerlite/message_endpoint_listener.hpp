@@ -52,6 +52,11 @@ struct listener_config {
   /// "Collection 'x' is not found on the remote server". Peers without collections always
   /// get the default collection.
   std::vector<std::string> collections;
+  /// Requests one peer may have sent that we have not answered yet; one more closes its
+  /// connection with a protocol error (a flood of requests cannot queue without bound). An
+  /// honest peerlite peer keeps at most about 6,000 unanswered, Couchbase Lite about 15. Zero
+  /// = no limit.
+  size_t max_unreplied_requests = 16384;
 };
 
 /// One accepted connection as the listener sees it.

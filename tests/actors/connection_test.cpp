@@ -161,3 +161,37 @@ BOOST_AUTO_TEST_CASE(post_reaches_the_peer_owner_without_a_reply) {
   expect_echo(f, f.a.log->handle(), "after the posts");  // ordered behind them
   BOOST_TEST(f.b.log->incoming_count() == 11u);
 }
+
+/// A peer that sends requests faster than they are answered: with max_unreplied_requests 100,
+/// 100 unanswered requests are fine (the connection still answers), the 101st closes the
+/// connection with a protocol error on the side that holds them, and the peer learns it.
+BOOST_AUTO_TEST_CASE(a_flood_of_unanswered_requests_closes_the_connection) {
+  for (auto p : kBoth) {
+    BOOST_TEST_CONTEXT(name(p)) {
+      pair_fixture f;
+      actors::connection_options co;
+      co.max_unreplied_requests = 100;
+      loopback::options o;
+      o.protocol = p;
+      f.connect(o, o, co);
+      BOOST_TEST_REQUIRE(f.a.log->wait_connected());
+      BOOST_TEST_REQUIRE(f.b.log->wait_connected());
+      auto held = fire_profile(*f.sys, f.a.log->handle(), 99, "hold");
+      BOOST_TEST_REQUIRE(wait_until([&] { return f.b.log->incoming_count() == 99u; }, 10s));
+      expect_echo(f, f.a.log->handle(), "the 100th unanswered request is still answered");
+      auto last = fire_profile(*f.sys, f.a.log->handle(), 1, "hold");
+      BOOST_TEST_REQUIRE(wait_until([&] { return f.b.log->incoming_count() == 101u; }, 10s));
+      BOOST_TEST(f.b.log->close_count() == 0u);
+      auto more = fire_profile(*f.sys, f.a.log->handle(), 1, "hold");
+      auto closed = f.b.log->wait_closed();
+      BOOST_TEST_REQUIRE(closed.has_value());
+      BOOST_TEST((closed->code == errc::protocol_error));
+      BOOST_TEST(closed->message.find("more than 100 requests") != std::string::npos,
+                 closed->message);
+      BOOST_TEST(f.a.log->wait_closed().has_value());
+      BOOST_TEST((held.wait_for(10s) == std::future_status::ready));
+      BOOST_TEST((last.wait_for(10s) == std::future_status::ready));
+      BOOST_TEST((more.wait_for(10s) == std::future_status::ready));
+    }
+  }
+}

@@ -7,6 +7,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "actors/connection.hpp"
@@ -37,6 +38,8 @@ struct owner_log {
   std::optional<connection_api> conn;
   std::vector<close_info> closes;
   uint64_t incoming = 0;
+  /// "hold" requests: answered never (until the connection closes).
+  std::vector<caf::typed_response_promise<protocol::message>> held;
 
   bool wait_connected(std::chrono::milliseconds t = 5s) {
     std::unique_lock<std::mutex> lk{mtx};
@@ -70,16 +73,25 @@ inline protocol::message make_request(std::string profile, std::string body = {}
 }
 
 /// Profiles: "echo" replies with the body; "fail" fails the handler (peer sees ERR 501);
-/// "post" counts only; anything else gets ERR BLIP/404 (the owner's call).
+/// "post" counts only; "hold" is never answered; anything else gets ERR BLIP/404 (the
+/// owner's call).
 inline connection_owner::behavior_type test_owner(connection_owner::pointer self,
                                                   std::shared_ptr<owner_log> log) {
   return {
-      [log](actors::incoming_atom, protocol::message& req) -> caf::result<protocol::message> {
+      [self, log](actors::incoming_atom,
+                  protocol::message& req) -> caf::result<protocol::message> {
+        auto profile = req.profile();
+        if (profile == "hold") {
+          auto rp = self->make_response_promise<protocol::message>();
+          std::lock_guard<std::mutex> g{log->mtx};
+          ++log->incoming;
+          log->held.push_back(rp);
+          return rp;
+        }
         {
           std::lock_guard<std::mutex> g{log->mtx};
           ++log->incoming;
         }
-        auto profile = req.profile();
         if (profile == "echo" || profile == "post") {
           protocol::message reply;
           reply.type = protocol::message_type::reply;
@@ -157,19 +169,20 @@ inline answer ask(caf::actor_system& sys, const connection_api& c, protocol::mes
   return out;
 }
 
-/// Fires `n` requests at once from one actor; the future yields how many got an echo.
-inline std::future<size_t> fire(caf::actor_system& sys, const connection_api& c, size_t n,
-                                std::string body) {
+/// Fires `n` requests of `profile` at once from one actor; the future yields how many got a
+/// reply echoing `body`.
+inline std::future<size_t> fire_profile(caf::actor_system& sys, const connection_api& c, size_t n,
+                                        std::string profile, std::string body = {}) {
   auto done = std::make_shared<std::promise<size_t>>();
   auto result = done->get_future();
   /// (An argument, not a capture: CAF 0.17's spawn of an argument-less function trips UBSan.)
   sys.spawn(
-      [n, body, done](caf::event_based_actor* self, connection_api c) {
+      [n, body, profile, done](caf::event_based_actor* self, connection_api c) {
         auto ok = std::make_shared<size_t>(0);
         auto left = std::make_shared<size_t>(n);
         for (size_t i = 0; i < n; ++i) {
           self->request(c, std::chrono::seconds(60), actors::request_atom::value,
-                        make_request("echo", body))
+                        make_request(profile, body))
               .then(
                   [=](protocol::message& m) {
                     if (m.body == body && m.type == protocol::message_type::reply) ++*ok;
@@ -182,6 +195,23 @@ inline std::future<size_t> fire(caf::actor_system& sys, const connection_api& c,
       },
       c);
   return result;
+}
+
+/// Fires `n` echo requests at once from one actor; the future yields how many got an echo.
+inline std::future<size_t> fire(caf::actor_system& sys, const connection_api& c, size_t n,
+                                std::string body) {
+  return fire_profile(sys, c, n, "echo", std::move(body));
+}
+
+/// Polls `pred` every 10 ms until it holds or `timeout` passes.
+template <class Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 }  // namespace peerlite::test

@@ -170,3 +170,39 @@ BOOST_AUTO_TEST_CASE(headers_a_byte_at_a_time_are_dropped_at_the_handshake_timeo
   hub.signal(SIGTERM);
   BOOST_TEST(hub.wait_exit(kHubTimeout) == 0);
 }
+
+/// --max-unreplied-requests reaches every connection: a hub allowing 2 unanswered requests
+/// closes an honest pushing peer (which keeps hundreds of revs in flight) with a protocol error
+/// that names the limit, the peer stops with it, and the same push completes against the
+/// default limit.
+BOOST_AUTO_TEST_CASE(a_peer_over_the_unreplied_requests_limit_is_closed_with_the_reason) {
+  scratch s("limits");
+  fill(s.path("a.sqlite"), 2000);
+  child hub({kCli, "serve", "--db", s.path("hub.sqlite"), "--listen", "ws://127.0.0.1:0",
+             "--max-unreplied-requests", "2"},
+            s.path("hub.log"));
+  BOOST_REQUIRE(hub.wait_for_log("serving ", kHubTimeout));
+  auto url = "ws://127.0.0.1:" + std::to_string(port_in(hub.log())) + "/hub";
+  child peer({kCli, "sync", "--db", s.path("a.sqlite"), "--remote", url, "--push"},
+             s.path("peer.log"));
+  BOOST_TEST(peer.wait_exit(kSyncTimeout) != 0, peer.log());
+  BOOST_TEST(peer.log().find("protocol error") != std::string::npos, peer.log());
+  BOOST_TEST(hub.wait_for_log("more than 2 requests we had not answered yet", kHubTimeout),
+             hub.log());
+  hub.signal(SIGTERM);
+  BOOST_TEST(hub.wait_exit(kHubTimeout) == 0);
+
+  child fair({kCli, "serve", "--db", s.path("hub.sqlite"), "--listen", "ws://127.0.0.1:0"},
+             s.path("fair.log"));
+  BOOST_REQUIRE(fair.wait_for_log("serving ", kHubTimeout));
+  auto fair_url = "ws://127.0.0.1:" + std::to_string(port_in(fair.log())) + "/hub";
+  child again({kCli, "sync", "--db", s.path("a.sqlite"), "--remote", fair_url, "--push"},
+              s.path("again.log"));
+  BOOST_TEST(again.wait_exit(kSyncTimeout) == 0, again.log());
+  auto db = database::open(s.path("hub.sqlite"));
+  BOOST_REQUIRE(db);
+  auto n = db->document_count();
+  BOOST_TEST((n && *n == 2000u));
+  fair.signal(SIGTERM);
+  BOOST_TEST(fair.wait_exit(kHubTimeout) == 0);
+}
