@@ -176,21 +176,35 @@ void on_opened(self_ptr self, bool ok, const std::string& what, bool recoverable
   pump(self);
 }
 
+/// A PING every `heartbeat` while the peer answers; no PONG for kPongTimeout closes the
+/// connection. The next PING used to wait for the PONG timeout (20 s) whatever the heartbeat,
+/// so a hub PINGing idle tcp:// peers at half its idle timeout went silent after the first PONG
+/// and dropped every idle peer a few seconds later (serve --idle-timeout 5: every 7 s).
 void on_heartbeat(self_ptr self, timer kind, uint64_t gen) {
   auto& st = self->state;
-  if (!st.ws || gen != st.heartbeat_gen || st.ph != phase::open) return;
-  if (kind == timer::heartbeat) {
-    st.pongs_at_ping = st.ws->pongs_received();
-    st.ws->send_ping();
-    flush_control(self);
-    arm(self, timer::pong, kPongTimeout, gen);
-  } else if (st.ws->pongs_received() == st.pongs_at_ping) {
+  if (!st.ws || kind != timer::heartbeat || gen != st.heartbeat_gen || st.ph != phase::open)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  auto beat = st.options.heartbeat;
+  bool pong_due = st.ping_sent_at && st.ws->pongs_received() == st.pongs_at_ping;
+  if (pong_due && now - *st.ping_sent_at >= kPongTimeout) {
     auto info =
         close_info_from_ws(protocol::ws::close_code::abnormal, "no PONG to heartbeat", false);
-    begin_close(self, std::move(info), close_mode::transport_gone);
-  } else {
-    arm(self, timer::heartbeat, st.options.heartbeat, ++st.heartbeat_gen);
+    return begin_close(self, std::move(info), close_mode::transport_gone);
   }
+  if (!pong_due && (!st.ping_sent_at || now - *st.ping_sent_at >= beat)) {
+    st.pongs_at_ping = st.ws->pongs_received();
+    st.ping_sent_at = now;
+    st.ws->send_ping();
+    flush_control(self);
+    pong_due = true;
+  }
+  /// Next: the next PING's time; while a PONG is due, every heartbeat (a PONG arrives unseen)
+  /// up to the PONG deadline.
+  auto wake = *st.ping_sent_at + beat;
+  if (pong_due) wake = std::min(*st.ping_sent_at + kPongTimeout, now + beat);
+  auto after = std::chrono::duration_cast<std::chrono::milliseconds>(wake - now);
+  arm(self, timer::heartbeat, std::max(std::chrono::milliseconds(1), after), ++st.heartbeat_gen);
 }
 
 void on_timer(self_ptr self, timer kind, uint64_t gen) {

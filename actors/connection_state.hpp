@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <optional>
 #include <string>
@@ -70,6 +71,8 @@ struct connection_state {
   uint64_t in_flight = 0;          ///< bytes handed to send() whose completion is due
   uint64_t heartbeat_gen = 0;
   uint64_t pongs_at_ping = 0;
+  /// When the last heartbeat PING went out (unset before the first).
+  std::optional<std::chrono::steady_clock::time_point> ping_sent_at;
   std::string frame;  ///< scratch buffer for next_frame()
   /// Peer requests the owner has not answered yet, and when each one's time is up
   /// (kIncomingRequestTimeout). One sweep timer serves them all: a CAF request timeout per

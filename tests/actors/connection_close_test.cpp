@@ -217,7 +217,13 @@ BOOST_AUTO_TEST_CASE(heartbeat_keeps_a_live_byte_stream_open) {
   o.protocol = protocol_type::byte_stream;
   f.connect(o, o, co);
   BOOST_TEST_REQUIRE(f.a.log->wait_connected());
-  std::this_thread::sleep_for(400ms);
+  /// A PING every heartbeat while PONGs come back, not one per PONG timeout (20 s): a hub
+  /// PINGing idle tcp:// peers at half its idle timeout dropped them after the first PONG.
+  /// Each side PINGs and answers the other's: about 4 sends per 50 ms on an idle line.
+  auto sends_before = f.a.probe->sends();
+  std::this_thread::sleep_for(1000ms);
+  auto sends = f.a.probe->sends() - sends_before;
+  BOOST_TEST(sends >= 10u, sends << " sends in 1 s with a 50 ms heartbeat");
   BOOST_TEST(f.a.log->close_count() == 0u);
   auto ans = ask(*f.sys, f.a.log->handle(), make_request("echo", "alive"));
   BOOST_TEST(ans.reply.has_value());
