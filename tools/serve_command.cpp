@@ -192,8 +192,9 @@ void start_listener(const std::string& text, const serve_options& o, const std::
     if (url->secure()) wo.tls = tls;
     auto l = net::ws_listener::start(
         io, wo,
-        [&h, user = wo.required.user](auto c) {
-          h.accept(std::move(c), protocol_type::message_stream, last_opened_peer(), user);
+        [&h, user = wo.required.user](std::unique_ptr<net::ws_connection> c) {
+          auto peer = c->peer();
+          h.accept(std::move(c), protocol_type::message_stream, std::move(peer), user);
         },
         observe_connections(h, connection_logger()));
     if (!l) fail("serve", l.err());
@@ -210,7 +211,10 @@ void start_listener(const std::string& text, const serve_options& o, const std::
     if (url->secure()) to.tls = tls;
     auto l = net::tcp_listener::start(
         io, url->host, url->port,
-        [&h](auto c) { h.accept(std::move(c), protocol_type::byte_stream, last_opened_peer()); },
+        [&h](std::unique_ptr<net::tcp_connection> c) {
+          auto peer = c->peer();
+          h.accept(std::move(c), protocol_type::byte_stream, std::move(peer));
+        },
         observe_connections(h, connection_logger()),
         std::chrono::seconds(o.idle_timeout_s), to);
     if (!l) fail("serve", l.err());

@@ -241,19 +241,11 @@ bool hub::wait_all_stopped(std::chrono::milliseconds timeout) const {
          ws_done;
 }
 
-namespace {
-/// Set by observe_connections' observer, read by the accept handler right after (same call).
-thread_local std::string t_last_opened_peer;
-}  // namespace
-
 net::connection_observer observe_connections(hub& h, net::connection_observer next) {
   return [&h, next = std::move(next)](const net::connection_event& e) {
-    if (e.kind == net::connection_event::opened) t_last_opened_peer = e.peer;
     if (e.kind == net::connection_event::refused) h.note_refused(e.reason);
     if (next) next(e);
   };
 }
-
-std::string last_opened_peer() { return t_last_opened_peer; }
 
 }  // namespace peerlite::tools

@@ -112,12 +112,7 @@ class hub {
 };
 
 /// Wraps an adapter's connection observer `next` (e.g. the log lines) for `h`: counts each
-/// refusal (hub::note_refused) and remembers, for the calling thread, the peer of the last
-/// connection that reported `opened`. The adapters construct a passive connection (which
-/// reports `opened` with its peer) and hand it to their accept handler in one call on their
-/// socket thread, so the accept handler reads its peer with last_opened_peer().
+/// refusal (hub::note_refused).
 net::connection_observer observe_connections(hub& h, net::connection_observer next);
-/// The peer observe_connections saw open last on this thread; empty if none.
-std::string last_opened_peer();
 
 }  // namespace peerlite::tools

@@ -11,8 +11,25 @@
 #include <boost/asio/write.hpp>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace peerlite::net {
+
+/// "ADDRESS:PORT" of the socket's peer, as logs and status pages name a connection;
+/// "unknown peer" once the socket is closed or was never connected.
+inline std::string peer_address(const boost::asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "unknown peer";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+/// The peer's IP address alone (what per-address limits count); empty when unknown.
+inline std::string peer_ip(const boost::asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  return ec ? std::string() : ep.address().to_string();
+}
 
 class net_stream {
  public:

@@ -52,6 +52,8 @@ tcp_connection::tcp_connection(std::shared_ptr<tcp_pipe> accepted, connection_ob
   state_->report_opened();  /// the hub logs a connection when the socket arrives
 }
 
+std::string tcp_connection::peer() const { return pipe_ ? pipe_->peer() : std::string(); }
+
 tcp_connection::~tcp_connection() {
   pipe_->close([st = state_] { st->report_closed("dropped without close"); });
 }

@@ -58,6 +58,9 @@ class tcp_connection final : public message_endpoint_connection {
   void send(message msg, messaging_completion completion) override;
   void close(std::optional<messaging_error> error, close_completion completion) override;
 
+  /// Passive side: the peer's "ip:port"; active side: empty until open() dialled.
+  std::string peer() const;
+
  private:
   struct state;
   static void start_reading(const std::shared_ptr<tcp_pipe>& pipe, const std::shared_ptr<state>& st,

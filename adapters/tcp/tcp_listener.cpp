@@ -49,15 +49,12 @@ struct tcp_listener::impl : std::enable_shared_from_this<impl> {
     accept_next();
     std::shared_ptr<void> ticket;
     if (options.limits) {
-      error_code e;
-      auto ep = sock.remote_endpoint(e);
-      auto address = e ? std::string() : ep.address().to_string();
-      auto admitted = options.limits->admit(address);
+      auto admitted = options.limits->admit(peer_ip(sock));
       if (auto* why = std::get_if<std::string>(&admitted)) {
         /// A raw byte stream has no way to carry a reason: the peer sees its socket closed.
         if (observer)
           observer({connection_event::refused, options.tls ? "tls" : "tcp",
-                    e ? "unknown peer" : address + ":" + std::to_string(ep.port()), *why});
+                    peer_address(sock), *why});
         return;  // sock closes here
       }
       ticket = std::get<std::shared_ptr<void>>(std::move(admitted));
@@ -79,9 +76,7 @@ struct tcp_listener::impl : std::enable_shared_from_this<impl> {
         [self = shared_from_this(), stream, timer, ticket](const error_code& ec) mutable {
           bool timed_out = timer->cancel() == 0;
           if (ec) {
-            error_code e;
-            auto ep = stream->socket().remote_endpoint(e);
-            auto peer = e ? "unknown peer" : ep.address().to_string() + ":" + std::to_string(ep.port());
+            auto peer = peer_address(stream->socket());
             if (self->observer)
               self->observer({connection_event::refused, "tls", peer,
                               timed_out ? "no TLS handshake within " +

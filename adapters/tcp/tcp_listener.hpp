@@ -14,6 +14,7 @@
 #include <string>
 
 #include "adapters/tcp/connection_events.hpp"
+#include "adapters/tcp/tcp_connection.hpp"
 #include "peerlite/message_endpoint.hpp"
 #include "peerlite/status.hpp"
 
@@ -33,7 +34,8 @@ struct tcp_listener_options {
 class tcp_listener {
  public:
   /// Receives each accepted connection; typically `listener.accept(std::move(c))`.
-  using accept_handler = std::function<void(std::unique_ptr<message_endpoint_connection>)>;
+  /// Gets each accepted connection (not yet opened); connection->peer() is its "ip:port".
+  using accept_handler = std::function<void(std::unique_ptr<tcp_connection>)>;
 
   /// Binds host:port (port 0 picks a free port; see port()) and starts accepting. Fails with
   /// io_error and a message such as "127.0.0.1:4985: address already in use". When the process

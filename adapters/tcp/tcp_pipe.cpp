@@ -15,15 +15,6 @@ namespace peerlite::net {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-namespace {
-std::string address_of(const asio::ip::tcp::socket& s) {
-  error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "unknown peer";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
-}  // namespace
-
 tcp_pipe::tcp_pipe(socket_type sock, std::string label)
     : tcp_pipe(net_stream(std::move(sock)), std::move(label)) {}
 
@@ -32,7 +23,7 @@ tcp_pipe::tcp_pipe(net_stream stream, std::string label, std::optional<tls_clien
       tls_(std::move(tls)),
       timer_(stream_.get_executor()),
       idle_timer_(stream_.get_executor()),
-      label_(label.empty() ? address_of(stream_.socket()) : std::move(label)) {}
+      label_(label.empty() ? peer_address(stream_.socket()) : std::move(label)) {}
 
 // ---- connect (active side) ------------------------------------------------------------------
 

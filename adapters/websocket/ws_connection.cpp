@@ -53,6 +53,8 @@ ws_connection::ws_connection(std::shared_ptr<ws_pipe> upgraded, connection_obser
   state_->report_opened();
 }
 
+std::string ws_connection::peer() const { return pipe_ ? pipe_->peer() : std::string(); }
+
 ws_connection::~ws_connection() {
   pipe_->close(std::nullopt, [st = state_] { st->report_closed("dropped without close"); });
 }

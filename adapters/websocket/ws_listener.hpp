@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+#include "adapters/websocket/ws_connection.hpp"
 #include "adapters/websocket/ws_server.hpp"
 #include "peerlite/message_endpoint.hpp"
 
@@ -16,7 +17,8 @@ namespace peerlite::net {
 
 class ws_listener {
  public:
-  using accept_handler = std::function<void(std::unique_ptr<message_endpoint_connection>)>;
+  /// Gets each upgraded connection (not yet opened); connection->peer() is its "ip:port".
+  using accept_handler = std::function<void(std::unique_ptr<ws_connection>)>;
 
   /// Binds and starts accepting; same failures as ws_server::start.
   static expected<std::unique_ptr<ws_listener>> start(io_runtime& io, ws_listener_options options,

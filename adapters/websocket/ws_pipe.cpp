@@ -24,13 +24,6 @@ constexpr const char* kConnectionUpgrade = "Upgrade";
 /// Most characters of a refusing server's body quoted in an error: one sentence, not a page.
 constexpr size_t kMaxReasonShown = 200;
 
-std::string address_of(const asio::ip::tcp::socket& s) {
-  error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "unknown peer";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
-
 /// PROTOCOL.md §6: these HTTP refusals are temporary (the server is busy or restarting).
 bool http_status_is_transient(unsigned status) {
   return status == 408 || status == 429 || status == 502 || status == 503 || status == 504;
@@ -70,7 +63,7 @@ ws_pipe::ws_pipe(net_stream stream, std::string label, std::chrono::milliseconds
                  size_t max_message, std::optional<tls_client> tls)
     : ws_(std::move(stream)),
       timer_(ws_.get_executor()),
-      label_(label.empty() ? address_of(beast::get_lowest_layer(ws_)) : std::move(label)),
+      label_(label.empty() ? peer_address(beast::get_lowest_layer(ws_)) : std::move(label)),
       idle_timeout_(idle_timeout),
       max_message_(max_message),
       tls_(std::move(tls)) {}

@@ -60,7 +60,7 @@ class upgrade : public std::enable_shared_from_this<upgrade> {
   upgrade(std::shared_ptr<ws_server::impl> owner, tcp::socket sock, std::shared_ptr<void> ticket,
           std::string refusal)
       : owner_(std::move(owner)),
-        peer_(address_of(sock)),
+        peer_(peer_address(sock)),
         stream_(owner_->options.tls ? net_stream(std::move(sock), *owner_->options.tls)
                                     : net_stream(std::move(sock))),
         timer_(stream_.get_executor()),
@@ -85,12 +85,6 @@ class upgrade : public std::enable_shared_from_this<upgrade> {
   }
 
  private:
-  static std::string address_of(const tcp::socket& sock) {
-    error_code ec;
-    auto ep = sock.remote_endpoint(ec);
-    return ec ? "unknown peer" : ep.address().to_string() + ":" + std::to_string(ep.port());
-  }
-
   static constexpr unsigned char kTlsHandshakeRecord = 22;
 
   void on_first_bytes(const error_code& ec) {
@@ -283,9 +277,7 @@ void ws_server::impl::on_accepted(const error_code& ec, tcp::socket sock) {
   std::shared_ptr<void> ticket;
   std::string refusal;
   if (options.limits) {
-    error_code e;
-    auto ep = sock.remote_endpoint(e);
-    auto admitted = options.limits->admit(e ? std::string() : ep.address().to_string());
+    auto admitted = options.limits->admit(peer_ip(sock));
     if (auto* why = std::get_if<std::string>(&admitted))
       refusal = std::move(*why);
     else

@@ -243,11 +243,13 @@ BOOST_AUTO_TEST_CASE(refused_connections_are_retried_until_the_hub_is_back) {
   net::io_runtime hub_io(1);
   std::thread starter([&] {
     std::this_thread::sleep_for(400ms);
-    auto l = net::tcp_listener::start(hub_io, "127.0.0.1", port, [&](auto c) {
-      auto owner = actors::spawn_passive_replicator(*sys, hub_db, actors::passive_observer{}, 1);
-      actors::spawn_connection(*sys, std::move(c), protocol_type::byte_stream,
-                               actors::role::passive, owner);
-    });
+    auto l = net::tcp_listener::start(
+        hub_io, "127.0.0.1", port, [&](std::unique_ptr<message_endpoint_connection> c) {
+          auto owner =
+              actors::spawn_passive_replicator(*sys, hub_db, actors::passive_observer{}, 1);
+          actors::spawn_connection(*sys, std::move(c), protocol_type::byte_stream,
+                                   actors::role::passive, owner);
+        });
     if (!l) BOOST_FAIL(l.err().message);
     late = std::move(*l);
   });
