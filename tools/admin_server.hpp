@@ -24,7 +24,7 @@
 
 #include "actors/metrics.hpp"
 #include "peerlite/status.hpp"
-#include "tools/serve_hub.hpp"
+#include "peerlite/hub.hpp"
 
 namespace peerlite::net {
 class io_runtime;

@@ -16,7 +16,7 @@
 #include "peerlite/database.hpp"
 #include "peerlite/replicator.hpp"
 #include "tools/commands.hpp"
-#include "tools/serve_hub.hpp"
+#include "peerlite/hub.hpp"
 #include "tools/serve_support.hpp"
 
 namespace peerlite::tools {
@@ -116,14 +116,14 @@ void run_demo(const demo_options& o) {
     dbs.push_back(open_db(dir.path / ("peer" + std::to_string(i) + ".sqlite")));
     write_docs(dbs.back(), i, o.docs);
   }
-  net::io_runtime io(1);  // outlives the hub and the replicators below
-  auto h = std::make_unique<hub>(dbs[0]);
-  net::ws_listener_options wo;
-  wo.db_name = "hub";
-  auto listener = net::ws_listener::start(
-      io, wo, [&h](auto c) { h->accept(std::move(c), protocol_type::message_stream); });
-  if (!listener) fail("demo", listener.err());
-  auto url = "ws://127.0.0.1:" + std::to_string((*listener)->port()) + "/hub";
+  net::io_runtime io(1);  // the peers' sockets: outlives the replicators below
+  hub_options ho;
+  ho.listen = {"ws://127.0.0.1:0"};
+  ho.name = "hub";
+  auto started = hub::start(dbs[0], ho);
+  if (!started) fail("demo", started.err());
+  auto h = std::move(*started);
+  auto url = h->urls().front();
   log_line("demo: hub listening at " + url + "; peers sync push-and-pull, continuous");
   auto start = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<replicator>> peers;
@@ -151,7 +151,6 @@ void run_demo(const demo_options& o) {
   peers.clear();  // each destructor waits for STOPPED
   uint64_t moved = h->docs_in() + h->docs_out();
   h.reset();
-  (*listener)->stop();
   auto reference = contents(dbs[0]);
   bool identical = reference.size() == total;
   for (size_t i = 1; i < dbs.size() && identical; ++i) identical = contents(dbs[i]) == reference;

@@ -10,16 +10,15 @@
 #include <string_view>
 #include <vector>
 
-#include "adapters/tcp/connection_limits.hpp"
 #include "adapters/tcp/io_runtime.hpp"
-#include "adapters/tcp/tls.hpp"
-#include "adapters/tcp/tcp_listener.hpp"
+#include "adapters/tcp/net_tuning.hpp"
 #include "adapters/tcp/url.hpp"
-#include "adapters/websocket/ws_listener.hpp"
+#include "adapters/websocket/ws_credentials.hpp"
 #include "peerlite/database.hpp"
+#include "peerlite/hub.hpp"
+#include "peerlite/message_endpoint_listener.hpp"
 #include "tools/admin_server.hpp"
 #include "tools/commands.hpp"
-#include "tools/serve_hub.hpp"
 #include "tools/serve_support.hpp"
 
 namespace peerlite::tools {
@@ -53,38 +52,15 @@ struct serve_options {
   size_t max_connections_per_address = net::kMaxConnectionsPerAddress;
 };
 
-/// The TLS server context for wss:// and tls:// listeners: --cert/--key, or with
-/// --self-signed a pair kept beside the database (made on first start), whose fingerprint is
-/// logged for clients to pin. Null when no listener needs TLS.
-std::shared_ptr<boost::asio::ssl::context> tls_context(const serve_options& o) {
+/// serve's own checks of the TLS flags, with its flag names (the hub checks the same).
+void check_tls_flags(const serve_options& o) {
   bool wanted = false;
-  std::vector<std::string> hosts{"localhost", "127.0.0.1"};
   for (auto& text : o.listen)
-    if (auto url = net::parse_url(text); url && url->secure()) {
-      wanted = true;
-      if (std::find(hosts.begin(), hosts.end(), url->host) == hosts.end() &&
-          url->host != "0.0.0.0" && url->host != "::")
-        hosts.push_back(url->host);
-    }
-  if (!wanted) {
-    if (!o.cert.empty() || o.self_signed)
-      fail("serve", "--cert/--key/--self-signed need a wss:// or tls:// --listen");
-    return nullptr;
-  }
-  std::string cert = o.cert, key = o.key;
-  if (o.self_signed) {
-    cert = o.db + ".cert.pem";
-    key = o.db + ".key.pem";
-    auto id = net::load_or_make_self_signed(cert, key, hosts);
-    if (!id) fail("serve", id.err());
-    log_line(std::string(id->created ? "made" : "using") + " self-signed TLS certificate " +
-             cert + " (SHA-256 " + id->sha256 + "; clients pin it with --pinned-cert)");
-  } else if (cert.empty() || key.empty()) {
+    if (auto url = net::parse_url(text); url && url->secure()) wanted = true;
+  if (!wanted && (!o.cert.empty() || o.self_signed))
+    fail("serve", "--cert/--key/--self-signed need a wss:// or tls:// --listen");
+  if (wanted && !o.self_signed && (o.cert.empty() || o.key.empty()))
     fail("serve", "wss:// and tls:// need --cert FILE and --key FILE, or --self-signed");
-  }
-  auto ctx = net::make_tls_server(cert, key);
-  if (!ctx) fail("serve", ctx.err());
-  return *ctx;
 }
 
 /// Couchbase Lite's rule for a database name in a URL: it starts with a lower-case letter and
@@ -149,78 +125,14 @@ std::string served_name(const serve_options& o) {
 }
 
 /// One log line per connection opened, closed or refused.
-net::connection_observer connection_logger() {
-  return [](const net::connection_event& e) {
-    switch (e.kind) {
-      case net::connection_event::opened:
-        return log_line("opened " + e.transport + " " + e.peer);
-      case net::connection_event::closed:
-        return log_line("closed " + e.transport + " " + e.peer + ": " + e.reason);
-      case net::connection_event::refused:
-        return log_line("refused " + e.transport + " " + e.peer + ": " + e.reason);
-    }
-  };
-}
-
-/// The listening sockets, kept alive for the life of the command.
-struct listeners {
-  std::vector<std::unique_ptr<net::ws_listener>> ws;
-  std::vector<std::unique_ptr<net::tcp_listener>> tcp;
-  std::vector<std::string> urls;  ///< as served, with the real port
-  void stop() {
-    for (auto& l : ws) l->stop();
-    for (auto& l : tcp) l->stop();
-  }
-};
-
-void start_listener(const std::string& text, const serve_options& o, const std::string& name,
-                    net::io_runtime& io, hub& h, listeners& out,
-                    const std::shared_ptr<boost::asio::ssl::context>& tls,
-                    const std::shared_ptr<net::connection_limits>& limits) {
-  auto url = net::parse_url(text);
-  if (!url) fail("serve", url.err());
-  if (url->websocket()) {
-    net::ws_listener_options wo;
-    wo.host = url->host;
-    wo.port = url->port;
-    wo.db_name = name;
-    if (!o.user.empty()) wo.required = *net::parse_user_option(o.user);
-    wo.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
-    wo.handshake_timeout = std::chrono::seconds(o.handshake_timeout_s);
-    wo.max_message = o.max_frame_bytes;
-    wo.limits = limits;
-    if (url->secure()) wo.tls = tls;
-    auto l = net::ws_listener::start(
-        io, wo,
-        [&h, user = wo.required.user](std::unique_ptr<net::ws_connection> c) {
-          auto peer = c->peer();
-          h.accept(std::move(c), protocol_type::message_stream, std::move(peer), user);
-        },
-        observe_connections(h, connection_logger()));
-    if (!l) fail("serve", l.err());
-    out.urls.push_back(url->scheme + "://" + url->host + ":" + std::to_string((*l)->port()) + "/" +
-                       name);
-    out.ws.push_back(std::move(*l));
-  } else {
-    if (!o.user.empty())
-      fail("serve", text + ": --user needs ws:// or wss:// listeners only (a raw byte stream "
-                           "cannot check passwords)");
-    net::tcp_listener_options to;
-    to.limits = limits;
-    to.handshake_timeout = std::chrono::seconds(o.handshake_timeout_s);
-    if (url->secure()) to.tls = tls;
-    auto l = net::tcp_listener::start(
-        io, url->host, url->port,
-        [&h](std::unique_ptr<net::tcp_connection> c) {
-          auto peer = c->peer();
-          h.accept(std::move(c), protocol_type::byte_stream, std::move(peer));
-        },
-        observe_connections(h, connection_logger()),
-        std::chrono::seconds(o.idle_timeout_s), to);
-    if (!l) fail("serve", l.err());
-    out.urls.push_back(url->scheme + "://" + url->host + ":" + std::to_string((*l)->port()) + "/" +
-                       name);
-    out.tcp.push_back(std::move(*l));
+void log_event(const hub_event& e) {
+  switch (e.kind) {
+    case hub_event::opened:
+      return log_line("opened " + e.transport + " " + e.peer);
+    case hub_event::closed:
+      return log_line("closed " + e.transport + " " + e.peer + ": " + e.reason);
+    case hub_event::refused:
+      return log_line("refused " + e.transport + " " + e.peer + ": " + e.reason);
   }
 }
 
@@ -266,28 +178,47 @@ void return_freed_memory(const hub& h, uint64_t& last_ended) {
 void run_serve(const serve_options& o) {
   install_stop_signals();
   auto nofile = raise_open_files_limit();
-  if (!o.user.empty() && !net::parse_user_option(o.user))
-    fail("serve", "--user wants NAME:PASSWORD, got '" + o.user + "'");
+  auto creds = o.user.empty() ? std::optional<net::credentials>(net::credentials{})
+                              : net::parse_user_option(o.user);
+  if (!creds) fail("serve", "--user wants NAME:PASSWORD, got '" + o.user + "'");
+  check_tls_flags(o);
   auto name = served_name(o);  // before open: a refused name creates no file
   auto db = database::open(o.db);
   if (!db) fail("serve", db.err());
   for (auto& c : o.collections)
     if (auto made = db->create_collection(c); !made) fail("serve", made.err());
-  net::io_runtime io(1);  // declared first: sockets outlive the hub's connections
-  io.prewarm(o.max_connections ? std::min(o.max_connections, net::kPrewarmSockets)
-                                : net::kPrewarmSockets);
-  /// PINGs at half the idle timeout keep healthy tcp:// peers talking (ws:// pings itself).
-  hub h(*db, std::chrono::seconds(std::max(1u, o.idle_timeout_s / 2)), o.read_only,
-        o.collections, o.max_unreplied_requests);
-  listeners ls;
-  auto tls = tls_context(o);
-  auto limits =
-      std::make_shared<net::connection_limits>(o.max_connections, o.max_connections_per_address);
-  for (auto& text : o.listen) start_listener(text, o, name, io, h, ls, tls, limits);
-  /// After the hub: the admin server stops before the hub it reads goes.
-  auto admin = o.admin.empty() ? nullptr : start_admin_or_fail(o.admin, io, h);
+  hub_options ho;
+  ho.listen = o.listen;
+  ho.name = name;
+  ho.read_only = o.read_only;
+  ho.user = creds->user;
+  ho.password = creds->password;
+  ho.collections = o.collections;
+  ho.cert_file = o.cert;
+  ho.key_file = o.key;
+  ho.self_signed = o.self_signed;
+  ho.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
+  ho.handshake_timeout = std::chrono::seconds(o.handshake_timeout_s);
+  ho.max_frame_bytes = o.max_frame_bytes;
+  ho.max_connections = o.max_connections;
+  ho.max_connections_per_address = o.max_connections_per_address;
+  ho.max_unreplied_requests = o.max_unreplied_requests;
+  ho.on_event = log_event;
+  auto started = hub::start(*db, std::move(ho));
+  if (!started) fail("serve", started.err());
+  auto& h = **started;
+  if (auto& c = h.certificate())
+    log_line(std::string(c->created ? "made" : "using") + " self-signed TLS certificate " +
+             c->cert_file + " (SHA-256 " + c->sha256 + "; clients pin it with --pinned-cert)");
+  /// The admin server has its own socket thread, and stops before the hub it reads goes.
+  std::unique_ptr<net::io_runtime> admin_io;
+  std::unique_ptr<admin_server> admin;
+  if (!o.admin.empty()) {
+    admin_io = std::make_unique<net::io_runtime>(1);
+    admin = start_admin_or_fail(o.admin, *admin_io, h);
+  }
   std::string where;
-  for (auto& u : ls.urls) where += (where.empty() ? "" : ", ") + u;
+  for (auto& u : h.urls()) where += (where.empty() ? "" : ", ") + u;
   log_line("serving " + o.db + " at " + where + " (open files limit " + std::to_string(nofile) +
            (o.user.empty() ? "" : ", Basic auth") + (o.read_only ? ", read-only" : "") + ")");
   uint64_t last_in = 0, last_out = 0;
@@ -300,7 +231,9 @@ void run_serve(const serve_options& o) {
     if (std::chrono::steady_clock::now() - last >= kStatusInterval)
       print_status(h, last_in, last_out, last);
   }
-  ls.stop();
+  h.stop_listening();
+  admin.reset();
+  admin_io.reset();
   log_line("stopping: closing " + std::to_string(h.live_connections()) + " connections");
   h.close_all();
   bool clean = h.wait_all_stopped(kShutdownTimeout);

@@ -24,7 +24,7 @@ struct io_runtime::impl {
 io_runtime::io_runtime(unsigned threads) : impl_(std::make_unique<impl>()) {
   if (threads == 0) threads = 1;
   for (unsigned i = 0; i < threads; ++i)
-    impl_->threads.emplace_back([io = impl_->io.get()] { io->run(); });
+    impl_->threads.emplace_back([io = impl_->io] { io->run(); });  // keeps its context
 }
 
 io_runtime::~io_runtime() {
@@ -35,7 +35,14 @@ io_runtime::~io_runtime() {
   drained->get_future().wait_for(kRuntimeDrainTimeout);
   impl_->work.reset();
   impl_->io->stop();
-  for (auto& t : impl_->threads) t.join();
+  /// Joined, unless the last owner lets go on the runtime's own thread (a socket callback that
+  /// held the last endpoint): that thread ends once run() returns.
+  for (auto& t : impl_->threads) {
+    if (t.get_id() == std::this_thread::get_id())
+      t.detach();
+    else
+      t.join();
+  }
 }
 
 boost::asio::io_context& io_runtime::context() { return *impl_->io; }

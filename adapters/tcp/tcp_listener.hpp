@@ -33,8 +33,8 @@ struct tcp_listener_options {
 
 class tcp_listener {
  public:
-  /// Receives each accepted connection; typically `listener.accept(std::move(c))`.
-  /// Gets each accepted connection (not yet opened); connection->peer() is its "ip:port".
+  /// Receives each accepted connection, not yet opened (typically
+  /// `listener.accept(std::move(c))`); connection->peer() is its "ip:port".
   using accept_handler = std::function<void(std::unique_ptr<tcp_connection>)>;
 
   /// Binds host:port (port 0 picks a free port; see port()) and starts accepting. Fails with
