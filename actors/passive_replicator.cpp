@@ -36,6 +36,8 @@ struct passive_state {
   std::vector<std::string> coll_names;
   /// The collections served ("scope.name"); empty = all (listener_config::collections).
   std::set<std::string> served;
+  /// What the peer pushed, shared by the puller and the pushers (see pushed_revs).
+  std::shared_ptr<pushed_revs> pushed = std::make_shared<pushed_revs>();
   status_mixer mixer;
   status_pacer pacer;
   replicator_status last_sent;
@@ -168,6 +170,7 @@ protocol::message sub_changes(passive_self self, const protocol::message& msg) {
   cfg.since = rep::sequence_to_u64(req->since).value_or(0);
   cfg.active_only = req->active_only;
   cfg.doc_ids.insert(req->doc_ids.begin(), req->doc_ids.end());
+  cfg.pushed = st.pushed;
   auto pusher = spawn_pusher(self->system(), std::move(cfg));
   st.pushers.emplace(key, pusher);
   self->link_to(pusher);
@@ -203,6 +206,7 @@ void on_connected(passive_self self, connection_api conn) {
   /// connection hand the peer's revs to the puller directly.
   cfg.direct = !st.read_only;
   cfg.lane = kPassivePullerLane;
+  cfg.pushed = st.pushed;
   st.puller = spawn_puller(self->system(), std::move(cfg));
   self->link_to(st.puller);
   emit(self, replicator_status{activity_level::idle, {}, {}});

@@ -163,6 +163,7 @@ void handle_rev(puller_self self, protocol::message& msg, reply_to to) {
   /// rev_message::decode has already found the body to be a JSON object.
   if (auto ok = store::database::validate(rev, /*body_checked=*/true); !ok)
     return deliver(self, to, bad_request(ok.err()));
+  if (st.cfg.pushed) st.cfg.pushed->add(where->coll, rev.id, rev.rev);
   pending_rev p{std::move(rev), std::move(to), std::move(m->sequence), where->coll, where->index};
   if (!await_blobs(self, p)) st.queue.push_back(std::move(p));
 }

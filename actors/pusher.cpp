@@ -37,6 +37,7 @@ bool wanted(pusher_self self, store::reader& reader, const store::change& c) {
   /// An active pusher leaves a document with open conflicts alone: the peer's revision just
   /// arrived on a branch, and the puller's resolution (a new feed entry) is what goes out.
   if (cfg.remote && c.conflicted) return false;
+  if (cfg.pushed && cfg.pushed->take(cfg.coll, c.id, c.rev)) return false;
   auto& skip = self->state.skip;
   if (auto it = skip.find(c.id); it != skip.end()) {
     bool same = it->second == c.rev;

@@ -120,6 +120,10 @@ constexpr std::size_t kMaxRevBytesInFlight = 16 << 20;
 /// (a rev's body) in the worker's mailbox.
 constexpr std::size_t kMaxUnrepliedRequests = 16384;
 
+/// Revisions a passive connection remembers its peer pushed (actors::pushed_revs) before it
+/// forgets them all; each is dropped as soon as the pusher's feed reaches it.
+constexpr std::size_t kMaxPushedRevs = 100000;
+
 /// `rev`s handed to the connection actor in one actor message (each still its own BLIP
 /// request). One mailbox trip per rev each way was a large share of a 200-byte document's
 /// cost; the size of a changes list keeps a batch's replies (which come back together) to

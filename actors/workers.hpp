@@ -13,6 +13,8 @@
 //   kWorkerReportInterval otherwise; (doc_events_atom, uint64_t{0}, events) in batches.
 #pragma once
 
+#include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -54,6 +56,32 @@ using pusher_actor =
                      caf::reacts_to<skip_atom, std::vector<std::string>>,
                      caf::replies_to<caught_up_atom>::with<bool>>;
 
+/// Passive side: the revisions this connection's peer pushed to us, shared by its puller (which
+/// records each rev as it takes it, before the commit) and its pushers (which leave those out
+/// of their `changes`). Without it a pusher whose feed read came after the commit offered the
+/// peer the very revision it had just pushed: a wasted round trip, and a `changes` entry
+/// Couchbase Lite does not send (conformance passive/bidi failed 1 run in 6 to 12). Recorded
+/// before the commit, it is seen by any feed read that can see the commit.
+struct pushed_revs {
+  std::mutex mtx;
+  /// (collection, doc ID) -> the revision the peer pushed last.
+  std::map<std::pair<store::collection_id, std::string>, std::string> revs;
+  void add(store::collection_id coll, const std::string& id, const std::string& rev) {
+    std::lock_guard lock(mtx);
+    if (revs.size() >= kMaxPushedRevs) revs.clear();  // only a wasted offer is lost
+    revs[{coll, id}] = rev;
+  }
+  /// True when the peer pushed exactly (id, rev); the entry is dropped once looked at.
+  bool take(store::collection_id coll, const std::string& id, const std::string& rev) {
+    std::lock_guard lock(mtx);
+    auto it = revs.find({coll, id});
+    if (it == revs.end()) return false;
+    bool same = it->second == rev;
+    revs.erase(it);
+    return same;
+  }
+};
+
 struct pusher_config {
   database db;
   connection_api conn;
@@ -79,6 +107,8 @@ struct pusher_config {
   std::optional<uint32_t> index;
   /// Which of its parent's collections it works for: echoed in its reports and events.
   uint32_t lane = 0;
+  /// Passive side: what the peer pushed on this connection (see pushed_revs).
+  std::shared_ptr<pushed_revs> pushed;
 };
 
 /// Spawns a pusher; it starts on (start_atom).
@@ -123,6 +153,8 @@ struct puller_config {
   /// per actor message, instead of one by one through the owner. The owner must not need to
   /// see them (a read-only passive side answers them itself).
   bool direct = false;
+  /// Passive side: where each rev taken is recorded (see pushed_revs).
+  std::shared_ptr<pushed_revs> pushed;
 };
 
 /// An empty RPY (the connection fills in the number).
