@@ -245,7 +245,11 @@ passive_actor::behavior_type passive_impl(passive_self self, database db, passiv
       [=](connected_atom, connection_api conn) { on_connected(self, std::move(conn)); },
       [=](closed_atom, const close_info& info) { on_closed(self, info); },
       [=](worker_status_atom, const worker_report& w) {
-        self->state.mixer.update(w);
+        auto& st = self->state;
+        st.mixer.update(w);
+        /// A subChanges the connection took before a rev is in this mailbox ahead of the
+        /// report that the rev's commit is done, so its pusher exists by then.
+        if (st.pushers.empty() && st.mixer.all_idle()) st.pushed->clear();
         status_changed(self);
       },
       [=](doc_events_atom, uint64_t lane, std::vector<replicated_document>& events) {

@@ -121,8 +121,10 @@ constexpr std::size_t kMaxRevBytesInFlight = 16 << 20;
 constexpr std::size_t kMaxUnrepliedRequests = 16384;
 
 /// Revisions a passive connection remembers its peer pushed (actors::pushed_revs) before it
-/// forgets them all; each is dropped as soon as the pusher's feed reaches it.
-constexpr std::size_t kMaxPushedRevs = 100000;
+/// forgets them all; each is dropped as soon as a pusher's feed reaches it, and all of them
+/// when the connection is idle with no pusher. What a forgotten one costs is one entry of a
+/// `changes` list the peer answers "have it".
+constexpr std::size_t kMaxPushedRevs = 4096;
 
 /// `rev`s handed to the connection actor in one actor message (each still its own BLIP
 /// request). One mailbox trip per rev each way was a large share of a 200-byte document's

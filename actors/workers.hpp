@@ -80,6 +80,13 @@ struct pushed_revs {
     revs.erase(it);
     return same;
   }
+  /// Forgets everything: when the connection is idle with no pusher subscribed (a push-only
+  /// peer would otherwise keep its last kMaxPushedRevs revisions for the life of the
+  /// connection).
+  void clear() {
+    std::lock_guard lock(mtx);
+    revs.clear();
+  }
 };
 
 struct pusher_config {
