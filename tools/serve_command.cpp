@@ -70,16 +70,6 @@ constexpr const char* kNameRule =
     "Couchbase Lite peers only accept database names in URLs that start with a lower-case "
     "letter and hold only a-z, 0-9 and _$()+-";
 
-bool is_url_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         std::string_view("_$()+-").find(c) != std::string_view::npos;
-}
-
-bool is_valid_url_name(const std::string& name) {
-  return !name.empty() && name.front() >= 'a' && name.front() <= 'z' &&
-         std::all_of(name.begin(), name.end(), is_url_name_char);
-}
-
 std::string ascii_lower(std::string s) {
   for (auto& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -91,7 +81,7 @@ std::string ascii_lower(std::string s) {
 std::string suggested_name(const std::string& name) {
   std::string out;
   for (char c : ascii_lower(name)) {
-    if (is_url_name_char(c))
+    if (is_hub_name_char(c))
       out += c;
     else if (out.empty() || out.back() != '_')
       out += '_';
@@ -105,7 +95,7 @@ std::string suggested_name(const std::string& name) {
 /// Lite peers cannot reach). Any other invalid name fails with a --name to use instead.
 std::string served_name(const serve_options& o) {
   if (!o.name.empty()) {
-    if (!is_valid_url_name(o.name))
+    if (!is_valid_hub_name(o.name))
       fail("serve",
            "--name " + o.name + ": " + kNameRule + "; try --name " + suggested_name(o.name));
     return o.name;
@@ -113,7 +103,7 @@ std::string served_name(const serve_options& o) {
   auto file = std::filesystem::path(o.db).filename().string();
   auto stem = std::filesystem::path(o.db).stem().string();
   auto name = ascii_lower(stem);
-  if (!is_valid_url_name(name))
+  if (!is_valid_hub_name(name))
     fail("serve", "cannot name the database in URLs after " + file + " ('" + stem +
                       "'): " + kNameRule + "; pass --name, e.g. --name " + suggested_name(stem));
   /// Not "serving ...": scripts wait for that line to read the URLs.

@@ -88,21 +88,10 @@ std::string replication_error_kind(const error& err) {
   }
 }
 
-/// Couchbase Lite's rule for a database name in a URL: it starts with a lower-case letter and
-/// holds only lower-case letters, digits and _$()+- (a Couchbase Lite peer refuses any other).
-bool is_valid_url_name(const std::string& name) {
-  auto ok = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           std::string_view("_$()+-").find(c) != std::string_view::npos;
-  };
-  return !name.empty() && name.front() >= 'a' && name.front() <= 'z' &&
-         std::all_of(name.begin(), name.end(), ok);
-}
-
 }  // namespace
 
 struct hub_state {
-  /// One listener per protocol type; the index is the transport (see kTransportNames).
+  /// One listener per protocol type: index 0 serves ws:// and wss://, 1 tcp:// and tls://.
   struct transport {
     const char* name;
     std::unique_ptr<message_endpoint_listener> listener;
@@ -289,6 +278,16 @@ status hub::impl::listen(const std::string& text, const std::string& name) {
   return {};
 }
 
+bool is_hub_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         std::string_view("_$()+-").find(c) != std::string_view::npos;
+}
+
+bool is_valid_hub_name(const std::string& name) {
+  return !name.empty() && name.front() >= 'a' && name.front() <= 'z' &&
+         std::all_of(name.begin(), name.end(), is_hub_name_char);
+}
+
 hub::hub(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 expected<std::unique_ptr<hub>> hub::start(database db, hub_options options) {
@@ -299,7 +298,7 @@ expected<std::unique_ptr<hub>> hub::start(database db, hub_options options) {
     return error{errc::invalid_argument, "hub: a user needs a password, and a password a user"};
   auto name = options.name;
   if (name.empty()) name = std::filesystem::path(db.path()).stem().string();
-  if (!is_valid_url_name(name))
+  if (!is_valid_hub_name(name))
     return error{errc::invalid_argument,
                  "hub: cannot serve the database as '" + name +
                      "': Couchbase Lite peers only reach names that start with a lower-case "

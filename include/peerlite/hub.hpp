@@ -115,6 +115,13 @@ struct hub_certificate {
   bool created = false;  ///< made on this start (else reused)
 };
 
+/// Couchbase Lite's rule for a database name in a URL, which hub_options::name must follow: it
+/// starts with a lower-case letter and holds only a-z, 0-9 and _$()+- (Couchbase Lite peers
+/// reach no other name).
+bool is_valid_hub_name(const std::string& name);
+/// One character such a name may hold.
+bool is_hub_name_char(char c);
+
 class hub {
  public:
   /// Binds every listener and starts serving `db`. Fails with a clear error (invalid_argument

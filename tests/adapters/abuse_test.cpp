@@ -24,6 +24,7 @@
 #include "peerlite/database.hpp"
 #include "protocol/session.hpp"
 #include "protocol/websocket.hpp"
+#include "tests/adapters/fill.hpp"
 #include "tests/adapters/process.hpp"
 
 using namespace peerlite;
@@ -90,13 +91,6 @@ std::string seeded_text(std::mt19937& rng, size_t n) {
   std::string s(n, 'x');
   for (auto& c : s) c = kChars[rng() % 62];
   return s;
-}
-
-void fill(const std::string& path, int n, const std::string& prefix) {
-  auto db = database::open(path);
-  if (!db) BOOST_FAIL(db.err().message);
-  for (int i = 0; i < n; ++i)
-    BOOST_REQUIRE(db->put(prefix + std::to_string(i), "{\"n\":" + std::to_string(i) + "}"));
 }
 
 /// The collection the stalled reader pulls (the good peers sync the default one).

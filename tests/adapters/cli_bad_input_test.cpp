@@ -13,6 +13,7 @@
 #include <regex>
 
 #include "peerlite/database.hpp"
+#include "tests/adapters/fill.hpp"
 #include "tests/adapters/process.hpp"
 
 using namespace peerlite;
@@ -42,13 +43,6 @@ constexpr auto kSettle = 5s;
 namespace {
 
 const std::string kCli = PEERLITE_CLI;
-
-void fill(const std::string& path, int n, const std::string& prefix) {
-  auto db = database::open(path);
-  if (!db) BOOST_FAIL(db.err().message);
-  for (int i = 0; i < n; ++i)
-    BOOST_REQUIRE(db->put(prefix + std::to_string(i), "{\"n\":" + std::to_string(i) + "}"));
-}
 
 std::string random_bytes(size_t n) {
   static std::mt19937 rng(42);

@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "peerlite/database.hpp"
+#include "tests/adapters/fill.hpp"
 #include "tests/adapters/process.hpp"
 
 using namespace peerlite;
@@ -63,12 +64,6 @@ std::string ask(tcp::socket& s, const std::string& path = "/hub/_blipsync") {
       break;
   }
   return got;
-}
-
-void fill(const std::string& path, int n) {
-  auto db = database::open(path);
-  if (!db) BOOST_FAIL(db.err().message);
-  for (int i = 0; i < n; ++i) BOOST_REQUIRE(db->put("d" + std::to_string(i), "{\"n\":1}"));
 }
 
 }  // namespace

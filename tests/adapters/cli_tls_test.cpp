@@ -8,6 +8,7 @@
 
 #include "adapters/tcp/tls.hpp"
 #include "peerlite/database.hpp"
+#include "tests/adapters/fill.hpp"
 #include "tests/adapters/process.hpp"
 
 using namespace peerlite;
@@ -25,13 +26,6 @@ constexpr int kDocs = 300;
 namespace {
 
 const std::string kCli = PEERLITE_CLI;
-
-void fill(const std::string& path, int n, const std::string& prefix) {
-  auto db = database::open(path);
-  if (!db) BOOST_FAIL(db.err().message);
-  for (int i = 0; i < n; ++i)
-    BOOST_REQUIRE(db->put(prefix + std::to_string(i), "{\"n\":" + std::to_string(i) + "}"));
-}
 
 size_t count_docs(const std::string& path) {
   auto db = database::open(path);
