@@ -26,18 +26,10 @@ struct tcp_connection::state {
   }
 };
 
-namespace {
-/// A fresh socket for the pipe; with TLS (tls://) wrapped in the endpoint's client context.
-net_stream fresh_stream(io_runtime& io, const std::optional<tls_client>& tls) {
-  tcp_pipe::socket_type sock(boost::asio::make_strand(io.context()));
-  if (tls) return net_stream(std::move(sock), *tls->context);
-  return net_stream(std::move(sock));
-}
-}  // namespace
 
 tcp_connection::tcp_connection(io_runtime& io, endpoint_url url, connection_observer observer,
                                std::optional<tls_client> tls)
-    : pipe_(std::make_shared<tcp_pipe>(fresh_stream(io, tls), url.to_string(), tls)),
+    : pipe_(std::make_shared<tcp_pipe>(client_stream(io, tls), url.to_string(), tls)),
       dial_(std::move(url)),
       state_(std::make_shared<state>()) {
   state_->observer = std::move(observer);

@@ -1,5 +1,7 @@
 #include "adapters/tcp/tls.hpp"
 
+#include "adapters/tcp/io_runtime.hpp"
+
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -13,6 +15,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/strand.hpp>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -282,6 +285,12 @@ std::string describe_tls_error(const boost::system::error_code& ec) {
     return what;
   }
   return ec.message();
+}
+
+net_stream client_stream(io_runtime& io, const std::optional<tls_client>& tls) {
+  net_stream::socket_type sock(boost::asio::make_strand(io.context()));
+  if (tls) return net_stream(std::move(sock), *tls->context);
+  return net_stream(std::move(sock));
 }
 
 }  // namespace peerlite::net

@@ -24,11 +24,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "adapters/tcp/net_stream.hpp"
 #include "peerlite/status.hpp"
 
 namespace peerlite::net {
+
+class io_runtime;
 
 /// How a client checks the server. Empty = the system's CA store and the URL's host name.
 struct tls_client_options {
@@ -59,6 +63,10 @@ expected<tls_client> make_tls_client(tls_client_options options);
 void prepare_tls_client(const tls_client& client,
                         boost::asio::ssl::stream<boost::asio::ip::tcp::socket>& stream,
                         const std::string& host, std::shared_ptr<tls_verify_result> result);
+
+/// A fresh client socket on its own strand of `io`; with `tls` (wss://, tls://) wrapped in the
+/// endpoint's client context. The TCP and WebSocket connections dial with it.
+net_stream client_stream(io_runtime& io, const std::optional<tls_client>& tls);
 
 /// Makes a server context from PEM files: the certificate chain (leaf first) and its private
 /// key. Fails with io_error naming the file and OpenSSL's reason (missing, not PEM, the key

@@ -26,17 +26,10 @@ struct ws_connection::state {
   }
 };
 
-namespace {
-net_stream fresh_stream(io_runtime& io, const std::optional<tls_client>& tls) {
-  net_stream::socket_type sock(boost::asio::make_strand(io.context()));
-  if (tls) return net_stream(std::move(sock), *tls->context);
-  return net_stream(std::move(sock));
-}
-}  // namespace
 
 ws_connection::ws_connection(io_runtime& io, endpoint_url url, credentials creds,
                              connection_observer observer, std::optional<tls_client> tls)
-    : pipe_(std::make_shared<ws_pipe>(fresh_stream(io, tls), url.to_string(), kWsIdleTimeout,
+    : pipe_(std::make_shared<ws_pipe>(client_stream(io, tls), url.to_string(), kWsIdleTimeout,
                                       kWsMaxMessage, tls)),
       dial_(std::move(url)),
       creds_(std::move(creds)),

@@ -35,8 +35,9 @@ class collection {
  public:
   collection() = default;
 
-  /// The scope ("_default" for the default scope) and the collection's name within it.
+  /// The scope: "_default" for the default scope, e.g. "inventory" for "inventory.users".
   const std::string& scope() const { return scope_; }
+  /// The collection's name within its scope, e.g. "users" for "inventory.users".
   const std::string& name() const { return name_; }
   /// "scope.name", e.g. "_default._default" or "inventory.users".
   std::string full_name() const { return scope_ + "." + name_; }
@@ -77,6 +78,8 @@ class collection {
   /// Internal: the store's id of this collection (0 = the default collection).
   int64_t id() const { return id_; }
 
+  /// True for a handle on a collection, false for a default-constructed (empty) one. (A
+  /// handle on a deleted collection stays true; its calls fail with errc::not_found.)
   explicit operator bool() const { return static_cast<bool>(db_); }
 
   /// The same collection of the same open database.

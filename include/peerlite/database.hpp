@@ -50,10 +50,10 @@ enum class concurrency_control : uint8_t {
 
 /// One entry of the changes feed: the latest change of one document.
 struct change_entry {
-  uint64_t sequence = 0;
-  std::string id;
-  std::string rev;
-  bool deleted = false;
+  uint64_t sequence = 0;  ///< the local sequence of the change (a later change has a higher one)
+  std::string id;         ///< the document's ID
+  std::string rev;        ///< the revision ID that became current
+  bool deleted = false;   ///< true when the change deleted the document (a tombstone)
 };
 
 /// A handle on an open database. Default-constructed handles are empty (operator bool is
@@ -165,6 +165,7 @@ class database {
   /// The path given to open().
   const std::string& path() const;
 
+  /// True for a handle on an open database, false for a default-constructed (empty) one.
   explicit operator bool() const { return static_cast<bool>(core_); }
 
   /// Internal: the shared state behind this handle (actors/database_core.hpp).

@@ -29,7 +29,7 @@ struct document {
 /// "digest":"sha1-...","length":4908}}; replication moves the bytes with the document.
 struct blob {
   std::string digest;        ///< "sha1-" + base64 of the SHA-1 of the bytes
-  uint64_t length = 0;
+  uint64_t length = 0;       ///< the size of the content, in bytes
   std::string content_type;  ///< e.g. "image/png"; "" = unknown
   /// The dict to put in a document body: {"@type":"blob","content_type":...,"digest":...,
   /// "length":...} (content_type left out when empty).

@@ -33,7 +33,13 @@ namespace peerlite {
 
 /// A connection opened, closed or refused by one of a hub's listeners.
 struct hub_event {
-  enum kind_type { opened, closed, refused };
+  /// What happened to the connection.
+  enum kind_type {
+    opened,   ///< a peer connected (after the TLS handshake and HTTP upgrade, if any)
+    closed,   ///< an opened connection ended
+    refused,  ///< a socket was turned away before it became a connection (auth, limits, ...)
+  };
+  /// What happened.
   kind_type kind = opened;
   std::string transport;  ///< "ws", "wss", "tcp" or "tls"
   std::string peer;       ///< the client's "ip:port"
@@ -51,14 +57,24 @@ struct hub_options {
   std::string name;
   /// Serve pull only: every push is refused with HTTP 403.
   bool read_only = false;
-  /// WebSocket listeners require HTTP Basic auth with this user and password (not empty).
-  std::string user, password;
+  /// WebSocket listeners require HTTP Basic auth with this user and `password`; empty (the
+  /// default): no auth. Set both or neither. Not allowed with tcp:// or tls:// listeners, which
+  /// cannot check passwords (errc::invalid_argument).
+  std::string user;
+  /// The password for `user`; empty exactly when `user` is.
+  std::string password;
   /// The collections served ("scope.name"); empty = all.
   std::vector<std::string> collections;
-  /// TLS for wss:// and tls:// listeners: PEM certificate (chain) and key files; or, with
-  /// self_signed, a P-256 pair made on first start and kept at these paths (default: beside
-  /// the database, DB.cert.pem and DB.key.pem), reused until it expires.
-  std::string cert_file, key_file;
+  /// TLS for wss:// and tls:// listeners: the PEM certificate (chain) file; or, with
+  /// self_signed, where the made certificate is kept (default: beside the database,
+  /// DB.cert.pem). Setting it without a wss:// or tls:// listener is errc::invalid_argument.
+  std::string cert_file;
+  /// The PEM private key file for cert_file; with self_signed, where the made key is kept
+  /// (default: beside the database, DB.key.pem, readable by its owner only).
+  std::string key_file;
+  /// Instead of a given certificate, make a P-256 key and self-signed certificate on first
+  /// start, keep them at cert_file and key_file and reuse them until the certificate expires.
+  /// certificate() then tells its SHA-256, for clients to pin.
   bool self_signed = false;
   /// A peer silent this long is dropped; tcp:// peers are PINGed at half of it.
   std::chrono::seconds idle_timeout{60};
@@ -66,9 +82,11 @@ struct hub_options {
   std::chrono::seconds handshake_timeout{10};
   /// The largest WebSocket message a peer may send; a bigger one closes its connection.
   size_t max_frame_bytes = 1024 * 1024;
-  /// Most connections at once (0 = no limit), and from one client address (0 = no limit);
-  /// more are refused (HTTP 503 with the reason over WebSocket, closed over tcp://).
+  /// Most connections at once (0 = no limit); more are refused (HTTP 503 with the reason over
+  /// WebSocket, closed over tcp://).
   size_t max_connections = 20000;
+  /// Most connections at once from one client address (0, the default: no limit), refused
+  /// as for max_connections. Off by default because fleets behind one NAT share an address.
   size_t max_connections_per_address = 0;
   /// Requests one peer may have sent that the hub has not answered yet; one more closes its
   /// connection (listener_config::max_unreplied_requests). 0 = no limit.
@@ -84,7 +102,8 @@ struct hub_connection_info {
   std::string peer;                 ///< the client's "ip:port"
   std::optional<std::string> user;  ///< the Basic-auth user it logged in as, if any
   std::string activity;             ///< "connecting", "idle", "busy", ... (activity_level)
-  uint64_t docs_in = 0, docs_out = 0;
+  uint64_t docs_in = 0;             ///< documents the peer pushed that the hub committed
+  uint64_t docs_out = 0;            ///< documents the hub sent to the peer
   std::chrono::system_clock::time_point since;  ///< when the hub accepted it
 };
 
@@ -93,16 +112,18 @@ struct hub_snapshot {
   std::vector<hub_connection_info> connections;  ///< live ones, ws first, in id order
   /// Live connections per transport ("ws", "tcp") and activity name.
   std::map<std::string, std::map<std::string, uint64_t>> states;
-  uint64_t docs_in = 0, docs_out = 0;
-  /// Revisions that carried an error: in = a peer's push we refused, out = one we failed to
-  /// send.
-  uint64_t revs_rejected_in = 0, revs_rejected_out = 0;
+  uint64_t docs_in = 0;   ///< documents committed from peers since start (as hub::docs_in())
+  uint64_t docs_out = 0;  ///< documents sent to peers since start (as hub::docs_out())
+  /// Revisions of a peer's push that carried an error (refused or failed to save), since start.
+  uint64_t revs_rejected_in = 0;
+  /// Revisions the hub failed to send to a peer, since start.
+  uint64_t revs_rejected_out = 0;
   /// Connections that ended with an error, by kind ("http_403", "transport", "protocol", ...).
   std::map<std::string, uint64_t> replication_errors;
   /// Sockets refused before they became connections, by reason class ("http_401",
-  /// "handshake_timeout", "bad_request", "upgrade_failed", "other"), and how many of them
-  /// were HTTP 401 (missing or wrong credentials).
+  /// "handshake_timeout", "bad_request", "upgrade_failed", "other").
   std::map<std::string, uint64_t> refused;
+  /// How many of the refused sockets were HTTP 401 (missing or wrong credentials).
   uint64_t auth_failures = 0;
   /// Connections accepted per transport since start.
   std::map<std::string, uint64_t> accepted;
@@ -110,6 +131,7 @@ struct hub_snapshot {
 
 /// The self-signed certificate a hub made or reused (hub_options::self_signed).
 struct hub_certificate {
+  /// The PEM file the certificate is kept in (hub_options::cert_file, or its default).
   std::string cert_file;
   std::string sha256;    ///< the certificate's SHA-256, "AB:CD:...", what clients pin
   bool created = false;  ///< made on this start (else reused)
@@ -122,6 +144,9 @@ bool is_valid_hub_name(const std::string& name);
 /// One character such a name may hold.
 bool is_hub_name_char(char c);
 
+/// A sync hub: serves one database to network peers on ws://, wss://, tcp:// and tls://
+/// listeners, one passive replicator per connection. Made by start(); not copyable;
+/// destroying it shuts it down. Link peerlite::net. See the top of this header for an example.
 class hub {
  public:
   /// Binds every listener and starts serving `db`. Fails with a clear error (invalid_argument
@@ -143,8 +168,9 @@ class hub {
   size_t live_connections() const;
   /// Connections accepted since start.
   uint64_t accepted_connections() const;
-  /// Documents committed from peers (in) and sent to peers (out), since start.
+  /// Documents committed from peers, since start.
   uint64_t docs_in() const;
+  /// Documents sent to peers, since start.
   uint64_t docs_out() const;
   /// Every figure above and per connection.
   hub_snapshot snapshot() const;

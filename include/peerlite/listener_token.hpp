@@ -13,9 +13,14 @@ namespace peerlite {
 /// any thread, more than once (later calls do nothing).
 class listener_token {
  public:
+  /// An empty token: remove() does nothing.
   listener_token() = default;
+  /// A token whose first remove() calls `remover` (peerlite's add_*_listener calls make these).
   explicit listener_token(std::function<void()> remover) : remover_(std::move(remover)) {}
+  /// Takes over `other`'s listener; `other` becomes empty.
   listener_token(listener_token&& other) noexcept : remover_(std::exchange(other.remover_, {})) {}
+  /// Takes over `other`'s listener; `other` becomes empty. The listener this token held
+  /// before is not removed (as when a token is dropped).
   listener_token& operator=(listener_token&& other) noexcept {
     remover_ = std::exchange(other.remover_, {});
     return *this;

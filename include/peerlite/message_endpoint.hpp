@@ -25,14 +25,19 @@ enum class protocol_type {
 /// A chunk of bytes travelling between peers. Owns its bytes; cheap to move.
 class message {
  public:
+  /// An empty message.
   message() = default;
+  /// A message holding `bytes` (moved in, not copied).
   explicit message(std::string bytes) : bytes_(std::move(bytes)) {}
+  /// A message holding a copy of the `size` bytes at `data`.
   static message from_data(const void* data, size_t size) {
     return message(std::string(static_cast<const char*>(data), size));
   }
   /// The bytes. Valid while this message lives and is not moved from.
   std::string_view data() const { return bytes_; }
+  /// The number of bytes.
   size_t size() const { return bytes_.size(); }
+  /// True when the message holds no bytes.
   bool empty() const { return bytes_.empty(); }
   /// Moves the bytes out, leaving this message empty.
   std::string take() { return std::move(bytes_); }
@@ -44,7 +49,11 @@ class message {
 /// A transport failure reported by the app. `recoverable` errors make an active replicator go
 /// OFFLINE and retry through a new connection; others stop it.
 struct messaging_error {
+  /// What failed, for people; the replicator's error message quotes it ("transport error
+  /// (recoverable): <what>").
   std::string what;
+  /// true: a passing failure (errc::transport_transient; an active replicator retries).
+  /// false: a lasting one (errc::transport_permanent; the replicator stops).
   bool recoverable = false;
 };
 
@@ -67,7 +76,10 @@ struct connection_handle;  // internal: the connection actor behind a replicator
 /// blocks the caller. Once the connection has closed, calls do nothing.
 class replicator_connection {
  public:
+  /// An empty handle: receive() and close() do nothing.
   replicator_connection() = default;
+  /// Internal: peerlite makes these around its connection actor; apps get theirs from
+  /// message_endpoint_connection::open.
   explicit replicator_connection(std::shared_ptr<actors::connection_handle> h)
       : handle_(std::move(h)) {}
 
@@ -81,6 +93,8 @@ class replicator_connection {
   /// peerlite then calls message_endpoint_connection::close.
   void close(std::optional<messaging_error> error = std::nullopt);
 
+  /// True for a handle peerlite made, false for a default-constructed (empty) one. Stays
+  /// true after the connection has closed.
   explicit operator bool() const { return static_cast<bool>(handle_); }
 
  private:
@@ -117,7 +131,11 @@ using message_endpoint_delegate =
 struct message_endpoint {
   std::string uid;      ///< identifies the remote peer; part of the checkpoint identity
   std::string target;   ///< any description of the peer the app likes (an ID, a URL)
+  /// How the app's transport carries the data; must match the passive peer's
+  /// listener_config::protocol.
   protocol_type protocol = protocol_type::message_stream;
+  /// Makes the connection for each connect and retry. Required: when it is empty (or returns
+  /// nullptr) the replicator stops with errc::transport_permanent.
   message_endpoint_delegate delegate;
 };
 

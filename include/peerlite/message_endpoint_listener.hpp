@@ -40,11 +40,15 @@ struct listener_config {
   /// which stops that peer's replicator with errc::read_only (not retried). Checkpoints are
   /// still stored, so pulling peers resume where they left off.
   bool read_only = false;
-  /// The deflater of each connection's sending direction: window (log2 bytes, 9..15) and
-  /// memLevel (1..9). zlib's maximum (15, 9) costs about 268 KiB per connection; a hub with
-  /// thousands of peers lowers them (every inflater reads any window, so peers need no change).
-  /// The inflater always keeps a 32 KiB window because the peer chooses its own.
+  /// The deflater of each connection's sending direction: window (log2 bytes, 9..15; values
+  /// outside are clamped) and, below, memLevel. zlib's maximum (15, 9) costs about 268 KiB per
+  /// connection; a hub with thousands of peers lowers them (every inflater reads any window, so
+  /// peers need no change). The inflater always keeps a 32 KiB window because the peer chooses
+  /// its own.
   int deflate_window_bits = 15;
+  /// The deflater's zlib memLevel (1..9; values outside are clamped): less memory per
+  /// connection for lower values, at some cost in speed and compression. See
+  /// deflate_window_bits.
   int deflate_mem_level = 9;
   /// The collections served to collection-aware peers ("scope.name"; "_default" for the
   /// default one). Empty: every collection of the database. A peer asking for another one
@@ -78,6 +82,9 @@ using listener_change_fn = std::function<void(const listener_connection_status&)
 using listener_document_fn =
     std::function<void(uint64_t connection_id, const std::vector<replicated_document>&)>;
 
+/// The passive side: serves one database to every connection the app accepts, running one
+/// passive replicator per connection. Not copyable; destroying it closes every connection.
+/// See the top of this header for an example and the threading rules.
 class message_endpoint_listener {
  public:
   /// Starts serving `config.db`. Cheap; nothing happens until accept().
@@ -92,12 +99,15 @@ class message_endpoint_listener {
   /// the connection's id, or an error (errc::invalid_argument for a null connection or an
   /// empty database, errc::stopped once the listener is being destroyed).
   expected<uint64_t> accept(std::unique_ptr<message_endpoint_connection> connection);
+  /// As accept() above, for a connection the app shares: peerlite holds its reference until
+  /// the connection has ended, then releases it.
   expected<uint64_t> accept(std::shared_ptr<message_endpoint_connection> connection);
 
   /// Politely closes one connection, by the object it was accepted with or by its id;
   /// peerlite then calls that connection's close(). Unknown connections are ignored.
   /// Returns at once; the connection reports STOPPED when done.
   void close(const message_endpoint_connection& connection);
+  /// As close() above, by the id accept() returned.
   void close(uint64_t id);
 
   /// Closes every live connection (the seed's "Initiated by Passive Peer" teardown). Returns

@@ -25,8 +25,11 @@ namespace peerlite {
 
 /// How make_url_endpoint reaches the peer.
 struct url_endpoint_options {
-  /// HTTP Basic auth on ws:// and wss:// (a byte stream has no handshake to carry it).
-  std::string user, password;
+  /// The user for HTTP Basic auth on ws:// and wss:// (a byte stream has no handshake to carry
+  /// it, so tcp:// and tls:// refuse it). Empty (the default): no auth. Set both or neither.
+  std::string user;
+  /// The password for `user`; empty exactly when `user` is.
+  std::string password;
   /// wss:// and tls://: trust the CAs in this PEM file instead of the system store.
   std::string ca_file;
   /// wss:// and tls://: accept only the certificate with this SHA-256 (64 hex digits, colons

@@ -45,23 +45,34 @@ const char* to_string(activity_level level);
 /// Documents done versus known so far. `total` grows as batches of changes are discovered,
 /// so completed/total is a fraction that may go down when new work appears.
 struct replication_progress {
-  uint64_t completed = 0;
-  uint64_t total = 0;
+  uint64_t completed = 0;  ///< documents finished so far: transferred, failed or skipped
+  uint64_t total = 0;      ///< documents found to transfer so far
 };
 
 /// One status report. `err.code` is errc::ok unless something went wrong; a STOPPED status
 /// with an error means the replication failed; an OFFLINE one carries the error that will
 /// be retried.
 struct replicator_status {
+  /// What the replicator is doing.
   activity_level activity = activity_level::stopped;
+  /// Documents done versus known so far.
   replication_progress progress;
+  /// errc::ok, or the failure that stopped it (STOPPED) or that will be retried (OFFLINE).
   error err;
 };
 
-enum class replicator_type : uint8_t { push, pull, push_and_pull };
+/// Which way an active replicator transfers documents.
+enum class replicator_type : uint8_t {
+  push,           ///< local changes to the peer only
+  pull,           ///< the peer's changes into the local database only
+  push_and_pull,  ///< both
+};
 
 /// Which way a document travelled.
-enum class replication_direction : uint8_t { push, pull };
+enum class replication_direction : uint8_t {
+  push,  ///< from the local database to the peer
+  pull,  ///< from the peer into the local database
+};
 
 /// Extra facts about a replicated revision.
 struct document_flags {
@@ -71,9 +82,11 @@ struct document_flags {
 
 /// A document event: one revision was pushed or pulled, or failed to be.
 struct replicated_document {
-  std::string id;
-  std::string rev;
+  std::string id;   ///< the document's ID
+  std::string rev;  ///< the revision ID
+  /// Which way it went: push (to the peer) or pull (from the peer).
   replication_direction direction = replication_direction::push;
+  /// Whether the revision is a deletion (or the peer revoked access).
   document_flags flags;
   error err;  ///< errc::ok when the document was transferred
   /// The document's collection, "scope.name" ("_default._default" for the default one).
@@ -83,9 +96,9 @@ struct replicated_document {
 /// Two branches of one document that the active pull side must merge. `local` or `remote`
 /// is absent when that side's branch is a deletion.
 struct conflict {
-  std::string id;
-  std::optional<document> local;
-  std::optional<document> remote;
+  std::string id;                  ///< the document's ID
+  std::optional<document> local;   ///< the local branch: the current revision
+  std::optional<document> remote;  ///< the peer's branch: the revision just pulled
 };
 
 /// Decides whether a document is pushed (push_filter) or accepted when pulled (pull_filter).
@@ -104,8 +117,12 @@ struct collection_config {
   std::string name;
   /// When non-empty, only these documents of the collection replicate (both directions).
   std::vector<std::string> document_ids;
+  /// Pushes only the documents of the collection for which it returns true. Unset: all.
   replication_filter push_filter;
+  /// Saves only the pulled revisions of the collection for which it returns true (the others
+  /// are skipped, not saved). Unset: all.
   replication_filter pull_filter;
+  /// Merges the collection's pull conflicts. Unset: the default rule (see conflict_resolver).
   conflict_resolver resolver;
 };
 
@@ -115,14 +132,19 @@ struct replicator_config {
   database db;
   /// The remote peer. Its delegate is called on every connect, including each retry.
   message_endpoint target;
+  /// Push, pull or both (the default).
   replicator_type type = replicator_type::push_and_pull;
   /// false: transfer what is there, then stop (STOPPED). true: stay connected (IDLE) and
   /// transfer new changes as they happen.
   bool continuous = false;
   /// When non-empty, only these documents replicate (both directions).
   std::vector<std::string> document_ids;
+  /// Pushes only the documents for which it returns true. Unset: all.
   replication_filter push_filter;
+  /// Saves only the pulled revisions for which it returns true (the others are skipped, not
+  /// saved). Unset: all.
   replication_filter pull_filter;
+  /// Merges pull conflicts. Unset: the default rule (see conflict_resolver).
   conflict_resolver resolver;
   /// Keep-alive interval for byte-stream transports (WebSocket PING).
   std::chrono::seconds heartbeat{300};
