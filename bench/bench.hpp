@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -71,6 +72,9 @@ bool add_mode(bench_mode m);
 
 /// Every registered case, in registration order (sqlite_raw first when present).
 const std::vector<bench_case>& cases();
+
+/// Heap allocations (operator new) in this process so far, all threads (bench/alloc_count.cpp).
+uint64_t allocations();
 
 /// A deterministic JSON object body of about 200 bytes for document number `i`.
 std::string sample_body(size_t i);

@@ -23,6 +23,10 @@ database open_db(const std::string& path);
 /// slowest rate seen (~5,000 docs/s) is 200 s, so this trips only when something is stuck.
 constexpr std::chrono::seconds kReplicationTimeout{600};
 
+/// One push_ws (or push_tcp, push_wss: `scheme`) of ctx.docs into a fresh in-process hub, the
+/// baseline of the cases that compare with it in the same run; seconds. `tag` names its files.
+double push_once(const context& ctx, const std::string& scheme, const std::string& tag);
+
 /// Runs one one-shot replication with `cfg` until STOPPED; returns its seconds. Throws
 /// std::runtime_error with the replicator's error, or when kReplicationTimeout passes.
 double run_one_shot(replicator_config cfg);

@@ -2,6 +2,7 @@
 // databases in one process, over the loopback MESSAGE_STREAM transport (issue 4's target:
 // >= 100,000 docs/s and >= 0.3 x sqlite_raw).
 #include <atomic>
+#include <cstdio>
 #include <stdexcept>
 
 #include "actors/passive_replicator.hpp"
@@ -40,16 +41,25 @@ result run_case(const context& ctx, bool push) {
   ctx.progress("filling " + std::to_string(ctx.docs) + " docs");
   fill_db(src, ctx.docs);
   double secs;
+  uint64_t allocs = 0;
   {
     auto source = open_db(src), target = open_db(dst);
     ctx.progress(push ? "pushing" : "pulling");
+    allocs = allocations();
     secs = push ? replicate(source, target, replicator_type::push)
                 : replicate(target, source, replicator_type::pull);
+    allocs = allocations() - allocs;
     auto count = target.document_count();
     if (!count || *count != ctx.docs)
       throw std::runtime_error("target holds " + std::to_string(count ? *count : 0) + " docs");
   }
-  return {static_cast<double>(ctx.docs), secs, "loopback message_stream, one-shot"};
+  char note[200];
+  std::snprintf(note, sizeof note,
+                "loopback message_stream, one-shot; %.1f heap allocations per doc (both sides)",
+                double(allocs) / double(ctx.docs));
+  result r{static_cast<double>(ctx.docs), secs, note};
+  r.figures["allocs_per_doc"] = double(allocs) / double(ctx.docs);
+  return r;
 }
 
 const bool registered_push = add_case({"push_inproc", "N docs x ~200 B, one-shot push, loopback",

@@ -141,45 +141,31 @@ result run_case(const context& ctx, const std::string& scheme, bool push) {
   fill_db(src, ctx.docs);
   auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
   double secs;
+  uint64_t allocs = 0;
   {
     auto source = open_db(src), target = open_db(dst);
     /// push: the peer holds the documents; pull: the hub does.
     bench_hub hub(push ? target : source, scheme, bytes);
     net::io_runtime io(1);
     ctx.progress(std::string(push ? "pushing" : "pulling") + " over " + hub.url);
+    allocs = allocations();
     secs = push ? replicate(source, io, hub.url, replicator_type::push, bytes)
                 : replicate(target, io, hub.url, replicator_type::pull, bytes);
+    allocs = allocations() - allocs;
     auto count = target.document_count();
     if (!count || *count != ctx.docs)
       throw std::runtime_error("target holds " + std::to_string(count ? *count : 0) + " docs");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // hub side closes
   }
   double raw = raw_tcp_copy(bytes->load());
-  char note[200];
+  char note[300];
   std::snprintf(note, sizeof note,
-                "%.1f MB on the wire; raw loopback TCP copy %.3f s = %.0f docs/s",
-                bytes->load() / 1e6, raw, ctx.docs / raw);
-  return {static_cast<double>(ctx.docs), secs, note};
-}
-
-/// One push of ctx.docs over `scheme` into a fresh hub; seconds.
-double push_once(const context& ctx, const std::string& scheme, const std::string& tag) {
-  std::string src = ctx.dir + "/" + tag + "-source.sqlite", dst = ctx.dir + "/" + tag + "-target.sqlite";
-  fill_db(src, ctx.docs);
-  auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
-  double secs;
-  {
-    auto source = open_db(src), target = open_db(dst);
-    bench_hub hub(target, scheme, bytes, ctx.dir);
-    net::io_runtime io(1);
-    ctx.progress("pushing over " + hub.url);
-    secs = replicate(source, io, hub.url, replicator_type::push, bytes, hub.pin);
-    auto count = target.document_count();
-    if (!count || *count != ctx.docs)
-      throw std::runtime_error("target holds " + std::to_string(count ? *count : 0) + " docs");
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // hub side closes
-  }
-  return secs;
+                "%.1f MB on the wire; raw loopback TCP copy %.3f s = %.0f docs/s; %.1f heap "
+                "allocations per doc (both sides)",
+                bytes->load() / 1e6, raw, ctx.docs / raw, double(allocs) / double(ctx.docs));
+  result r{static_cast<double>(ctx.docs), secs, note};
+  r.figures["allocs_per_doc"] = double(allocs) / double(ctx.docs);
+  return r;
 }
 
 /// push_wss: the same push over TLS (a self-signed certificate, pinned), with push_ws run
@@ -211,4 +197,24 @@ const bool registered_pull_ws =
               [](const context& ctx) { return run_case(ctx, "ws", false); }});
 
 }  // namespace
+
+double push_once(const context& ctx, const std::string& scheme, const std::string& tag) {
+  std::string src = ctx.dir + "/" + tag + "-source.sqlite", dst = ctx.dir + "/" + tag + "-target.sqlite";
+  fill_db(src, ctx.docs);
+  auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
+  double secs;
+  {
+    auto source = open_db(src), target = open_db(dst);
+    bench_hub hub(target, scheme, bytes, ctx.dir);
+    net::io_runtime io(1);
+    ctx.progress("pushing over " + hub.url);
+    secs = replicate(source, io, hub.url, replicator_type::push, bytes, hub.pin);
+    auto count = target.document_count();
+    if (!count || *count != ctx.docs)
+      throw std::runtime_error("target holds " + std::to_string(count ? *count : 0) + " docs");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // hub side closes
+  }
+  return secs;
+}
+
 }  // namespace peerlite::bench
