@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace peerlite::tools {
@@ -13,6 +14,9 @@ namespace peerlite::tools {
 void install_stop_signals();
 /// True once SIGINT or SIGTERM arrived.
 bool stop_requested();
+/// Calls `fn` once a stop signal arrives (from a helper thread, not the handler), so a command
+/// waiting on its own condition variable wakes without polling. One hook: the last one set.
+void on_stop(std::function<void()> fn);
 
 /// Raises RLIMIT_NOFILE's soft limit to the hard limit (a hub holds one descriptor per peer).
 /// Returns the limit now in force.

@@ -1,5 +1,6 @@
 // `peerlite sync`: the active peer. Replicates a local database with a remote one over the
 // built-in WebSocket or TCP adapter, once or continuously, with progress on the way.
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -42,8 +43,10 @@ class sync_watch {
       stopped_at_ = std::chrono::steady_clock::now();
       cv_.notify_all();
     }
-    if (s.activity == activity_level::offline && s.err.code != errc::ok)
+    if (s.activity == activity_level::offline && s.err.code != errc::ok) {
       pending_lines_.push_back("offline: " + s.err.message + " (will retry)");
+      cv_.notify_all();
+    }
   }
   void on_docs(const std::vector<replicated_document>& docs) {
     std::lock_guard lk(mx_);
@@ -60,10 +63,25 @@ class sync_watch {
     std::lock_guard lk(mx_);
     return stopped_;
   }
-  /// Waits until the replicator stops or `d` passes.
+  /// Waits until the replicator stops, a line is waiting to be printed, a stop signal
+  /// arrives (wake()) or `d` passes.
   void wait(std::chrono::milliseconds d) {
     std::unique_lock lk(mx_);
-    cv_.wait_for(lk, d, [&] { return stopped_; });
+    cv_.wait_for(lk, d, [&] { return stopped_ || !pending_lines_.empty() || stop_requested(); });
+  }
+  /// Wakes wait() (a stop signal arrived).
+  void wake() {
+    std::lock_guard lk(mx_);
+    cv_.notify_all();
+  }
+  /// How long the main loop may sleep: the bar's redraw interval on a terminal; otherwise
+  /// until the next plain line is due, so an idle continuous peer does not wake 5 times a second.
+  std::chrono::milliseconds next_wait() {
+    if (tty_) return kBarInterval;
+    std::lock_guard lk(mx_);
+    auto due = last_plain_ + kPlainInterval - std::chrono::steady_clock::now();
+    return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(due), kBarInterval,
+                      std::chrono::milliseconds(kPlainInterval));
   }
   replicator_status final_status() {
     std::lock_guard lk(mx_);
@@ -177,10 +195,14 @@ void run_sync(const sync_options& o) {
   replicator repl(cfg);
   repl.add_change_listener([&](const replicator_status& s) { watch.on_status(s); });
   repl.add_document_listener([&](const auto& docs) { watch.on_docs(docs); });
+  on_stop([&watch] { watch.wake(); });
+  struct unhook {
+    ~unhook() { on_stop({}); }
+  } unhook_at_return;
   repl.start(o.reset);
   bool stop_sent = false;
   while (!watch.stopped()) {
-    watch.wait(kBarInterval);
+    watch.wait(watch.next_wait());
     if (stop_requested() && !stop_sent) {
       stop_sent = true;
       repl.stop();
