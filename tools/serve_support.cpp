@@ -35,18 +35,17 @@ extern "C" void on_stop_signal(int) {
   }
 }
 
-/// Waits for the handler's byte, then wakes sleep_unless_stopped and the command's hook.
+/// Waits for the handler's first byte (a command acts on the first stop signal), then wakes
+/// sleep_unless_stopped and the command's hook. The lock is held throughout: a waiter between
+/// its check and its wait hears the notification, and on_stop({}) returns only once a running
+/// hook has finished, so a command can unhook before what the hook touches goes away.
 void relay_stop_signals() {
   char c;
   while (read(g_stop_pipe[0], &c, 1) < 0 && errno == EINTR) {
   }
-  std::function<void()> hook;
-  {
-    std::lock_guard lk(g_stop_mx);  // held, so a waiter between its check and its wait hears it
-    hook = g_stop_hook;
-    g_stop_cv.notify_all();
-  }
-  if (hook) hook();
+  std::lock_guard lk(g_stop_mx);
+  g_stop_cv.notify_all();
+  if (g_stop_hook) g_stop_hook();
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ void install_stop_signals();
 bool stop_requested();
 /// Calls `fn` once a stop signal arrives (from a helper thread, not the handler), so a command
 /// waiting on its own condition variable wakes without polling. One hook: the last one set.
+/// `fn` must not call on_stop or sleep_unless_stopped; on_stop({}) waits for a running `fn`.
 void on_stop(std::function<void()> fn);
 
 /// Raises RLIMIT_NOFILE's soft limit to the hard limit (a hub holds one descriptor per peer).
