@@ -88,11 +88,15 @@ class external_watch {
     }
   }
 
-  /// Blocks until one of our files is written, a stop, or `timeout`. True when a file was
-  /// written (or the events could not be read, which is treated as a write).
+  /// Blocks until one of our files is written, a stop, or `timeout`. True when it is time to
+  /// check: one of our files was written, the events could not be read (taken as a write), or
+  /// `timeout` passed (the backstop). False on a stop, or when only other files in the
+  /// directory were written (a hub's log beside its database).
   bool wait_for_write(std::chrono::milliseconds timeout) {
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (poll(fds, 2, static_cast<int>(timeout.count())) <= 0) return false;
+    int ready = poll(fds, 2, static_cast<int>(timeout.count()));
+    if (ready == 0) return true;
+    if (ready < 0) return errno != EINTR;
     if (fds[1].revents) return false;  // stopping
     bool ours = false;
     alignas(inotify_event) char buf[4096];
@@ -135,8 +139,7 @@ class external_watch {
       return;
     }
     while (!stopping()) {
-      wait_for_write(kExternalCommitBackstop);
-      if (stopping()) return;
+      if (!wait_for_write(kExternalCommitBackstop)) continue;
       check();
       /// A burst of commits (our own replication) is checked once per interval, not per commit.
       if (!pause(kExternalCommitPollInterval)) return;

@@ -135,43 +135,58 @@ double raw_tcp_copy(uint64_t bytes) {
   return watch.seconds();
 }
 
-result run_case(const context& ctx, const std::string& scheme, bool push) {
-  std::string src = ctx.dir + "/source.sqlite", dst = ctx.dir + "/target.sqlite";
+/// What one replication through a fresh in-process hub measured.
+struct one_run {
+  double secs = 0;
+  uint64_t bytes = 0;   ///< on the wire, both directions
+  uint64_t allocs = 0;  ///< heap allocations during the replication, both sides
+};
+
+/// One one-shot push (the peer holds the documents) or pull (the hub does) of ctx.docs over
+/// `scheme`; `tag` names its files. Throws when the target does not hold them all afterwards.
+one_run replicate_once(const context& ctx, const std::string& scheme, bool push,
+                       const std::string& tag) {
+  std::string src = ctx.dir + "/" + tag + "-source.sqlite";
+  std::string dst = ctx.dir + "/" + tag + "-target.sqlite";
   ctx.progress("filling " + std::to_string(ctx.docs) + " docs");
   fill_db(src, ctx.docs);
   auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
-  double secs;
-  uint64_t allocs = 0;
+  one_run r;
   {
     auto source = open_db(src), target = open_db(dst);
-    /// push: the peer holds the documents; pull: the hub does.
-    bench_hub hub(push ? target : source, scheme, bytes);
+    bench_hub hub(push ? target : source, scheme, bytes, ctx.dir);
     net::io_runtime io(1);
     ctx.progress(std::string(push ? "pushing" : "pulling") + " over " + hub.url);
-    allocs = allocations();
-    secs = push ? replicate(source, io, hub.url, replicator_type::push, bytes)
-                : replicate(target, io, hub.url, replicator_type::pull, bytes);
-    allocs = allocations() - allocs;
+    r.allocs = allocations();
+    r.secs = replicate(push ? source : target, io, hub.url,
+                       push ? replicator_type::push : replicator_type::pull, bytes, hub.pin);
+    r.allocs = allocations() - r.allocs;
     auto count = target.document_count();
     if (!count || *count != ctx.docs)
       throw std::runtime_error("target holds " + std::to_string(count ? *count : 0) + " docs");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // hub side closes
   }
-  double raw = raw_tcp_copy(bytes->load());
+  r.bytes = bytes->load();
+  return r;
+}
+
+result run_case(const context& ctx, const std::string& scheme, bool push) {
+  auto run = replicate_once(ctx, scheme, push, "case");
+  double raw = raw_tcp_copy(run.bytes);
+  double allocs_per_doc = double(run.allocs) / double(ctx.docs);
   char note[300];
   std::snprintf(note, sizeof note,
                 "%.1f MB on the wire; raw loopback TCP copy %.3f s = %.0f docs/s; %.1f heap "
                 "allocations per doc (both sides)",
-                bytes->load() / 1e6, raw, ctx.docs / raw, double(allocs) / double(ctx.docs));
-  result r{static_cast<double>(ctx.docs), secs, note};
-  r.figures["allocs_per_doc"] = double(allocs) / double(ctx.docs);
+                run.bytes / 1e6, raw, ctx.docs / raw, allocs_per_doc);
+  result r{static_cast<double>(ctx.docs), run.secs, note};
+  r.figures["allocs_per_doc"] = allocs_per_doc;
   return r;
 }
 
 /// push_wss: the same push over TLS (a self-signed certificate, pinned), with push_ws run
 /// again in the same case so the ratio (issue 13's target: >= 0.7) is of one moment.
 result run_wss_case(const context& ctx) {
-  ctx.progress("filling " + std::to_string(ctx.docs) + " docs");
   double ws = push_once(ctx, "ws", "ws");
   double wss = push_once(ctx, "wss", "wss");
   char note[200];
@@ -199,22 +214,7 @@ const bool registered_pull_ws =
 }  // namespace
 
 double push_once(const context& ctx, const std::string& scheme, const std::string& tag) {
-  std::string src = ctx.dir + "/" + tag + "-source.sqlite", dst = ctx.dir + "/" + tag + "-target.sqlite";
-  fill_db(src, ctx.docs);
-  auto bytes = std::make_shared<std::atomic<uint64_t>>(0);
-  double secs;
-  {
-    auto source = open_db(src), target = open_db(dst);
-    bench_hub hub(target, scheme, bytes, ctx.dir);
-    net::io_runtime io(1);
-    ctx.progress("pushing over " + hub.url);
-    secs = replicate(source, io, hub.url, replicator_type::push, bytes, hub.pin);
-    auto count = target.document_count();
-    if (!count || *count != ctx.docs)
-      throw std::runtime_error("target holds " + std::to_string(count ? *count : 0) + " docs");
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // hub side closes
-  }
-  return secs;
+  return replicate_once(ctx, scheme, true, tag).secs;
 }
 
 }  // namespace peerlite::bench

@@ -240,8 +240,13 @@ BOOST_AUTO_TEST_CASE(the_debian_package_holds_headers_libraries_cmake_files_and_
                    q(std::string(PEERLITE_BUILD_DIR) + "/CPackConfig.cmake"),
                s.dir / "cpack.log");
   BOOST_TEST_REQUIRE(r.rc == 0, "cpack failed: " << tail(r.output));
-  auto deb = s.dir / (std::string("peerlite_") + PEERLITE_VERSION + "_amd64.deb");
-  BOOST_TEST_REQUIRE(fs::exists(deb), "no " << deb << ": " << tail(r.output));
+  // peerlite_VERSION_ARCH.deb, ARCH being this machine's Debian architecture.
+  fs::path deb;
+  for (auto& f : fs::directory_iterator(s.dir))
+    if (f.path().extension() == ".deb" &&
+        f.path().filename().string().rfind(std::string("peerlite_") + PEERLITE_VERSION + "_", 0) == 0)
+      deb = f.path();
+  BOOST_TEST_REQUIRE(!deb.empty(), "no peerlite_" << PEERLITE_VERSION << "_*.deb: " << tail(r.output));
   auto list = run("dpkg -c " + q(deb.string()), s.dir / "list.log");
   BOOST_TEST_REQUIRE(list.rc == 0, tail(list.output));
   for (auto& f : kInstalledFiles)
