@@ -53,6 +53,7 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   /// names the pipe in errors; empty means the peer's "ip:port".
   /// `idle_timeout`: with no bytes from the peer for half of it, send a PING; with none for
   /// all of it, fail the pipe (recoverable timeout). Catches peers that vanish or go silent.
+  /// Zero: no idle check.
   ws_pipe(socket_type sock, std::string label,
           std::chrono::milliseconds idle_timeout = kWsIdleTimeout);
   /// Over `stream`, plain or TLS: a fresh TLS stream (client) does its TLS handshake with
@@ -106,11 +107,12 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   void upgrade(std::string host_header, std::string target, credentials creds,
                messaging_completion done);
   void on_handshake(const boost::system::error_code& ec, messaging_completion done);
+  void arm_idle_check(std::chrono::steady_clock::duration after);
+  void on_idle_check();
   void read_next();
   void on_read(const boost::system::error_code& ec);
   void take_outbox();
   void flush();
-  void on_written(const boost::system::error_code& ec);
   void report_end(const boost::system::error_code& ec);
   void begin_close();
   void finish_close();
@@ -123,6 +125,11 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   std::shared_ptr<void> ticket_;
   boost::beast::websocket::stream<gathered_socket> ws_;  ///< writes gathered, see there
   boost::asio::steady_timer timer_;
+  /// The idle check (see on_idle_check): one timer re-armed for the time left, not reset per
+  /// read as Beast's own idle timeout is (a timerfd_settime per message: 2.2 per document).
+  boost::asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point pinged_at_{};  ///< last_read() when we pinged; none = {}
+  bool ping_in_flight_ = false;
   std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
   std::unique_ptr<boost::beast::websocket::response_type> response_;  ///< client handshake only
   const std::string label_;
@@ -150,11 +157,12 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   /// strand before accepting_ is cleared, read by write() on peerlite's threads.
   mutable std::mutex end_mx_;
   std::optional<messaging_error> end_error_;
-  std::optional<pending_write> in_flight_;
+  bool waiting_room_ = false;  ///< flush() paused until the socket takes gathered bytes
   std::vector<std::function<void()>> close_waiters_;
   std::optional<messaging_error> close_reason_;
   bool ended_ = false;
   bool closing_ = false;
+  bool close_begun_ = false;  ///< begin_close() ran: later flushes must not cut it short
   bool closed_ = false;
   bool timed_out_ = false;
   bool upgraded_ = false;
