@@ -94,9 +94,7 @@ class gathered_socket {
   template <class ConstBuffers>
   size_t write_some(const ConstBuffers& buffers) {
     error_code ec;
-    auto n = write_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return or_throw(write_some(buffers, ec), ec);
   }
   /// A synchronous read straight from the socket (the SyncStream half Beast's synchronous write
   /// requires; ws_pipe reads only asynchronously).
@@ -107,9 +105,7 @@ class gathered_socket {
   template <class MutableBuffers>
   size_t read_some(const MutableBuffers& buffers) {
     error_code ec;
-    auto n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return or_throw(read_some(buffers, ec), ec);
   }
 
   /// The socket write's error once one failed (the socket is then closed), else none.
@@ -135,6 +131,11 @@ class gathered_socket {
   }
 
  private:
+  static size_t or_throw(size_t n, const error_code& ec) {
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
   struct state {
     explicit state(net_stream s) : stream(std::move(s)) {}
     net_stream stream;
