@@ -1,6 +1,9 @@
 // The shared state behind peerlite::database: reader pool and change listeners.
 #include "actors/database_core.hpp"
 
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
 #include "actors/tuning.hpp"
 
 namespace peerlite::actors {
@@ -53,6 +56,15 @@ void database_core::release_reader(std::unique_ptr<store::reader> r) {
     }
   }
   r.reset();  // closed outside the lock: closing a SQLite connection frees its cache
+}
+
+void database_core::prewarm_reader() {
+  if (!sys || !open_reader || idle_readers() > 0 || prewarming_.exchange(true)) return;
+  /// A function-based actor: it runs once on a scheduler thread and ends.
+  sys->spawn([core = shared_from_this()](caf::event_based_actor*) {
+    if (auto r = core->open_reader()) core->release_reader(std::move(*r));
+    core->prewarming_ = false;
+  });
 }
 
 size_t database_core::idle_readers() {

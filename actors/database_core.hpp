@@ -55,6 +55,10 @@ struct database_core : std::enable_shared_from_this<database_core> {
   void release_reader(std::unique_ptr<store::reader> r);
   /// Readers idle in the pool right now (at most kMaxIdleReaders).
   size_t idle_readers();
+  /// When no reader is idle, opens one in the background (on a scheduler thread) and pools it,
+  /// so a replication starting now finds one ready for its first read instead of opening it
+  /// on its critical path (a SQLite open with its pragmas: ~3 ms of a 31 ms no-op sync).
+  void prewarm_reader();
 
   /// App change listeners, called by the db actor after each commit that changed documents,
   /// its own or (found within kExternalCommitPollInterval) another process's.
@@ -70,6 +74,7 @@ struct database_core : std::enable_shared_from_this<database_core> {
  private:
   std::mutex pool_mtx_;
   std::vector<std::unique_ptr<store::reader>> pool_;
+  std::atomic<bool> prewarming_{false};
   std::mutex listen_mtx_;
   std::map<uint64_t, std::function<void(const std::vector<change_entry>&)>> listeners_;
   uint64_t next_listener_ = 1;

@@ -115,6 +115,8 @@ void replicator::start(bool reset_checkpoint) {
     return;
   }
   caf::anon_send(impl_->actor, actors::start_atom::value, reset_checkpoint);
+  /// While the connection opens, a reader opens for the checkpoint and changes reads.
+  if (auto& core = impl_->shared->config.db.core()) core->prewarm_reader();
 }
 
 void replicator::stop() { caf::anon_send(impl_->actor, actors::stop_atom::value); }

@@ -14,6 +14,8 @@
 //   (/proc/PID/task/*/schedstat, nanoseconds; the 10 ms ticks of /proc/PID/stat are too coarse
 //   for 0.1%). Target: <= 0.1% each.
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -98,15 +100,28 @@ class cli_process {
     exit_info e;
     auto end = std::chrono::steady_clock::now() + kClientTimeout;
     rusage ru{};
+    /// Sleeps on a pidfd until the child exits: a 200 us polling loop here made cli_noop
+    /// 41 ms against 31 ms under `perf stat` (on two cores the poller took turns with the
+    /// client and the hub). Without pidfds (Linux < 5.3), polls every 200 us.
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
     for (;;) {
       pid_t r = wait4(pid_, &e.status, WNOHANG, &ru);
       if (r == pid_) break;
-      if (std::chrono::steady_clock::now() >= end) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= end) {
+        if (pidfd >= 0) close(pidfd);
         kill(pid_, SIGKILL);
         throw std::runtime_error("peerlite sync did not finish within 300 s: " + log());
       }
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      if (pidfd >= 0) {
+        pollfd p{pidfd, POLLIN, 0};
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - now).count();
+        poll(&p, 1, static_cast<int>(std::min<long long>(left + 1, 1000)));
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
     }
+    if (pidfd >= 0) close(pidfd);
     pid_ = -1;
     e.wall = watch_.seconds();
     e.cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
