@@ -57,7 +57,8 @@ struct database_core : std::enable_shared_from_this<database_core> {
   size_t idle_readers();
   /// When no reader is idle, opens one in the background (on a scheduler thread) and pools it,
   /// so a replication starting now finds one ready for its first read instead of opening it
-  /// on its critical path (a SQLite open with its pragmas: ~3 ms of a 31 ms no-op sync).
+  /// on its critical path (a SQLite open with its pragmas), and initializes OpenSSL's digests
+  /// (2-3 ms on a process's first one; see protocol/digest.hpp).
   void prewarm_reader();
 
   /// App change listeners, called by the db actor after each commit that changed documents,

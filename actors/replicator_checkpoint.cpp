@@ -5,6 +5,7 @@
 #include "actors/errors.hpp"
 #include "actors/replicator_state.hpp"
 #include "actors/tuning.hpp"
+#include "protocol/digest.hpp"
 #include "protocol/rep_messages.hpp"
 
 namespace peerlite::actors {
@@ -22,7 +23,7 @@ namespace {
 std::string cp_digest(const std::string& input, bool sha256) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  EVP_Digest(input.data(), input.size(), md, &md_len, sha256 ? EVP_sha256() : EVP_sha1(),
+  EVP_Digest(input.data(), input.size(), md, &md_len, sha256 ? protocol::sha256_md() : protocol::sha1_md(),
              nullptr);
   unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
   int n = EVP_EncodeBlock(b64, md, static_cast<int>(md_len));

@@ -1,6 +1,7 @@
 // subChanges, attachments and getCollections (see rep_messages.hpp).
 #include <openssl/evp.h>
 
+#include "protocol/digest.hpp"
 #include "protocol/rep_json.hpp"
 #include "protocol/rep_messages.hpp"
 
@@ -144,7 +145,7 @@ std::string attachment_proof(std::string_view nonce, std::string_view blob) {
   unsigned int md_len = 0;
   auto len = static_cast<unsigned char>(nonce.size());
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha1(), nullptr);
+  EVP_DigestInit_ex(ctx, protocol::sha1_md(), nullptr);
   EVP_DigestUpdate(ctx, &len, 1);
   EVP_DigestUpdate(ctx, nonce.data(), nonce.size());
   EVP_DigestUpdate(ctx, blob.data(), blob.size());

@@ -17,6 +17,7 @@
 
 #include <unordered_set>
 
+#include "protocol/digest.hpp"
 #include "store/database.hpp"
 #include "store/rev_tree.hpp"
 #include "store/schema.hpp"
@@ -27,7 +28,7 @@ namespace peerlite::store {
 std::string blob_digest(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  EVP_Digest(data.data(), data.size(), md, &md_len, EVP_sha1(), nullptr);
+  EVP_Digest(data.data(), data.size(), md, &md_len, protocol::sha1_md(), nullptr);
   unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
   int n = EVP_EncodeBlock(b64, md, static_cast<int>(md_len));
   return "sha1-" + std::string(reinterpret_cast<char*>(b64), static_cast<size_t>(n));

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "protocol/digest.hpp"
+
 namespace peerlite::store {
 
 std::optional<rev_parts> parse_rev(std::string_view rev) {
@@ -51,7 +53,7 @@ std::string compute_rev_id(std::string_view parent, bool deleted, std::string_vi
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha1(), nullptr);
+  EVP_DigestInit_ex(ctx, protocol::sha1_md(), nullptr);
   EVP_DigestUpdate(ctx, &len, 1);
   EVP_DigestUpdate(ctx, parent.data(), parent.size());
   EVP_DigestUpdate(ctx, &del, 1);
