@@ -29,6 +29,7 @@
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "adapters/tcp/io_runtime.hpp"
@@ -74,6 +75,7 @@ struct tally {
 
 struct peer {
   database db;
+  replicator_config cfg;  ///< kept: the phase passes run the same replication again
   std::unique_ptr<replicator> repl;
   /// This peer's pushed and pulled revisions, for the report when it falls short.
   std::shared_ptr<std::atomic<uint64_t>> pushed = std::make_shared<std::atomic<uint64_t>>(0);
@@ -98,7 +100,7 @@ peer make_peer(const context& ctx, size_t i, net::io_runtime& io, const std::str
   cfg.document_ids = ids(prefix, kDocsPerPeer);
   auto shared = ids("shared-", kSharedDocs);
   cfg.document_ids.insert(cfg.document_ids.end(), shared.begin(), shared.end());
-  peer p{*db, std::make_unique<replicator>(cfg)};
+  peer p{*db, cfg, std::make_unique<replicator>(cfg)};
   /// The tokens are dropped: the listeners stay for the replicator's life (t outlives it).
   p.repl->add_document_listener([&t, pushed = p.pushed, pulled = p.pulled](const auto& docs) {
     for (auto& d : docs) {
@@ -159,6 +161,94 @@ void check_contents(const std::vector<peer>& peers, const std::string& hub_path)
     throw std::runtime_error("hub holds " + std::to_string(n ? *n : 0) + " docs");
 }
 
+/// CPU seconds of the hub process and of this one (which runs the peers), together.
+double session_cpu(pid_t hub) { return net::cpu_seconds(hub) + net::cpu_seconds(getpid()); }
+
+/// Opens `count` WebSocket connections to `url` through peerlite's own adapter (TCP connect and
+/// upgrade; the hub answers each with its passive replicator, which then waits for requests),
+/// then closes them all (the WebSocket close handshake and both sides' teardown). Returns the
+/// CPU seconds of each half. Throws if any connection fails.
+std::pair<double, double> open_and_close(net::io_runtime& io, const std::string& url,
+                                         size_t count, pid_t hub) {
+  auto ep = net::make_endpoint(io, url);
+  if (!ep) throw std::runtime_error(ep.err().message);
+  std::vector<std::unique_ptr<message_endpoint_connection>> conns;
+  for (size_t i = 0; i < count; ++i) conns.push_back(ep->delegate(*ep));
+  std::mutex mx;
+  std::condition_variable cv;
+  size_t done = 0;
+  std::string failure;
+  auto wait_all = [&](const char* what) {
+    std::unique_lock lk(mx);
+    if (!cv.wait_for(lk, kHubPeersTimeout, [&] { return done == count; }))
+      throw std::runtime_error(std::string(what) + ": " + std::to_string(done) + "/" +
+                               std::to_string(count) + " connections in time");
+    if (!failure.empty()) throw std::runtime_error(std::string(what) + ": " + failure);
+    done = 0;
+  };
+  double cpu0 = session_cpu(hub);
+  for (auto& c : conns)
+    c->open(replicator_connection{}, [&](bool ok, std::optional<messaging_error> err) {
+      std::lock_guard lk(mx);
+      if (!ok && failure.empty()) failure = err ? err->what : "open failed";
+      ++done;
+      cv.notify_all();
+    });
+  wait_all("open");
+  /// The hub's side of an upgrade finishes after the client's: let it settle before reading.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  double cpu1 = session_cpu(hub);
+  for (auto& c : conns)
+    c->close(std::nullopt, [&] {
+      std::lock_guard lk(mx);
+      ++done;
+      cv.notify_all();
+    });
+  wait_all("close");
+  conns.clear();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  return {cpu1 - cpu0, session_cpu(hub) - cpu1};
+}
+
+/// Runs every peer's replication again with new replicators (after the timed run: every
+/// peer already holds what it should), `reset` ignoring their checkpoints. Returns the CPU
+/// seconds it took; `moved` gets the revisions transferred (0 expected: nothing is new).
+double run_again(std::vector<peer>& peers, bool reset, pid_t hub, uint64_t& moved) {
+  std::mutex mx;
+  std::condition_variable cv;
+  size_t stopped = 0;
+  std::vector<std::string> errors;
+  std::atomic<uint64_t> revs{0};
+  std::vector<listener_token> tokens;
+  for (auto& p : peers) {
+    p.repl = std::make_unique<replicator>(p.cfg);
+    tokens.push_back(p.repl->add_document_listener([&](const auto& docs) { revs += docs.size(); }));
+    auto began = std::make_shared<bool>(false);
+    tokens.push_back(p.repl->add_change_listener([&, began](const replicator_status& s) {
+      if (s.activity != activity_level::stopped) return void(*began = true);
+      if (!std::exchange(*began, false)) return;
+      std::lock_guard lk(mx);
+      ++stopped;
+      if (s.err.code != errc::ok) errors.push_back(s.err.message);
+      cv.notify_all();
+    }));
+  }
+  double cpu0 = session_cpu(hub);
+  for (auto& p : peers) p.repl->start(reset);
+  {
+    std::unique_lock lk(mx);
+    if (!cv.wait_for(lk, kHubPeersTimeout, [&] { return stopped == peers.size(); }))
+      throw std::runtime_error("phase pass: " + std::to_string(stopped) + "/" +
+                               std::to_string(peers.size()) + " peers stopped in time");
+    if (!errors.empty()) throw std::runtime_error("phase pass: " + errors.front());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  double cpu = session_cpu(hub) - cpu0;
+  for (auto& p : peers) p.repl.reset();
+  moved = revs.load();
+  return cpu;
+}
+
 result run_hub_peers(const context& ctx) {
   size_t count = std::max<size_t>(1, ctx.docs / kDocsPerPeer);
   raise_open_files_limit();
@@ -187,13 +277,37 @@ result run_hub_peers(const context& ctx) {
   double own_cpu = net::cpu_seconds(getpid()) - own_cpu0;
   for (auto& p : peers) p.repl->stop();
   for (auto& p : peers) p.repl.reset();
-  hub.stop();
   if (!all || !errors.empty())
     throw std::runtime_error(std::to_string(times.size()) + "/" + std::to_string(count) +
                              " peers stopped, " + std::to_string(errors.size()) + " with errors" +
                              (errors.empty() ? "" : ", first: " + errors.front()));
+  /// Where a session's CPU goes, by difference between passes of the same sessions (each
+  /// pass's CPU is the hub's plus this process's, divided by the peers):
+  /// - connect+upgrade and close: bare WebSocket connections through peerlite's adapter;
+  /// - checkpoint: the same replication again, nothing new (checkpoints read and compared,
+  ///   empty change feeds), minus connect+upgrade and close;
+  /// - changes: again with the checkpoints reset, so every change is offered and found
+  ///   already there, minus the pass before;
+  /// - revs: the timed run minus that.
+  ctx.progress("phases: bare connections, then the replication twice more (no-op, reset)");
+  auto [open_cpu, close_cpu] = open_and_close(io, hub.url(), count, hub.pid());
+  uint64_t moved_noop = 0, moved_reset = 0;
+  double noop_cpu = run_again(peers, false, hub.pid(), moved_noop);
+  double reset_cpu = run_again(peers, true, hub.pid(), moved_reset);
+  hub.stop();
   check_contents(peers, hub_db);
-  char note[400];
+  double per = 1000.0 / count;  /// seconds in all -> ms per peer session
+  double total_ms = (hub_cpu + own_cpu) * per;
+  char phases[300];
+  std::snprintf(phases, sizeof phases,
+                "; CPU ms per peer session (hub + peer) %.1f: connect+upgrade %.1f, checkpoint "
+                "%.1f, changes %.1f, revs %.1f, close %.1f (revisions moved in the no-op and "
+                "reset passes: %llu, %llu)",
+                total_ms, open_cpu * per, (noop_cpu - open_cpu - close_cpu) * per,
+                (reset_cpu - noop_cpu) * per, (hub_cpu + own_cpu - reset_cpu) * per,
+                close_cpu * per, (unsigned long long)moved_noop,
+                (unsigned long long)moved_reset);
+  char note[800];
   std::snprintf(note, sizeof note,
                 "%zu peers x (%zu pushed + %zu pulled): %llu docs moved, %llu failed; converge "
                 "p50 %.2f s, p99 %.2f s, max %.2f s; CPU s: hub %.1f, peers %.1f; hub fds %zu; "
@@ -202,7 +316,7 @@ result run_hub_peers(const context& ctx) {
                 (unsigned long long)t.failed.load(), percentile(times, 0.5),
                 percentile(times, 0.99), percentile(times, 1.0), hub_cpu, own_cpu, hub_fds,
                 hub_rss_idle, hub_rss_peak, hub_rss_end, t.early_stops);
-  result r{static_cast<double>(t.moved.load()), secs, note};
+  result r{static_cast<double>(t.moved.load()), secs, std::string(note) + phases};
   r.figures = {{"peers", double(count)},
                {"hub_rss_idle_kib", double(hub_rss_idle)},
                {"hub_rss_peak_kib", double(hub_rss_peak)},
@@ -211,7 +325,13 @@ result run_hub_peers(const context& ctx) {
                {"hub_cpu_s", hub_cpu},
                {"peers_cpu_s", own_cpu},
                {"converge_p50_s", percentile(times, 0.5)},
-               {"converge_p99_s", percentile(times, 0.99)}};
+               {"converge_p99_s", percentile(times, 0.99)},
+               {"cpu_ms_per_peer", total_ms},
+               {"cpu_ms_connect_upgrade", open_cpu * per},
+               {"cpu_ms_checkpoint", (noop_cpu - open_cpu - close_cpu) * per},
+               {"cpu_ms_changes", (reset_cpu - noop_cpu) * per},
+               {"cpu_ms_revs", (hub_cpu + own_cpu - reset_cpu) * per},
+               {"cpu_ms_close", close_cpu * per}};
   return r;
 }
 
