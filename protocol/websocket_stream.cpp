@@ -2,14 +2,25 @@
 #include "protocol/tuning.hpp"
 #include "protocol/websocket.hpp"
 
+#include <random>
+
 namespace peerlite::protocol::ws {
+
+uint64_t random_seed() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
 
 stream::stream(role local, size_t max_message, uint64_t seed)
     : local_(local), decoder_(local, max_message), rng_(seed) {}
 
 std::optional<uint32_t> stream::next_mask() {
   if (local_ == role::server) return std::nullopt;
-  return static_cast<uint32_t>(rng_());
+  /// splitmix64 (Steele, Lea, Flood 2014): one add, two multiply-xorshift rounds.
+  uint64_t z = (rng_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<uint32_t>((z ^ (z >> 31)) >> 32);
 }
 
 status stream::feed(std::string_view bytes) {
