@@ -56,12 +56,6 @@ class net_stream {
     plain_->async_read_some(buffers, std::forward<Handler>(handler));
   }
 
-  template <class MutableBuffers>
-  size_t read_some(const MutableBuffers& buffers, error_code& ec) {
-    if (tls_) return tls_->read_some(buffers, ec);
-    return plain_->read_some(buffers, ec);
-  }
-
   template <class ConstBuffers, class Handler>
   void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
     if (tls_) return tls_->async_write_some(buffers, std::forward<Handler>(handler));

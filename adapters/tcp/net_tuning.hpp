@@ -18,6 +18,9 @@ constexpr std::chrono::seconds kConnectTimeout{10};
 /// worth at loopback speed, and nothing is held while a connection is idle.
 constexpr size_t kMaxReadChunk = 64 * 1024;
 
+/// One TLS record holds at most 16 KiB of plaintext, so a read of that size takes a whole one.
+constexpr size_t kTlsReadChunk = 16 * 1024;
+
 /// Most queued sends gathered into one write (scatter/gather): fewer syscalls when the engine
 /// sends many small frames, while one completion batch stays small.
 constexpr size_t kMaxGatheredWrites = 64;
@@ -83,12 +86,8 @@ constexpr std::chrono::seconds kWsIdleTimeout{60};
 /// generous and bounds memory; a bigger one fails its connection with "message too big".
 constexpr size_t kWsMaxMessage = 1024 * 1024;
 
-/// Beast's per-stream write buffer (used to mask client frames): a BLIP frame is at most
-/// 16 KiB; 4 KiB keeps idle connections small at the cost of a few more syscalls.
-constexpr size_t kWsWriteBufferBytes = 4 * 1024;
-
-/// Most bytes of WebSocket frames waiting for the socket in gathered_socket before Beast's next
-/// write waits: one socket write carries up to this much (many small BLIP frames). 64 KiB is
+/// Most bytes of WebSocket frames waiting for the socket in gathered_socket before ws_pipe's
+/// next write waits: one socket write carries up to this much (many small BLIP frames). 64 KiB is
 /// what a loopback or LAN write takes in one go; buffers are freed whenever the queue drains.
 constexpr size_t kWsGatherBytes = 64 * 1024;
 

@@ -145,9 +145,6 @@ void tcp_pipe::arm_idle_timer(std::chrono::steady_clock::duration after) {
   });
 }
 
-/// One TLS record holds at most 16 KiB of plaintext, so a read of that size takes a whole one.
-constexpr size_t kTlsReadChunk = 16 * 1024;
-
 /// TLS reads hold a kTlsReadChunk buffer while they wait (OpenSSL's own record buffers are
 /// released while idle, SSL_MODE_RELEASE_BUFFERS).
 void tcp_pipe::read_tls() {

@@ -10,18 +10,16 @@
 // to the socket in one write, and whatever arrives while that write is in flight goes in the
 // next one. A copy of each frame (memcpy) is far cheaper than a syscall and a reactor wake-up.
 //
-// Two ways in. Beast's own asynchronous writes (pings, pongs, close frames) come through
-// async_write_some, complete by a post, and start the socket write at once. ws_pipe's data
-// messages come through Beast's *synchronous* write, which lands in write_some: nothing here
-// ever blocks (it only appends), so a synchronous write is a non-blocking one, and ws_pipe
-// writes a whole queue of messages in one loop with no handler per message, then calls
-// flush(). Every write appends whole frames within one call on the strand, so frames from the
-// two ways never interleave. (An asynchronous write per message cost two posts and two reactor
-// passes per message: push_ws 0.54x push_tcp; see ws_pipe::flush for the measurement.)
+// Two ways in. Beast's own writes during the upgrade (the HTTP request or response) come
+// through async_write_some, complete by a post, and start the socket write at once. After the
+// upgrade, ws_pipe frames messages itself (protocol::ws::stream) and hands the bytes over with
+// append() then flush(): a whole queue of messages costs one socket write and no handler per
+// message. Every write appends whole frames within one call on the strand, so nothing
+// interleaves.
 //
 // Back-pressure: ws_pipe stops its loop once has_room() is false and resumes from
 // when_room(), which runs once the socket has taken the pending bytes; an asynchronous write
-// Beast makes while kWsGatherBytes are already pending completes only then. Memory stays
+// made while kWsGatherBytes are already pending completes only then. Memory stays
 // bounded, and the engine's write credit still tracks the socket. A socket write error closes
 // the socket: Beast's pending read then fails and ws_pipe reports the end; later writes fail
 // with that error. When drained, both buffers are released, so an idle connection holds none.
@@ -39,7 +37,6 @@
 #include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
-#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -66,16 +63,12 @@ class gathered_socket {
   socket_type& next_layer() { return st_->stream.socket(); }
   net_stream& stream() { return st_->stream; }
 
-  /// Beast starts a socket read only at the start or once bytes have arrived for the one before,
-  /// so the time of the last one is when the peer was last heard from (ws_pipe's idle check).
   template <class MutableBuffers, class Handler>
   void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    st_->last_read = std::chrono::steady_clock::now();
     st_->stream.async_read_some(buffers, std::forward<Handler>(handler));
   }
-  std::chrono::steady_clock::time_point last_read() const { return st_->last_read; }
 
-  /// Beast's asynchronous writes (pings, pongs, close frames): copies `buffers` into the
+  /// Beast's asynchronous writes (the upgrade's HTTP message): copies `buffers` into the
   /// pending buffer, completes with their whole size by a post, and starts the socket write.
   template <class ConstBuffers, class Handler>
   auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
@@ -84,34 +77,19 @@ class gathered_socket {
         buffers);
   }
 
-  /// Beast's synchronous writes (ws_pipe's data messages): appends `buffers` whole and returns
-  /// their size, or fails with the socket's error. Never blocks; the bytes leave at flush().
-  template <class ConstBuffers>
-  size_t write_some(const ConstBuffers& buffers, error_code& ec) {
-    ec = st_->failed;
-    return ec ? 0 : st_->append(buffers);
-  }
-  template <class ConstBuffers>
-  size_t write_some(const ConstBuffers& buffers) {
-    error_code ec;
-    return or_throw(write_some(buffers, ec), ec);
-  }
-  /// A synchronous read straight from the socket (the SyncStream half Beast's synchronous write
-  /// requires; ws_pipe reads only asynchronously).
-  template <class MutableBuffers>
-  size_t read_some(const MutableBuffers& buffers, error_code& ec) {
-    return st_->stream.read_some(buffers, ec);
-  }
-  template <class MutableBuffers>
-  size_t read_some(const MutableBuffers& buffers) {
-    error_code ec;
-    return or_throw(read_some(buffers, ec), ec);
+  /// Adds framed bytes to what the next socket write takes (after a failure: dropped).
+  void append(std::string&& bytes) {
+    if (st_->failed) return;
+    if (st_->pending.empty())
+      st_->pending = std::move(bytes);
+    else
+      st_->pending.append(bytes);
   }
 
   /// The socket write's error once one failed (the socket is then closed), else none.
   error_code failure() const { return st_->failed; }
 
-  /// Starts a socket write of what write_some gathered, unless one is under way (its end sends
+  /// Starts a socket write of what was gathered, unless one is under way (its end sends
   /// the rest).
   void flush() { state::flush(st_); }
   /// False once kWsGatherBytes wait for the socket: stop writing until when_room().
@@ -131,18 +109,12 @@ class gathered_socket {
   }
 
  private:
-  static size_t or_throw(size_t n, const error_code& ec) {
-    if (ec) throw boost::system::system_error(ec);
-    return n;
-  }
-
   struct state {
     explicit state(net_stream s) : stream(std::move(s)) {}
     net_stream stream;
     std::string pending;    ///< bytes Beast wrote that no socket write has taken yet
     std::string in_flight;  ///< bytes of the socket write under way
     bool writing = false;
-    std::chrono::steady_clock::time_point last_read = std::chrono::steady_clock::now();
     error_code failed;
     std::vector<std::function<void()>> parked;  ///< writes (and when_room calls) awaiting room
     std::vector<std::function<void()>> drain_waiters;

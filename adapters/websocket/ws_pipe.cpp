@@ -1,5 +1,6 @@
 #include "adapters/websocket/ws_pipe.hpp"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/post.hpp>
@@ -7,6 +8,7 @@
 
 #include "adapters/tcp/errors.hpp"
 #include "adapters/tcp/traffic.hpp"
+#include "protocol/websocket.hpp"
 
 namespace peerlite::net {
 namespace asio = boost::asio;
@@ -43,15 +45,12 @@ std::string explain_http_status(unsigned status) {
 }
 
 /// How the peer's close frame maps onto PROTOCOL.md §2's close codes.
-std::optional<messaging_error> from_close_reason(const websocket::close_reason& r,
-                                                 const std::string& where) {
-  if (r.code == websocket::close_code::normal) return std::nullopt;
-  std::string what =
-      where + ": peer closed the WebSocket (" + std::to_string(r.code) +
-      (r.reason.empty() ? std::string() : " " + std::string(r.reason.data(), r.reason.size())) +
-      ")";
-  bool transient = r.code == 1006 || r.code == 4001;
-  return messaging_error{std::move(what), transient};
+std::optional<messaging_error> from_close_frame(const protocol::ws::close_frame& f,
+                                                const std::string& where) {
+  if (f.code == protocol::ws::close_code::normal) return std::nullopt;
+  std::string what = where + ": peer closed the WebSocket (" + std::to_string(f.code) +
+                     (f.reason.empty() ? std::string() : " " + f.reason) + ")";
+  return messaging_error{std::move(what), protocol::ws::close_code::transient(f.code)};
 }
 
 }  // namespace
@@ -69,13 +68,8 @@ ws_pipe::ws_pipe(net_stream stream, std::string label, std::chrono::milliseconds
       max_message_(max_message),
       tls_(std::move(tls)) {}
 
+/// Beast does the upgrade only (bounded by kWsHandshakeTimeout); frames are ours (see below).
 void ws_pipe::configure(bool client) {
-  ws_.binary(true);
-  /// One BLIP frame per WebSocket message, unsplit (PROTOCOL.md §2).
-  ws_.auto_fragment(false);
-  ws_.read_message_max(max_message_);
-  ws_.write_buffer_bytes(kWsWriteBufferBytes);
-  /// Beast bounds the upgrade and the close handshake; the idle timeout is ours (idle_timer_).
   websocket::stream_base::timeout t;
   t.handshake_timeout = kWsHandshakeTimeout;
   t.idle_timeout = websocket::stream_base::none();
@@ -213,6 +207,7 @@ void ws_pipe::on_handshake(const error_code& ec, messaging_completion done) {
                 messaging_error{label_ + ": server does not speak " + std::string(kBlipSubprotocol),
                                 false});
   upgraded_ = true;
+  frames_.emplace(protocol::ws::role::client, max_message_);
   done(true, std::nullopt);
 }
 
@@ -226,20 +221,40 @@ void ws_pipe::accept(http_request request, messaging_completion done) {
     self->ws_.async_accept(request, [self, done = std::move(done)](const error_code& ec) mutable {
       if (ec) return done(false, to_messaging_error(ec, self->label_));
       self->upgraded_ = true;
+      self->frames_.emplace(protocol::ws::role::server, self->max_message_);
       done(true, std::nullopt);
     });
   });
 }
 
 // ---- reading ----------------------------------------------------------------------------------
+//
+// After the upgrade, frames are read and written by protocol::ws::stream (the RFC 6455 codec
+// the engine uses for BYTE_STREAM transports), not by Beast, whose handshake this pipe keeps.
+// Why: Beast completes each message read through its own handler on the socket's strand, a
+// post and a reactor pass per message. push_ws made 226,000 epoll_wait calls for 100,000 docs
+// against 4,700 for push_tcp, which reads whatever the kernel holds and frames it in one go;
+// reading the same way, push_ws and push_tcp cost the same (see the commit that made this).
+// The codec checks what Beast checked (masking by role, control frames, fragmentation, UTF-8
+// in close reasons, the message cap), answers pings and keeps the close handshake; it is
+// tested in tests/protocol/websocket_test.cpp and fuzzed (tests/fuzz/fuzz_websocket.cpp).
+// Bytes Beast read past the upgrade response would be lost: none come, since a BLIP peer
+// speaks only once the client has sent its first request.
 
 void ws_pipe::start(message_handler on_message, ended_handler on_ended) {
   asio::post(ws_.get_executor(), [self = shared_from_this(), on_message = std::move(on_message),
                                   on_ended = std::move(on_ended)]() mutable {
-    if (self->closing_) return;
+    if (self->closing_ || !self->frames_) return;
     self->on_message_ = std::move(on_message);
     self->on_ended_ = std::move(on_ended);
+    self->last_read_ = std::chrono::steady_clock::now();
     if (self->idle_timeout_.count() > 0) self->arm_idle_check(self->idle_timeout_ / 2);
+    auto& stream = self->ws_.next_layer().stream();
+    if (!stream.is_tls()) {
+      error_code ec;
+      stream.socket().non_blocking(true, ec);
+      if (ec) return self->report_end(ec);
+    }
     self->read_next();
   });
 }
@@ -252,10 +267,10 @@ void ws_pipe::arm_idle_check(std::chrono::steady_clock::duration after) {
 }
 
 /// With nothing from the peer for half the idle timeout, a PING (any healthy peer answers it
-/// with a PONG); with nothing for all of it, the pipe fails as timed out.
+/// with a PONG); with nothing for all of it, the pipe fails as timed out. One timer re-armed
+/// for the time left, not reset per read.
 void ws_pipe::on_idle_check() {
-  auto last = ws_.next_layer().last_read();
-  auto silent = std::chrono::steady_clock::now() - last;
+  auto silent = std::chrono::steady_clock::now() - last_read_;
   if (silent >= idle_timeout_) {
     report_end(beast::error::timeout);
     error_code ignored;
@@ -264,58 +279,123 @@ void ws_pipe::on_idle_check() {
   }
   auto half = idle_timeout_ / 2;
   if (silent < half) return arm_idle_check(half - silent);
-  if (pinged_at_ != last && !ping_in_flight_) {
-    pinged_at_ = last;
-    ping_in_flight_ = true;
-    ws_.async_ping({}, [self = shared_from_this()](const error_code&) {
-      self->ping_in_flight_ = false;
-    });
+  if (pinged_at_ != last_read_) {
+    pinged_at_ = last_read_;
+    frames_->send_ping();
+    send_output();
   }
   arm_idle_check(idle_timeout_ - silent);
 }
 
+/// Plain TCP waits for readability and then reads what the kernel holds, so an idle pipe holds
+/// no read buffer; TLS reads through OpenSSL, which may hold decrypted bytes the socket no
+/// longer shows, so it keeps one kTlsReadChunk buffer while waiting.
 void ws_pipe::read_next() {
-  /// Beast reads the message straight into rx_, which then becomes the peerlite message
-  /// without a copy. The buffer adapter keeps its own size, so it is remade per message.
-  rx_buffer_.emplace(rx_, kWsMaxMessage);
-  ws_.async_read(*rx_buffer_,
-                 [self = shared_from_this()](const error_code& ec, size_t) { self->on_read(ec); });
+  auto& stream = ws_.next_layer().stream();
+  if (stream.is_tls()) {
+    tls_rx_.resize(kTlsReadChunk);
+    return stream.async_read_some(
+        asio::buffer(tls_rx_), [self = shared_from_this()](const error_code& ec, size_t n) {
+          if (!self->reading()) return;
+          if (ec) return self->report_end(ec);
+          self->on_bytes(std::string_view(self->tls_rx_.data(), n));
+          if (self->reading()) self->read_next();
+        });
+  }
+  stream.socket().async_wait(socket_type::wait_read,
+                             [self = shared_from_this()](const error_code& ec) {
+                               if (!self->reading()) return;
+                               if (ec) return self->report_end(ec);
+                               self->on_readable();
+                             });
 }
 
-void ws_pipe::on_read(const error_code& ec) {
-  if (closing_ || ended_) return;
-  if (ec) return report_end(ec);
-  if (!ws_.got_binary()) {
-    ended_ = true;
-    accepting_ = false;
-    if (on_ended_)
-      on_ended_(messaging_error{label_ + ": peer sent a text WebSocket message", false});
-    return;
+/// Reads until the kernel holds nothing more (a few reads at most per wake-up), framing each
+/// chunk at once.
+void ws_pipe::on_readable() {
+  auto& sock = ws_.next_layer().stream().socket();
+  for (int i = 0; i < 4 && reading(); ++i) {
+    error_code ec;
+    size_t available = sock.available(ec);
+    if (ec) return report_end(ec);
+    if (available == 0 && i > 0) break;
+    rx_.resize(std::clamp<size_t>(available, 1, kMaxReadChunk));
+    size_t n = sock.read_some(asio::buffer(rx_), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) return report_end(ec);
+    on_bytes(std::string_view(rx_.data(), n));
   }
-  rx_buffer_.reset();
-  message msg(std::exchange(rx_, std::string()));
-  process_traffic().received.fetch_add(msg.size(), std::memory_order_relaxed);
-  on_message_(std::move(msg));
-  if (!closing_ && !ended_) read_next();
+  std::string().swap(rx_);  /// an idle pipe holds no read buffer
+  if (reading()) read_next();
+}
+
+bool ws_pipe::reading() const { return !closed_ && (!ended_ || close_begun_); }
+
+/// Frames `bytes`: whole messages go to on_message, pongs and close echoes out; the peer's
+/// close or a framing error ends the pipe.
+void ws_pipe::on_bytes(std::string_view bytes) {
+  process_traffic().received.fetch_add(bytes.size(), std::memory_order_relaxed);
+  last_read_ = std::chrono::steady_clock::now();
+  auto fed = frames_->feed(bytes);
+  while (auto m = frames_->next_message()) {
+    if (closing_ || ended_) continue;  /// peerlite closed or the pipe ended: dropped
+    on_message_(message(std::move(*m)));
+  }
+  send_output();
+  if (!fed.ok()) {
+    /// The codec queued a close frame with the matching code (1002, 1003, 1007, 1009).
+    std::string what = fed.code() == errc::too_large
+                           ? "WebSocket message too big (the limit is " +
+                                 std::to_string(max_message_) + " bytes)"
+                           : fed.message();
+    report_end_with(messaging_error{label_ + ": " + what, false});
+    return teardown();
+  }
+  switch (frames_->state()) {
+    case protocol::ws::close_state::close_received:
+      /// The peer closed first; our echo is queued. Report, then drop once it is written.
+      report_end_with(from_close_frame(*frames_->peer_close(), label_));
+      return teardown();
+    case protocol::ws::close_state::closed:
+      if (close_begun_) return teardown();  /// our close was answered
+      break;
+    default:
+      break;
+  }
+}
+
+/// Lets pending bytes reach the socket, ends TLS politely (close_notify), then closes the
+/// socket; kCloseDrainTimeout (armed by close()) bounds the whole when peerlite is closing.
+void ws_pipe::teardown() {
+  if (torn_down_) return;
+  torn_down_ = true;
+  ws_.next_layer().when_drained([self = shared_from_this()] {
+    auto& stream = self->ws_.next_layer().stream();
+    if (!stream.is_tls() || self->ws_.next_layer().failure()) return self->finish_close();
+    stream.tls().async_shutdown([self](const error_code&) { self->finish_close(); });
+  });
 }
 
 void ws_pipe::report_end(const error_code& ec) {
   if (ended_ || closing_) return;
-  ended_ = true;
-  idle_timer_.cancel();
   std::optional<messaging_error> why;
   /// A read aborted because a socket write failed (gathered_socket closed the socket): the
   /// write's error is the cause.
   if (ec == asio::error::operation_aborted && ws_.next_layer().failure())
     why = to_messaging_error(ws_.next_layer().failure(), label_);
-  else if (ec == websocket::error::closed)
-    why = from_close_reason(ws_.reason(), label_);
   else if (ec == beast::error::timeout)
     why = messaging_error{label_ + ": peer silent for " +
                               std::to_string(idle_timeout_.count() / 1000) + " s (timeout)",
                           true};
   else
     why = to_messaging_error(ec, label_);
+  report_end_with(std::move(why));
+}
+
+void ws_pipe::report_end_with(std::optional<messaging_error> why) {
+  if (ended_ || closing_) return;
+  ended_ = true;
+  idle_timer_.cancel();
   /// Writes refused from here on fail with the end's own error, not closed_error(): peerlite's
   /// connection closes with the first failure it hears of, and a write its actor makes on
   /// another thread between here and on_ended's message reaching it used to win with
@@ -368,16 +448,26 @@ void ws_pipe::take_outbox() {
   flush();
 }
 
-/// Writes the queue through Beast's synchronous write into gathered_socket, which only
-/// appends, then starts one socket write for all of it (gathered_socket.hpp). Each message
-/// completes once its frame is gathered; the loop pauses while kWsGatherBytes wait for the
-/// socket. push_ws, 100,000 docs, against push_tcp in the same run: an asynchronous Beast write
-/// per message (two posts and two reactor passes each) gave 0.54x; corking those writes, 0.74x;
-/// this loop, see the commit that made it.
+/// Hands the codec's pending bytes (frames, pongs, close frames) to the socket layer, which
+/// writes them together (gathered_socket.hpp).
+void ws_pipe::send_output() {
+  if (!frames_->has_output()) return;
+  auto& sock = ws_.next_layer();
+  sock.append(frames_->take_output());
+  sock.flush();
+}
+
+/// Frames the whole queue into one buffer and starts one socket write for it. Each message
+/// completes once framed; the loop pauses while kWsGatherBytes wait for the socket.
 void ws_pipe::flush() {
+  if (!frames_) {  /// never upgraded: nothing to write or to close politely
+    if (closing_) begin_close();
+    return;
+  }
   if (waiting_room_) return;
   auto& sock = ws_.next_layer();
   while (!queue_.empty() && !closed_) {
+    if (frames_->output_size() >= kWsGatherBytes) sock.append(frames_->take_output());
     if (!sock.has_room()) {
       waiting_room_ = true;
       sock.flush();
@@ -388,26 +478,19 @@ void ws_pipe::flush() {
     }
     auto w = std::move(queue_.front());
     queue_.pop_front();
-    auto bytes = w.msg.data();
-    error_code ec;
-    ws_.write(asio::buffer(bytes.data(), bytes.size()), ec);
-    if (!ec) {
-      process_traffic().sent.fetch_add(w.msg.size(), std::memory_order_relaxed);
-      complete(w, true, std::nullopt);
-      continue;
+    if (auto failed = sock.failure()) {
+      auto err = to_messaging_error(failed, label_);
+      complete(w, false, err);
+      report_end(failed);
+      for (auto& q : queue_) complete(q, false, err);
+      queue_.clear();
+      break;
     }
-    /// operation_aborted: Beast already saw the stream fail. The socket's own error says why
-    /// when a socket write failed; otherwise the read failed, and its completion (on its way)
-    /// reports the end.
-    auto cause = ec == asio::error::operation_aborted ? sock.failure() : ec;
-    auto err = cause ? to_messaging_error(cause, label_)
-                     : messaging_error{label_ + ": connection lost", true};
-    complete(w, false, err);
-    if (cause) report_end(cause);
-    for (auto& q : queue_) complete(q, false, err);
-    queue_.clear();
+    frames_->send_message(w.msg.data());
+    process_traffic().sent.fetch_add(w.msg.size(), std::memory_order_relaxed);
+    complete(w, true, std::nullopt);
   }
-  sock.flush();
+  send_output();
   if (closing_) begin_close();
 }
 
@@ -431,19 +514,22 @@ void ws_pipe::close(std::optional<messaging_error> why, std::function<void()> do
 }
 
 /// Sends our close frame: 1000 for a normal close, 4001/4002 when peerlite closes because of
-/// a recoverable/permanent error (PROTOCOL.md §2), so the peer learns whether to retry.
+/// a recoverable/permanent error (PROTOCOL.md §2), so the peer learns whether to retry; the
+/// socket closes once the peer answers (on_bytes) or kCloseDrainTimeout passes.
 void ws_pipe::begin_close() {
   if (closed_ || close_begun_) return;
   close_begun_ = true;
-  if (!upgraded_ || ended_) return finish_close();
-  websocket::close_reason reason(websocket::close_code::normal);
+  if (!upgraded_ || !frames_ || ended_) return finish_close();
+  uint16_t code = protocol::ws::close_code::normal;
+  std::string reason;
   if (close_reason_) {
-    reason.code = close_reason_->recoverable ? 4001 : 4002;
-    /// A close frame's reason must fit in 123 bytes.
-    reason.reason = close_reason_->what.substr(0, 120);
+    code = close_reason_->recoverable ? protocol::ws::close_code::app_transient
+                                      : protocol::ws::close_code::app_permanent;
+    reason = close_reason_->what;  /// close_payload() cuts it to fit 123 bytes
   }
-  ended_ = true;  /// the pending read will end with `closed`; not news for peerlite
-  ws_.async_close(reason, [self = shared_from_this()](const error_code&) { self->finish_close(); });
+  ended_ = true;  /// the peer's answer is not news for peerlite
+  frames_->send_close(code, reason);
+  send_output();
 }
 
 void ws_pipe::finish_close() {

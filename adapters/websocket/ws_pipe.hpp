@@ -5,10 +5,14 @@
 // upgrade whose HTTP request ws_listener has already read and checked. Both sides write
 // `Connection: Upgrade` capitalized: Couchbase Lite's listener accepts no other spelling.
 //
-// Memory: an idle pipe holds Beast's stream state (a small fixed read buffer, and a write
-// buffer of kWsWriteBufferBytes only while masking client frames) and no message buffer;
-// permessage-deflate is off. A busy pipe holds at most kWsSendBufferBytes of accepted messages
-// plus kWsGatherBytes of frames gathered for the socket (gathered_socket.hpp).
+// Beast does the HTTP upgrade; after it, frames go through protocol::ws::stream, the RFC 6455
+// codec the engine uses for byte streams (ws_pipe.cpp says why).
+//
+// Memory: an idle plain pipe holds Beast's stream state from the upgrade and no read, message
+// or write buffer (a TLS one keeps a 16 KiB read buffer); permessage-deflate is off. A busy
+// pipe holds at most kWsSendBufferBytes of accepted messages plus kWsGatherBytes of frames
+// gathered for the socket (gathered_socket.hpp), and one message being reassembled
+// (at most max_message).
 //
 // Thread safety: every public member may be called from any thread; work runs on the
 // socket's strand; callbacks run there, one at a time, in order.
@@ -33,6 +37,7 @@
 #include "adapters/tcp/url.hpp"
 #include "adapters/websocket/gathered_socket.hpp"
 #include "adapters/websocket/ws_credentials.hpp"
+#include "protocol/websocket.hpp"
 #include "peerlite/message_endpoint.hpp"
 
 namespace peerlite::net {
@@ -110,10 +115,15 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   void arm_idle_check(std::chrono::steady_clock::duration after);
   void on_idle_check();
   void read_next();
-  void on_read(const boost::system::error_code& ec);
+  void on_readable();
+  bool reading() const;
+  void on_bytes(std::string_view bytes);
+  void teardown();
   void take_outbox();
+  void send_output();
   void flush();
   void report_end(const boost::system::error_code& ec);
+  void report_end_with(std::optional<messaging_error> why);
   void begin_close();
   void finish_close();
   messaging_error closed_error() const;
@@ -128,8 +138,10 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   /// The idle check (see on_idle_check): one timer re-armed for the time left, not reset per
   /// read as Beast's own idle timeout is (a timerfd_settime per message: 2.2 per document).
   boost::asio::steady_timer idle_timer_;
-  std::chrono::steady_clock::time_point pinged_at_{};  ///< last_read() when we pinged; none = {}
-  bool ping_in_flight_ = false;
+  std::chrono::steady_clock::time_point last_read_{};  ///< when bytes last came
+  std::chrono::steady_clock::time_point pinged_at_{};  ///< last_read_ when we pinged; none = {}
+  /// The frame codec once upgraded (ws_pipe.cpp says why frames are not Beast's).
+  std::optional<protocol::ws::stream> frames_;
   std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
   std::unique_ptr<boost::beast::websocket::response_type> response_;  ///< client handshake only
   const std::string label_;
@@ -137,10 +149,8 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   const size_t max_message_;
   std::optional<tls_client> tls_;  ///< client over TLS: how to check the server
   std::string host_;               ///< client: the host dialled (TLS name checks)
-  std::string rx_;  ///< the message being read; moved out whole, so idle pipes hold nothing
-  std::optional<
-      boost::asio::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>>
-      rx_buffer_;
+  std::string rx_;      ///< a plain socket's read, released between wake-ups
+  std::string tls_rx_;  ///< TLS: the buffer a pending read fills
   message_handler on_message_;
   ended_handler on_ended_;
   std::deque<pending_write> queue_;
@@ -163,6 +173,7 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   bool ended_ = false;
   bool closing_ = false;
   bool close_begun_ = false;  ///< begin_close() ran: later flushes must not cut it short
+  bool torn_down_ = false;    ///< teardown() ran
   bool closed_ = false;
   bool timed_out_ = false;
   bool upgraded_ = false;
