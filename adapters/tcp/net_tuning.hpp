@@ -64,7 +64,7 @@ constexpr size_t kPrewarmStrands = 4096;
 /// 503 answer.
 constexpr std::chrono::milliseconds kRefusalLinger{1000};
 
-// ---- WebSocket (Beast) ---------------------------------------------------------------------
+// ---- WebSocket (Beast for the upgrade, protocol::ws::stream for frames) -------------------
 
 /// Longest an HTTP upgrade (TLS handshake, request in, 101 out, or the client's whole
 /// handshake) may take. A peer that opens a socket and sends half a request, or its headers a
