@@ -62,6 +62,7 @@ class gathered_socket {
   /// when there is TLS.
   socket_type& next_layer() { return st_->stream.socket(); }
   net_stream& stream() { return st_->stream; }
+  const net_stream& stream() const { return st_->stream; }
 
   template <class MutableBuffers, class Handler>
   void async_read_some(const MutableBuffers& buffers, Handler&& handler) {

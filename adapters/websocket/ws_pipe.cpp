@@ -297,7 +297,7 @@ void ws_pipe::read_next() {
     return stream.async_read_some(
         asio::buffer(tls_rx_), [self = shared_from_this()](const error_code& ec, size_t n) {
           if (!self->reading()) return;
-          if (ec) return self->report_end(ec);
+          if (ec) return self->on_read_error(ec);
           self->on_bytes(std::string_view(self->tls_rx_.data(), n));
           if (self->reading()) self->read_next();
         });
@@ -305,7 +305,7 @@ void ws_pipe::read_next() {
   stream.socket().async_wait(socket_type::wait_read,
                              [self = shared_from_this()](const error_code& ec) {
                                if (!self->reading()) return;
-                               if (ec) return self->report_end(ec);
+                               if (ec) return self->on_read_error(ec);
                                self->on_readable();
                              });
 }
@@ -317,23 +317,37 @@ void ws_pipe::on_readable() {
   for (int i = 0; i < 4 && reading(); ++i) {
     error_code ec;
     size_t available = sock.available(ec);
-    if (ec) return report_end(ec);
+    if (ec) return on_read_error(ec);
     if (available == 0 && i > 0) break;
     rx_.resize(std::clamp<size_t>(available, 1, kMaxReadChunk));
     size_t n = sock.read_some(asio::buffer(rx_), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-    if (ec) return report_end(ec);
+    if (ec) return on_read_error(ec);
     on_bytes(std::string_view(rx_.data(), n));
   }
   std::string().swap(rx_);  /// an idle pipe holds no read buffer
   if (reading()) read_next();
 }
 
-bool ws_pipe::reading() const { return !closed_ && (!ended_ || close_begun_); }
+/// Reading goes on while the pipe is open, while our close waits for the peer's answer, and
+/// (plain TCP) after teardown() until the peer's EOF: leaving its last bytes unread would make
+/// our close a reset, which can destroy the close frame before the peer reads it.
+bool ws_pipe::reading() const {
+  if (closed_) return false;
+  if (torn_down_) return !ws_.next_layer().stream().is_tls();
+  return !ended_ || close_begun_;
+}
+
+/// A read failed or hit EOF: the end of a close under way, else the pipe's end.
+void ws_pipe::on_read_error(const error_code& ec) {
+  if (torn_down_ || close_begun_) return finish_close();
+  report_end(ec);
+}
 
 /// Frames `bytes`: whole messages go to on_message, pongs and close echoes out; the peer's
 /// close or a framing error ends the pipe.
 void ws_pipe::on_bytes(std::string_view bytes) {
+  if (torn_down_) return;  /// after our last frame: read only to reach the peer's EOF
   process_traffic().received.fetch_add(bytes.size(), std::memory_order_relaxed);
   last_read_ = std::chrono::steady_clock::now();
   auto fed = frames_->feed(bytes);
@@ -364,15 +378,26 @@ void ws_pipe::on_bytes(std::string_view bytes) {
   }
 }
 
-/// Lets pending bytes reach the socket, ends TLS politely (close_notify), then closes the
-/// socket; kCloseDrainTimeout (armed by close()) bounds the whole when peerlite is closing.
+/// Lets pending bytes (our close frame among them) reach the socket, then ends our side: TLS
+/// with close_notify, plain TCP with a FIN while reading on to the peer's EOF (a close with
+/// unread bytes would be a reset). Bounded by kCloseDrainTimeout either way.
 void ws_pipe::teardown() {
   if (torn_down_) return;
   torn_down_ = true;
+  if (!closing_) {  /// close() arms the same bound when peerlite closes
+    timer_.expires_after(kCloseDrainTimeout);
+    timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec) self->finish_close();
+    });
+  }
   ws_.next_layer().when_drained([self = shared_from_this()] {
+    if (self->closed_) return;
     auto& stream = self->ws_.next_layer().stream();
-    if (!stream.is_tls() || self->ws_.next_layer().failure()) return self->finish_close();
-    stream.tls().async_shutdown([self](const error_code&) { self->finish_close(); });
+    if (self->ws_.next_layer().failure()) return self->finish_close();
+    if (stream.is_tls())
+      return stream.tls().async_shutdown([self](const error_code&) { self->finish_close(); });
+    error_code ignored;
+    stream.socket().shutdown(socket_type::shutdown_send, ignored);
   });
 }
 
@@ -519,6 +544,7 @@ void ws_pipe::close(std::optional<messaging_error> why, std::function<void()> do
 void ws_pipe::begin_close() {
   if (closed_ || close_begun_) return;
   close_begun_ = true;
+  if (torn_down_) return;  /// the peer closed or broke framing: teardown() is ending the socket
   if (!upgraded_ || !frames_ || ended_) return finish_close();
   uint16_t code = protocol::ws::close_code::normal;
   std::string reason;

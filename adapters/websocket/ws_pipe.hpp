@@ -117,6 +117,7 @@ class ws_pipe : public std::enable_shared_from_this<ws_pipe> {
   void read_next();
   void on_readable();
   bool reading() const;
+  void on_read_error(const boost::system::error_code& ec);
   void on_bytes(std::string_view bytes);
   void teardown();
   void take_outbox();

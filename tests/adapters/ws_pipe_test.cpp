@@ -1,11 +1,13 @@
 // The WebSocket adapter's socket layer (ws_server + ws_pipe) over real loopback sockets:
 // message boundaries are kept, refusals carry the right HTTP status and are permanent, close
-// codes tell the peer whether to retry, and silent peers are dropped.
+// codes tell the peer whether to retry, silent peers are dropped, and a standard client
+// (Beast's) sees its pings answered and its text messages refused.
 #define BOOST_TEST_MODULE adapters_ws_pipe
 #include "adapters/websocket/ws_pipe.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
@@ -224,6 +226,82 @@ BOOST_FIXTURE_TEST_CASE(a_silent_peer_is_dropped_after_the_idle_timeout, fixture
   BOOST_REQUIRE(seen.server_ended->has_value());
   BOOST_TEST((*seen.server_ended)->recoverable);
   BOOST_TEST((*seen.server_ended)->what.find("timeout") != std::string::npos,
+             (*seen.server_ended)->what);
+}
+
+/// A raw Beast client upgraded to the fixture's hub; the hub's pipe is started and collects
+/// what arrives in `seen`.
+std::unique_ptr<boost::beast::websocket::stream<tcp::socket>> raw_client(fixture& f) {
+  auto raw = std::make_unique<boost::beast::websocket::stream<tcp::socket>>(f.io.context());
+  raw->next_layer().connect({asio::ip::make_address("127.0.0.1"), f.server->port()});
+  raw->set_option(
+      boost::beast::websocket::stream_base::decorator([](boost::beast::websocket::request_type& r) {
+        r.set(boost::beast::http::field::sec_websocket_protocol, kBlipSubprotocol);
+      }));
+  raw->handshake("127.0.0.1", "/hub/_blipsync");
+  BOOST_REQUIRE(f.seen.wait([&] { return !f.seen.upgraded.empty(); }));
+  auto srv = f.seen.upgraded.back();
+  srv->start([&f, srv](message m) {
+               auto text = m.take();
+               /// Answered after the frames that came with it: a reply proves they were handled.
+               srv->write(message("re: " + text), [](bool, std::optional<messaging_error>) {});
+               f.seen.update([&] { f.seen.at_server.push_back(std::move(text)); });
+             },
+             [&f](auto& e) { f.seen.update([&] { f.seen.server_ended = e; }); });
+  return raw;
+}
+
+/// The pipe frames with the engine's codec after Beast's upgrade: a peer's PING is answered
+/// with a PONG carrying its payload (a Couchbase Lite peer's heartbeat), ahead of the reply to
+/// the message sent after it.
+BOOST_FIXTURE_TEST_CASE(a_peers_ping_is_answered_with_its_pong, fixture) {
+  serve();
+  auto raw = raw_client(*this);
+  std::string pong;
+  raw->control_callback([&](boost::beast::websocket::frame_type kind, boost::beast::string_view p) {
+    if (kind == boost::beast::websocket::frame_type::pong) pong.assign(p.data(), p.size());
+  });
+  raw->binary(true);
+  raw->ping("are you there");
+  raw->write(asio::buffer(std::string("m1")));
+  boost::beast::flat_buffer in;
+  raw->read(in);
+  BOOST_TEST(pong == "are you there");
+  BOOST_TEST(boost::beast::buffers_to_string(in.data()) == "re: m1");
+  raw->close(boost::beast::websocket::close_code::normal);
+}
+
+/// Many messages in one burst and one message far bigger than a socket read arrive whole and
+/// in order (the pipe frames whatever each read returns).
+BOOST_FIXTURE_TEST_CASE(a_burst_and_a_big_message_arrive_whole_and_in_order, fixture) {
+  serve();
+  auto raw = raw_client(*this);
+  raw->binary(true);
+  std::vector<std::string> sent;
+  for (int i = 0; i < 200; ++i) sent.push_back("message " + std::to_string(i));
+  sent.push_back(std::string(900 * 1024, 'b'));  /// 900 KiB: many reads, under the 1 MiB cap
+  for (auto& m : sent) raw->write(asio::buffer(m));
+  BOOST_REQUIRE(seen.wait([&] { return seen.at_server.size() == sent.size(); }));
+  std::lock_guard lk(seen.mx);
+  BOOST_TEST((seen.at_server == sent));
+}
+
+/// A text message is refused: BLIP needs binary. The peer gets close code 1003, and the pipe
+/// ends with a permanent error.
+BOOST_FIXTURE_TEST_CASE(a_text_message_is_refused_with_1003, fixture) {
+  serve();
+  auto raw = raw_client(*this);
+  raw->text(true);
+  raw->write(asio::buffer(std::string("hello")));
+  boost::beast::flat_buffer in;
+  boost::system::error_code ec;
+  raw->read(in, ec);
+  BOOST_TEST((ec == boost::beast::websocket::error::closed), ec.message());
+  BOOST_TEST(raw->reason().code == 1003);
+  BOOST_REQUIRE(seen.wait([&] { return seen.server_ended.has_value(); }));
+  BOOST_REQUIRE(seen.server_ended->has_value());
+  BOOST_TEST(!(*seen.server_ended)->recoverable);
+  BOOST_TEST((*seen.server_ended)->what.find("text") != std::string::npos,
              (*seen.server_ended)->what);
 }
 
