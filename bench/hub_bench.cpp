@@ -164,6 +164,32 @@ void check_contents(const std::vector<peer>& peers, const std::string& hub_path)
 /// CPU seconds of the hub process and of this one (which runs the peers), together.
 double session_cpu(pid_t hub) { return net::cpu_seconds(hub) + net::cpu_seconds(getpid()); }
 
+/// Completions counted from peerlite's threads. Shared with every callback, so one arriving
+/// after a wait gave up (and threw) still touches live memory.
+struct countdown {
+  std::mutex mx;
+  std::condition_variable cv;
+  size_t done = 0;
+  std::vector<std::string> errors;
+
+  void add(std::string error = {}) {
+    std::lock_guard lk(mx);
+    ++done;
+    if (!error.empty()) errors.push_back(std::move(error));
+    cv.notify_all();
+  }
+  /// Waits until `count` completed (kHubPeersTimeout), then starts over; throws `what` with
+  /// the count on a timeout, or with the first error.
+  void wait(size_t count, const std::string& what) {
+    std::unique_lock lk(mx);
+    if (!cv.wait_for(lk, kHubPeersTimeout, [&] { return done == count; }))
+      throw std::runtime_error(what + ": " + std::to_string(done) + "/" + std::to_string(count) +
+                               " in time");
+    if (!errors.empty()) throw std::runtime_error(what + ": " + errors.front());
+    done = 0;
+  }
+};
+
 /// Opens `count` WebSocket connections to `url` through peerlite's own adapter (TCP connect and
 /// upgrade; the hub answers each with its passive replicator, which then waits for requests),
 /// then closes them all (the WebSocket close handshake and both sides' teardown). Returns the
@@ -174,37 +200,18 @@ std::pair<double, double> open_and_close(net::io_runtime& io, const std::string&
   if (!ep) throw std::runtime_error(ep.err().message);
   std::vector<std::unique_ptr<message_endpoint_connection>> conns;
   for (size_t i = 0; i < count; ++i) conns.push_back(ep->delegate(*ep));
-  std::mutex mx;
-  std::condition_variable cv;
-  size_t done = 0;
-  std::string failure;
-  auto wait_all = [&](const char* what) {
-    std::unique_lock lk(mx);
-    if (!cv.wait_for(lk, kHubPeersTimeout, [&] { return done == count; }))
-      throw std::runtime_error(std::string(what) + ": " + std::to_string(done) + "/" +
-                               std::to_string(count) + " connections in time");
-    if (!failure.empty()) throw std::runtime_error(std::string(what) + ": " + failure);
-    done = 0;
-  };
+  auto c = std::make_shared<countdown>();
   double cpu0 = session_cpu(hub);
-  for (auto& c : conns)
-    c->open(replicator_connection{}, [&](bool ok, std::optional<messaging_error> err) {
-      std::lock_guard lk(mx);
-      if (!ok && failure.empty()) failure = err ? err->what : "open failed";
-      ++done;
-      cv.notify_all();
+  for (auto& conn : conns)
+    conn->open(replicator_connection{}, [c](bool ok, std::optional<messaging_error> err) {
+      c->add(ok ? std::string() : err ? err->what : "open failed");
     });
-  wait_all("open");
+  c->wait(count, "open: connections");
   /// The hub's side of an upgrade finishes after the client's: let it settle before reading.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   double cpu1 = session_cpu(hub);
-  for (auto& c : conns)
-    c->close(std::nullopt, [&] {
-      std::lock_guard lk(mx);
-      ++done;
-      cv.notify_all();
-    });
-  wait_all("close");
+  for (auto& conn : conns) conn->close(std::nullopt, [c] { c->add(); });
+  c->wait(count, "close: connections");
   conns.clear();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   return {cpu1 - cpu0, session_cpu(hub) - cpu1};
@@ -214,38 +221,25 @@ std::pair<double, double> open_and_close(net::io_runtime& io, const std::string&
 /// peer already holds what it should), `reset` ignoring their checkpoints. Returns the CPU
 /// seconds it took; `moved` gets the revisions transferred (0 expected: nothing is new).
 double run_again(std::vector<peer>& peers, bool reset, pid_t hub, uint64_t& moved) {
-  std::mutex mx;
-  std::condition_variable cv;
-  size_t stopped = 0;
-  std::vector<std::string> errors;
-  std::atomic<uint64_t> revs{0};
-  std::vector<listener_token> tokens;
+  auto c = std::make_shared<countdown>();
+  auto revs = std::make_shared<std::atomic<uint64_t>>(0);
   for (auto& p : peers) {
     p.repl = std::make_unique<replicator>(p.cfg);
-    tokens.push_back(p.repl->add_document_listener([&](const auto& docs) { revs += docs.size(); }));
+    /// The tokens are dropped: the listeners stay for the replicator's life (c and revs too).
+    p.repl->add_document_listener([revs](const auto& docs) { *revs += docs.size(); });
     auto began = std::make_shared<bool>(false);
-    tokens.push_back(p.repl->add_change_listener([&, began](const replicator_status& s) {
+    p.repl->add_change_listener([c, began](const replicator_status& s) {
       if (s.activity != activity_level::stopped) return void(*began = true);
-      if (!std::exchange(*began, false)) return;
-      std::lock_guard lk(mx);
-      ++stopped;
-      if (s.err.code != errc::ok) errors.push_back(s.err.message);
-      cv.notify_all();
-    }));
+      if (std::exchange(*began, false)) c->add(s.err.code == errc::ok ? "" : s.err.message);
+    });
   }
   double cpu0 = session_cpu(hub);
   for (auto& p : peers) p.repl->start(reset);
-  {
-    std::unique_lock lk(mx);
-    if (!cv.wait_for(lk, kHubPeersTimeout, [&] { return stopped == peers.size(); }))
-      throw std::runtime_error("phase pass: " + std::to_string(stopped) + "/" +
-                               std::to_string(peers.size()) + " peers stopped in time");
-    if (!errors.empty()) throw std::runtime_error("phase pass: " + errors.front());
-  }
+  c->wait(peers.size(), "phase pass: peers stopped");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   double cpu = session_cpu(hub) - cpu0;
   for (auto& p : peers) p.repl.reset();
-  moved = revs.load();
+  moved = revs->load();
   return cpu;
 }
 

@@ -35,8 +35,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/buffers_range.hpp>
-#include <boost/beast/core/role.hpp>
-#include <boost/beast/websocket/teardown.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -175,26 +173,5 @@ class gathered_socket {
 
   std::shared_ptr<state> st_;
 };
-
-/// Beast's close handshake ends with a teardown of the next layer: first let the pending bytes
-/// (the close frame among them) reach the socket, then end TLS (close_notify; an error, e.g.
-/// a peer that just closes its socket, does not matter here), then tear the TCP socket down
-/// as usual. ws_pipe's close timer bounds the whole.
-template <class Handler>
-void async_teardown(boost::beast::role_type role, gathered_socket& s, Handler&& handler) {
-  auto held = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
-  s.when_drained([role, &stream = s.stream(), held] {
-    if (!stream.is_tls())
-      return boost::beast::websocket::async_teardown(role, stream.socket(), std::move(*held));
-    stream.tls().async_shutdown([role, &stream, held](const boost::system::error_code&) {
-      boost::beast::websocket::async_teardown(role, stream.socket(), std::move(*held));
-    });
-  });
-}
-
-inline void teardown(boost::beast::role_type role, gathered_socket& s,
-                     boost::system::error_code& ec) {
-  boost::beast::websocket::teardown(role, s.next_layer(), ec);
-}
 
 }  // namespace peerlite::net
