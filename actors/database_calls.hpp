@@ -21,9 +21,12 @@ expected<T> call_writer(const std::shared_ptr<database_core>& core, const error&
   if (!core) return empty;
   caf::scoped_actor self{*core->sys};
   std::optional<expected<T>> out;
-  self->request(core->writer, kDatabaseCallTimeout, std::forward<Ts>(xs)...)
-      .receive([&](T& value) { out.emplace(std::move(value)); },
-               [&](caf::error& err) { out.emplace(to_error(err)); });
+  auto h = self->request(core->writer, kDatabaseCallTimeout, std::forward<Ts>(xs)...);
+  h.receive([&](T& value) { out.emplace(std::move(value)); },
+            [&](caf::error& err) { out.emplace(to_error(err)); });
+  /// CAF would keep the timeout, and with it this scoped actor, in its clock until the deadline
+  /// passed, answered or not (see request_deadlines.hpp): an app saving in a loop piled them up.
+  core->sys->clock().cancel_request_timeout(self.ptr(), h.id());
   return std::move(*out);
 }
 

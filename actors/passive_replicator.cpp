@@ -6,6 +6,7 @@
 
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
+#include "actors/request_deadlines.hpp"
 #include "actors/status_mixer.hpp"
 #include "actors/tuning.hpp"
 #include "actors/workers.hpp"
@@ -24,6 +25,8 @@ using passive_actor = connection_owner::extend<
 
 struct passive_state {
   database db;
+  /// Deadlines of this actor's requests (see request_deadlines.hpp).
+  request_deadlines deadlines;
   passive_observer observer;
   uint64_t id = 0;
   bool read_only = false;
@@ -90,7 +93,7 @@ caf::result<protocol::message> set_checkpoint(passive_self self, const protocol:
   auto req = rep::set_checkpoint_request::decode(msg);
   if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
   auto rp = self->make_response_promise<protocol::message>();
-  self->request(self->state.db.core()->writer, kDbRequestTimeout, checkpoint_atom::value,
+  timed_request(self, self->state.db.core()->writer, kDbRequestTimeout, checkpoint_atom::value,
                 store::checkpoint_store::peer, req->client, req->body.to_json(), req->rev,
                 !req->rev.empty())
       .then([=](std::string& rev) mutable { rp.deliver(rep::set_checkpoint_reply{rev}.encode(0)); },
@@ -157,7 +160,8 @@ protocol::message sub_changes(passive_self self, const protocol::message& msg) {
     coll = (*st.colls)[*req->collection];
   }
   uint32_t key = req->collection.value_or(0);
-  if (st.pushers.count(key)) return protocol::make_error_reply(0, "BLIP", 409, "already subscribed");
+  if (st.pushers.count(key))
+    return protocol::make_error_reply(0, "BLIP", 409, "already subscribed");
   pusher_config cfg;
   cfg.lane = key;
   cfg.coll = coll;

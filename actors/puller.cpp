@@ -50,8 +50,8 @@ expected<collection_ref> collection_of(puller_self self, const std::optional<uin
   auto& st = self->state;
   if (!st.aware) {
     if (index && *index != 0)
-      return error{errc::not_found, "collection " + std::to_string(*index) +
-                                        ": this session has no getCollections"};
+      return error{errc::not_found,
+                   "collection " + std::to_string(*index) + ": this session has no getCollections"};
     return collection_ref{st.cfg.coll, std::nullopt};
   }
   if (!index) return error{errc::invalid_argument, "missing collection property"};
@@ -159,7 +159,7 @@ void handle_rev(puller_self self, protocol::message& msg, reply_to to) {
     return deliver(self, to, empty_reply());
   }
   store::incoming_revision rev{std::move(m->doc_id), std::move(m->rev_id), std::move(m->history),
-                               std::move(m->body), m->deleted, m->no_conflicts};
+                               std::move(m->body),   m->deleted,           m->no_conflicts};
   /// rev_message::decode has already found the body to be a JSON object.
   if (auto ok = store::database::validate(rev, /*body_checked=*/true); !ok)
     return deliver(self, to, bad_request(ok.err()));
@@ -175,9 +175,12 @@ protocol::message handle_norev(puller_self self, const protocol::message& msg) {
   if (st.revs_expected > 0) --st.revs_expected;
   st.seqs.finish(m->sequence);
   ++st.completed;
-  st.events.push_back({m->doc_id, m->rev_id, replication_direction::pull, {},
-                       error{errc::not_found, m->doc_id + ": the peer could not send it: " +
-                                                  m->reason}});
+  st.events.push_back(
+      {m->doc_id,
+       m->rev_id,
+       replication_direction::pull,
+       {},
+       error{errc::not_found, m->doc_id + ": the peer could not send it: " + m->reason}});
   check_idle(self);
   return empty_reply();
 }
@@ -199,7 +202,7 @@ void send_sub_changes(puller_self self) {
   req.continuous = cfg.continuous;
   req.batch = kChangesBatchSize;
   req.doc_ids.assign(cfg.doc_ids.begin(), cfg.doc_ids.end());
-  self->request(cfg.conn, kPeerRequestTimeout, request_atom::value, req.encode())
+  timed_request(self, cfg.conn, kPeerRequestTimeout, request_atom::value, req.encode())
       .then(
           [=](protocol::message& reply) {
             if (auto ok = rep::check_reply(reply, "subChanges"); !ok) fail(self, ok.err());

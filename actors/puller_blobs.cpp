@@ -48,8 +48,8 @@ void release(puller_self self, uint64_t id) {
   deliver(self, w.rev.to, protocol::make_error_reply(0, "HTTP", 502, w.err.message));
   flush_answers(self);
   st.events.push_back({std::move(w.rev.rev.id), std::move(w.rev.rev.rev),
-                       replication_direction::pull,
-                       document_flags{w.rev.rev.deleted, false}, std::move(w.err)});
+                       replication_direction::pull, document_flags{w.rev.rev.deleted, false},
+                       std::move(w.err)});
   /// Its sequence stays unfinished: the remote checkpoint stops before it, so the next run
   /// asks for the document again (a timeout or a 503 is usually transient).
   ++st.completed;
@@ -85,18 +85,17 @@ void on_blob_reply(puller_self self, const store::blob_ref& ref, const std::stri
   if (auto ok = rep::check_reply(reply, "getAttachment"); !ok)
     return fetched(self, ref.digest, error{ok.err().code, what + ": " + ok.err().message});
   if (reply.body.size() != ref.length)
-    return fetched(self, ref.digest,
-                   error{errc::protocol_error, what + ": the peer sent " +
-                                                   std::to_string(reply.body.size()) +
-                                                   " bytes, the document says " +
-                                                   std::to_string(ref.length)});
+    return fetched(
+        self, ref.digest,
+        error{errc::protocol_error, what + ": the peer sent " + std::to_string(reply.body.size()) +
+                                        " bytes, the document says " + std::to_string(ref.length)});
   auto digest = store::blob_digest(reply.body);
   if (digest != ref.digest)
-    return fetched(self, ref.digest,
-                   error{errc::protocol_error,
-                         what + ": the bytes the peer sent have digest " + digest});
+    return fetched(
+        self, ref.digest,
+        error{errc::protocol_error, what + ": the bytes the peer sent have digest " + digest});
   auto& st = self->state;
-  self->request(st.cfg.db.core()->writer, kDbRequestTimeout, blob_atom::value, ref.digest,
+  timed_request(self, st.cfg.db.core()->writer, kDbRequestTimeout, blob_atom::value, ref.digest,
                 std::move(reply.body), ref.content_type)
       .then([=](const std::string&) { fetched(self, ref.digest, {}); },
             [=](caf::error& err) {
@@ -109,9 +108,8 @@ void fetch(puller_self self, const store::blob_ref& ref, const std::string& doc_
            std::optional<uint32_t> index) {
   auto& st = self->state;
   ++st.fetches_running;
-  rep::get_attachment_request req{ref.digest, doc_id, looks_compressible(ref.content_type),
-                                  index};
-  self->request(st.cfg.conn, kPeerRequestTimeout, request_atom::value, req.encode())
+  rep::get_attachment_request req{ref.digest, doc_id, looks_compressible(ref.content_type), index};
+  timed_request(self, st.cfg.conn, kPeerRequestTimeout, request_atom::value, req.encode())
       .then([=](protocol::message& reply) { on_blob_reply(self, ref, doc_id, reply); },
             [=](caf::error& err) {
               auto e = to_error(err);

@@ -56,12 +56,12 @@ void resolve_conflict(puller_self self, const std::string& id, const std::string
   auto& local = *current;
   auto& remote = *pulled;
   if (remote.deleted) remote.body = "{}";
-  auto res = st.cfg.resolver ? app_rule(st.cfg.resolver, local, remote)
-                             : default_rule(local, remote);
+  auto res =
+      st.cfg.resolver ? app_rule(st.cfg.resolver, local, remote) : default_rule(local, remote);
   ++st.resolving;
-  self->request(st.cfg.db.core()->writer, kDbRequestTimeout, resolve_atom::value, id, remote.rev,
-                local.rev, res.body.value_or(std::string{}), res.body.has_value(), res.deleted,
-                coll)
+  timed_request(self, st.cfg.db.core()->writer, kDbRequestTimeout, resolve_atom::value, id,
+                remote.rev, local.rev, res.body.value_or(std::string{}), res.body.has_value(),
+                res.deleted, coll)
       .then(
           [=](const std::string&) {
             --self->state.resolving;
@@ -69,8 +69,8 @@ void resolve_conflict(puller_self self, const std::string& id, const std::string
           },
           [=](caf::error& err) {
             --self->state.resolving;
-            self->state.events.push_back({id, remote_rev, replication_direction::pull, {},
-                                          to_error(err)});
+            self->state.events.push_back(
+                {id, remote_rev, replication_direction::pull, {}, to_error(err)});
             check_idle(self);
           });
 }
@@ -124,11 +124,13 @@ void flush_inserts(puller_self self) {
   revs.reserve(batch->size());
   /// The bodies move to the db actor; the batch keeps ids for events and replies.
   for (auto& p : *batch) {
-    store::incoming_revision r{p.rev.id, p.rev.rev, std::move(p.rev.history),
-                               std::move(p.rev.body), p.rev.deleted, p.rev.no_conflicts};
+    store::incoming_revision r{
+        p.rev.id,      p.rev.rev,         std::move(p.rev.history), std::move(p.rev.body),
+        p.rev.deleted, p.rev.no_conflicts};
     revs.push_back(std::move(r));
   }
-  self->request(st.cfg.db.core()->writer, kDbRequestTimeout, insert_atom::value, std::move(revs),
+  timed_request(self, st.cfg.db.core()->writer, kDbRequestTimeout, insert_atom::value,
+                std::move(revs),
                 /*allow_conflicts=*/st.cfg.active, st.cfg.remote, coll)
       .then([=](std::vector<store::insert_result>& res) { on_committed(self, *batch, res); },
             [=](caf::error& err) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/database_core.hpp"
+#include "actors/request_deadlines.hpp"
 #include "actors/workers.hpp"
 
 namespace peerlite::actors {
@@ -26,7 +27,7 @@ struct reply_to {
 struct pending_rev {
   store::incoming_revision rev;
   reply_to to;
-  std::string sequence;  ///< the peer's sequence JSON ("" = untracked)
+  std::string sequence;           ///< the peer's sequence JSON ("" = untracked)
   store::collection_id coll = 0;  ///< the local collection it goes to
   std::optional<uint32_t> index;  ///< its `collection` property (for getAttachment)
 };
@@ -44,7 +45,7 @@ struct collection_ref {
 /// (conformance case active/pull_big ended with checkpoint 200 instead of 304 when arrival
 /// order was trusted).
 struct remote_sequences {
-  using key = std::pair<uint64_t, uint64_t>;           ///< (list request number, position)
+  using key = std::pair<uint64_t, uint64_t>;            ///< (list request number, position)
   std::map<key, std::pair<std::string, bool>> entries;  ///< -> (sequence JSON, done)
   std::unordered_map<std::string, key> index;           ///< sequence JSON -> key (not done)
   uint64_t next_position = 0;
@@ -81,6 +82,8 @@ struct blob_fetch {
 
 struct puller_state {
   puller_config cfg;
+  /// Deadlines of this actor's requests (see request_deadlines.hpp).
+  request_deadlines deadlines;
   std::vector<pending_rev> queue;  ///< the next group for the db actor
   bool inserting = false;
   remote_sequences seqs;
@@ -95,7 +98,7 @@ struct puller_state {
   bool report_scheduled = false;
   std::chrono::steady_clock::time_point last_report;
   std::vector<replicated_document> events;
-  std::vector<protocol::message> answers;  ///< replies to routed requests, not yet sent
+  std::vector<protocol::message> answers;              ///< replies to routed requests, not yet sent
   std::unordered_map<uint64_t, blob_wait> blob_waits;  ///< by a local number
   uint64_t next_wait = 0;
   /// Blobs being fetched (getAttachment in flight, or queued for it) -> the waits that need

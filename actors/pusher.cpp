@@ -72,9 +72,9 @@ void read_feed(pusher_self self) {
     st.active_only_through = *last;
   }
   while (!st.failed && !st.feed_done && st.lists_in_flight < kMaxChangeListsInFlight) {
-    auto cs = by_id ? (*reader)->changes_of(st.lookup_ids, st.read_seq, kChangesBatchSize,
-                                            st.cfg.remote)
-                    : (*reader)->changes(st.read_seq, kChangesBatchSize, st.cfg.remote);
+    auto cs =
+        by_id ? (*reader)->changes_of(st.lookup_ids, st.read_seq, kChangesBatchSize, st.cfg.remote)
+              : (*reader)->changes(st.read_seq, kChangesBatchSize, st.cfg.remote);
     if (!cs) return fail(self, cs.err());
     if (cs->empty()) {
       st.feed_done = true;
@@ -184,8 +184,8 @@ void on_changes_reply(pusher_self self, std::vector<store::change>& list,
       mark_done(self, c.sequence);
       continue;
     }
-    self->state.to_send.push_back({c.sequence, std::move(c.id), std::move(c.rev),
-                                   std::move(r->entries[i].known_ancestors)});
+    self->state.to_send.push_back(
+        {c.sequence, std::move(c.id), std::move(c.rev), std::move(r->entries[i].known_ancestors)});
   }
 }
 
@@ -204,7 +204,8 @@ protocol::message encode_list(bool propose, const std::vector<store::change>& li
   req.collection = index;
   req.entries.reserve(list.size());
   for (auto& c : list)
-    req.entries.push_back({rep::sequence_from_u64(c.sequence), c.id, c.rev, c.deleted, c.body_size});
+    req.entries.push_back(
+        {rep::sequence_from_u64(c.sequence), c.id, c.rev, c.deleted, c.body_size});
   return req.encode();
 }
 
@@ -215,7 +216,7 @@ void send_list(pusher_self self, std::vector<store::change> list) {
   ++st.lists_in_flight;
   auto msg = encode_list(st.cfg.propose, list, st.cfg.index);
   auto shared = std::make_shared<std::vector<store::change>>(std::move(list));
-  self->request(st.cfg.conn, kPeerRequestTimeout, request_atom::value, std::move(msg))
+  timed_request(self, st.cfg.conn, kPeerRequestTimeout, request_atom::value, std::move(msg))
       .then(
           [=](protocol::message& reply) {
             --self->state.lists_in_flight;
@@ -269,9 +270,10 @@ void record_held(pusher_self self) {
 void give_up_awaiting(pusher_self self) {
   auto& st = self->state;
   for (auto& [id, w] : st.awaiting) {
-    st.events.push_back({id, w.rev, replication_direction::push, document_flags{},
-                         error{errc::conflict, id + ": conflicts with the peer's revision " +
-                                                   (w.peer_rev.empty() ? "(unknown)" : w.peer_rev)}});
+    st.events.push_back(
+        {id, w.rev, replication_direction::push, document_flags{},
+         error{errc::conflict, id + ": conflicts with the peer's revision " +
+                                   (w.peer_rev.empty() ? "(unknown)" : w.peer_rev)}});
     ++st.completed;
   }
   st.awaiting.clear();
@@ -290,8 +292,8 @@ void fail(pusher_self self, error err) {
 void check_idle(pusher_self self) {
   auto& st = self->state;
   if (st.failed) return;
-  bool idle = st.feed_done && st.lists_in_flight == 0 && st.to_send.empty() &&
-              st.revs_in_flight == 0;
+  bool idle =
+      st.feed_done && st.lists_in_flight == 0 && st.to_send.empty() && st.revs_in_flight == 0;
   if (idle && !st.cfg.propose && !st.sent_caught_up) {
     /// An empty `changes` tells the puller the initial scan is over (no reply expected).
     st.sent_caught_up = true;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actors/database_core.hpp"
+#include "actors/request_deadlines.hpp"
 #include "actors/workers.hpp"
 
 namespace peerlite::actors {
@@ -34,10 +35,12 @@ struct awaiting_doc {
 
 struct pusher_state {
   pusher_config cfg;
-  bool started = false;        ///< start_atom arrived
-  uint64_t read_seq = 0;       ///< the feed has been read up to here
+  /// Deadlines of this actor's requests (see request_deadlines.hpp).
+  request_deadlines deadlines;
+  bool started = false;                 ///< start_atom arrived
+  uint64_t read_seq = 0;                ///< the feed has been read up to here
   std::vector<std::string> lookup_ids;  ///< cfg.doc_ids, for store::reader::changes_of
-  bool feed_done = false;      ///< the last read found nothing new
+  bool feed_done = false;               ///< the last read found nothing new
   size_t lists_in_flight = 0;
   std::deque<queued_rev> to_send;
   size_t revs_in_flight = 0;
@@ -55,8 +58,8 @@ struct pusher_state {
   bool report_scheduled = false;
   std::chrono::steady_clock::time_point last_report;
   std::vector<replicated_document> events;
-  std::chrono::steady_clock::time_point last_reply;  ///< for the watchdog
-  std::unordered_map<std::string, std::string> skip;  ///< id -> rev pulled from the peer
+  std::chrono::steady_clock::time_point last_reply;        ///< for the watchdog
+  std::unordered_map<std::string, std::string> skip;       ///< id -> rev pulled from the peer
   std::unordered_map<std::string, awaiting_doc> awaiting;  ///< id -> refused, see awaiting_doc
   std::set<std::string> retried;  ///< ids proposed again after a 409 (once each)
   std::vector<std::string> held;  ///< [id, rev, ...] the peer now holds, not yet recorded

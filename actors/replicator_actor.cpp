@@ -139,7 +139,7 @@ void on_all_idle(repl_self self) {
   auto left = std::make_shared<size_t>(pushers.size());
   auto busy = std::make_shared<bool>(false);
   for (auto& p : pushers)
-    self->request(p, kPeerRequestTimeout, caught_up_atom::value)
+    timed_request(self, p, kPeerRequestTimeout, caught_up_atom::value)
         .then(
             [=](bool idle) {
               *busy = *busy || !idle;
@@ -177,8 +177,7 @@ void on_worker(repl_self self, const worker_report& w) {
 }
 
 /// Tells the pusher what was just pulled, so it does not offer it back to the same peer.
-void forward_pulled(repl_self self, uint64_t lane,
-                    const std::vector<replicated_document>& events) {
+void forward_pulled(repl_self self, uint64_t lane, const std::vector<replicated_document>& events) {
   auto* l = lane_at(self, lane);
   if (!l || !l->pusher) return;
   std::vector<std::string> revs;

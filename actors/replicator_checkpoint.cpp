@@ -23,8 +23,8 @@ namespace {
 std::string cp_digest(const std::string& input, bool sha256) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  EVP_Digest(input.data(), input.size(), md, &md_len, sha256 ? protocol::sha256_md() : protocol::sha1_md(),
-             nullptr);
+  EVP_Digest(input.data(), input.size(), md, &md_len,
+             sha256 ? protocol::sha256_md() : protocol::sha1_md(), nullptr);
   unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
   int n = EVP_EncodeBlock(b64, md, static_cast<int>(md_len));
   return "cp-" + std::string(reinterpret_cast<char*>(b64), static_cast<size_t>(n));
@@ -117,8 +117,8 @@ void start_workers(repl_self self) {
   for (uint32_t i = 0; i < st.lanes.size(); ++i) {
     auto& l = st.lanes[i];
     if (cfg.type != replicator_type::pull) {
-      pusher_config pc{cfg.db, st.conn, parent, true, cfg.continuous, l.start_cp.local,
-                       l.doc_ids, l.push_filter};
+      pusher_config pc{cfg.db,         st.conn,          parent,    true,
+                       cfg.continuous, l.start_cp.local, l.doc_ids, l.push_filter};
       pc.remote = st.remote_id;
       pc.with_puller = cfg.type == replicator_type::push_and_pull;
       pc.coll = l.coll;
@@ -126,12 +126,11 @@ void start_workers(repl_self self) {
       pc.lane = i;
       l.pusher = spawn_pusher(self->system(), std::move(pc));
       self->link_to(l.pusher);
-      st.mixer.update(worker_report{true, activity_level::busy, 0, 0, l.start_cp.local, {}, {}},
-                      i);
+      st.mixer.update(worker_report{true, activity_level::busy, 0, 0, l.start_cp.local, {}, {}}, i);
       self->send(l.pusher, start_atom::value);
     }
     if (cfg.type != replicator_type::push) {
-      puller_config pc{cfg.db, st.conn, parent, true, cfg.continuous, l.start_cp.remote,
+      puller_config pc{cfg.db,    st.conn,       parent,    true, cfg.continuous, l.start_cp.remote,
                        l.doc_ids, l.pull_filter, l.resolver};
       pc.remote = st.remote_id;
       pc.direct = direct;
@@ -140,8 +139,8 @@ void start_workers(repl_self self) {
       pc.lane = i;
       l.puller = spawn_puller(self->system(), std::move(pc));
       self->link_to(l.puller);
-      st.mixer.update(
-          worker_report{false, activity_level::busy, 0, 0, 0, l.start_cp.remote, {}}, i);
+      st.mixer.update(worker_report{false, activity_level::busy, 0, 0, 0, l.start_cp.remote, {}},
+                      i);
       self->send(l.puller, start_atom::value);
     }
     l.current = l.saved = l.start_cp;
@@ -188,7 +187,7 @@ void ask_collections(repl_self self, std::vector<saved_checkpoint> locals) {
     req.collections.push_back(l.name);
   }
   auto gen = st.generation;
-  self->request(st.conn, kPeerRequestTimeout, request_atom::value, req.encode())
+  timed_request(self, st.conn, kPeerRequestTimeout, request_atom::value, req.encode())
       .then(
           [=](protocol::message& reply) {
             auto& s = self->state;
@@ -196,18 +195,18 @@ void ask_collections(repl_self self, std::vector<saved_checkpoint> locals) {
             auto r = rep::get_collections_reply::decode(reply);
             if (!r) return begin_close(self, r.err());
             if (r->entries.size() != s.lanes.size())
-              return begin_close(self, error{errc::protocol_error,
-                                             "getCollections: the reply has " +
-                                                 std::to_string(r->entries.size()) +
-                                                 " entries for " +
-                                                 std::to_string(s.lanes.size()) + " collections"});
+              return begin_close(
+                  self,
+                  error{errc::protocol_error,
+                        "getCollections: the reply has " + std::to_string(r->entries.size()) +
+                            " entries for " + std::to_string(s.lanes.size()) + " collections"});
             for (size_t i = 0; i < s.lanes.size(); ++i) {
               auto& e = r->entries[i];
               if (e.st == rep::get_collections_reply::state::missing) {
                 s.close_normally = true;
                 return begin_close(self, error{errc::not_found, "Collection '" + s.lanes[i].name +
-                                                                     "' is not found on the "
-                                                                     "remote server"});
+                                                                    "' is not found on the "
+                                                                    "remote server"});
               }
             }
             for (size_t i = 0; i < s.lanes.size(); ++i) {
@@ -229,7 +228,7 @@ void ask_collections(repl_self self, std::vector<saved_checkpoint> locals) {
 /// Without collections: getCheckpoint for the one lane.
 void ask_checkpoint(repl_self self, std::vector<saved_checkpoint> locals) {
   auto gen = self->state.generation;
-  self->request(self->state.conn, kPeerRequestTimeout, request_atom::value,
+  timed_request(self, self->state.conn, kPeerRequestTimeout, request_atom::value,
                 rep::get_checkpoint_request{self->state.lanes[0].cp_id}.encode())
       .then(
           [=](protocol::message& reply) {
@@ -271,7 +270,8 @@ void exchange_checkpoints(repl_self self) {
     ask_checkpoint(self, locals);
   };
   st.remote_id = 0;
-  self->request(cfg.db.core()->writer, kDbRequestTimeout, remote_atom::value, remote_name(cfg))
+  timed_request(self, cfg.db.core()->writer, kDbRequestTimeout, remote_atom::value,
+                remote_name(cfg))
       .then(
           [=](uint64_t id) {
             self->state.remote_id = id;
@@ -328,7 +328,7 @@ void refresh_remote_rev(repl_self self, size_t i, std::function<void()> then) {
   };
   if (st.collection_aware) {
     rep::get_collections_request req{{l.cp_id}, {l.name}};
-    self->request(st.conn, kPeerRequestTimeout, request_atom::value, req.encode())
+    timed_request(self, st.conn, kPeerRequestTimeout, request_atom::value, req.encode())
         .then(
             [=](protocol::message& reply) {
               auto r = rep::get_collections_reply::decode(reply);
@@ -337,7 +337,7 @@ void refresh_remote_rev(repl_self self, size_t i, std::function<void()> then) {
             [=](caf::error&) { save_next(self, i + 1, then); });
     return;
   }
-  self->request(st.conn, kPeerRequestTimeout, request_atom::value,
+  timed_request(self, st.conn, kPeerRequestTimeout, request_atom::value,
                 rep::get_checkpoint_request{l.cp_id}.encode())
       .then(
           [=](protocol::message& reply) {
@@ -352,7 +352,7 @@ void save_local(repl_self self, size_t i, saved_checkpoint cp, std::string body,
   auto& st = self->state;
   auto& l = st.lanes[i];
   auto db = st.shared->config.db.core()->writer;
-  self->request(db, kDbRequestTimeout, checkpoint_atom::value, store::checkpoint_store::local,
+  timed_request(self, db, kDbRequestTimeout, checkpoint_atom::value, store::checkpoint_store::local,
                 l.cp_id, body, l.local_cp_rev, !l.local_cp_rev.empty())
       .then(
           [=](std::string& rev) {
@@ -381,7 +381,7 @@ void save_lane(repl_self self, size_t i, std::function<void()> then) {
   rep::set_checkpoint_request req{l.cp_id, l.remote_cp_rev, body};
   auto msg = req.encode();
   if (l.index) msg.properties.emplace_back("collection", std::to_string(*l.index));
-  self->request(st.conn, kPeerRequestTimeout, request_atom::value, std::move(msg))
+  timed_request(self, st.conn, kPeerRequestTimeout, request_atom::value, std::move(msg))
       .then(
           [=](protocol::message& reply) {
             auto r = rep::set_checkpoint_reply::decode(reply);

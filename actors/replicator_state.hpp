@@ -2,13 +2,14 @@
 // retry, status) and replicator_checkpoint.cpp (checkpoints, workers).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "actors/replicator_actor.hpp"
+#include "actors/request_deadlines.hpp"
 #include "actors/status_mixer.hpp"
 
 namespace peerlite::actors {
@@ -16,8 +17,8 @@ namespace peerlite::actors {
 enum class repl_phase : uint8_t { stopped, connecting, connected, closing, offline };
 
 struct saved_checkpoint {
-  uint64_t local = 0;      ///< last local sequence fully pushed
-  std::string remote;      ///< last remote sequence fully pulled (JSON; "" = none)
+  uint64_t local = 0;  ///< last local sequence fully pushed
+  std::string remote;  ///< last remote sequence fully pulled (JSON; "" = none)
   bool operator==(const saved_checkpoint& o) const {
     return local == o.local && remote == o.remote;
   }
@@ -37,8 +38,8 @@ struct lane {
   std::string local_cp_rev;   ///< rev of our local copy ("" = none)
   std::string remote_cp_rev;  ///< rev of the peer's copy ("" = none)
   saved_checkpoint start_cp;
-  saved_checkpoint saved;     ///< last written
-  saved_checkpoint current;   ///< as far as the workers got
+  saved_checkpoint saved;       ///< last written
+  saved_checkpoint current;     ///< as far as the workers got
   bool refreshed_once = false;  ///< a 409 made us re-read the peer's checkpoint rev
   pusher_actor pusher;
   puller_actor puller;
@@ -46,6 +47,8 @@ struct lane {
 
 struct replicator_state {
   std::shared_ptr<replicator_shared> shared;
+  /// Deadlines of this actor's requests (see request_deadlines.hpp).
+  request_deadlines deadlines;
   repl_phase phase = repl_phase::stopped;
   uint64_t generation = 0;  ///< bumps per attempt; stale timers compare against it
   connection_api conn;
@@ -56,14 +59,14 @@ struct replicator_state {
   bool close_normally = false;
   status_mixer mixer;
   status_pacer pacer;
-  uint32_t failures = 0;    ///< consecutive failed attempts
+  uint32_t failures = 0;  ///< consecutive failed attempts
   bool reset = false;
   bool stop_requested = false;
-  bool finishing = false;   ///< one-shot: caught up, saving and closing
+  bool finishing = false;        ///< one-shot: caught up, saving and closing
   std::optional<error> failure;  ///< why we are closing, when it is an error
   error last_error;
   // checkpoints
-  uint64_t remote_id = 0;     ///< the store's id for the peer (0 = none: read-only database)
+  uint64_t remote_id = 0;  ///< the store's id for the peer (0 = none: read-only database)
   bool save_scheduled = false;
   bool saving = false;
   std::vector<std::function<void()>> waiters;  ///< continuations of saves asked for meanwhile
