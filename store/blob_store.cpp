@@ -157,30 +157,8 @@ status reader::read_blob(const std::string& digest,
   }
   int64_t rowid = s->integer(0);
   s->reset();
-  sqlite3_blob* handle = nullptr;
-  rc = sqlite3_blob_open(conn_->handle(), "main", "blobs", "data", rowid, 0, &handle);
-  if (rc != SQLITE_OK) {
-    sqlite3_blob_close(handle);
-    return conn_->error_for(rc, "open blob " + digest);
-  }
-  int total = sqlite3_blob_bytes(handle);
   if (chunk == 0) chunk = 65536;
-  std::string buf;
-  status result;
-  for (int at = 0; at < total && result.ok();) {
-    int n = static_cast<int>(std::min<size_t>(chunk, static_cast<size_t>(total - at)));
-    buf.resize(static_cast<size_t>(n));
-    rc = sqlite3_blob_read(handle, buf.data(), n, at);
-    if (rc != SQLITE_OK) {
-      result = conn_->error_for(rc, "read blob " + digest);
-      break;
-    }
-    at += n;
-    result = sink(buf);
-  }
-  sqlite3_blob_close(handle);
-  if (total == 0 && result.ok()) result = sink({});
-  return result;
+  return conn_->stream_blob(rowid, digest, sink, chunk);
 }
 
 expected<std::string> database::put_blob(std::string_view data, const std::string& content_type,

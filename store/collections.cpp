@@ -15,26 +15,9 @@ namespace {
 
 constexpr std::string_view kDefault = "_default";
 constexpr size_t kMaxNameLength = 251;
-
-constexpr char kHasCollectionsTable[] =
-    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'collections'";
-constexpr char kFindCollection[] = "SELECT id FROM collections WHERE scope = ?1 AND name = ?2";
-constexpr char kHasCollection[] = "SELECT 1 FROM collections WHERE id = ?1";
-constexpr char kListCollections[] = "SELECT id, scope, name FROM collections ORDER BY id";
-constexpr char kAddCollection[] = "INSERT INTO collections(id, scope, name) VALUES(?1, ?2, ?3)";
-constexpr char kDeleteCollection[] = "DELETE FROM collections WHERE id = ?1";
-constexpr char kDeleteMeta[] = "DELETE FROM meta WHERE key = ?1";
 /// Ids are never reused (meta keeps the highest ever given): a reader still on a deleted
 /// collection then fails instead of silently reading a newer collection's documents.
 constexpr std::string_view kLastCollectionId = "last_collection_id";
-constexpr char kNextCollectionId[] =
-    "SELECT max(coalesce((SELECT max(id) FROM collections), 0), "
-    "coalesce((SELECT value FROM meta WHERE key = ?1), 0)) + 1";
-/// The default collection's tables and their indexes, tables first: a new collection copies
-/// them, so it has the same columns and indexes as the file's default collection.
-constexpr char kDefaultTables[] =
-    "SELECT name, tbl_name, sql FROM sqlite_master WHERE tbl_name IN ('docs', 'remote_revs') "
-    "AND sql IS NOT NULL ORDER BY type <> 'table'";
 
 bool valid_name_part(std::string_view s) {
   if (s == kDefault) return true;
@@ -50,7 +33,7 @@ bool valid_name_part(std::string_view s) {
 expected<statement*> prepare_collections(connection& c, const char* sql) {
   if (statement* s = c.prepare(sql)) return s;
   error failed = c.last_error("prepare");
-  auto tables = c.query_int(kHasCollectionsTable);
+  auto tables = c.query_int(sql::kHasCollectionsTable);
   if (!tables) return tables.err();
   if (*tables > 0) return failed;
   return static_cast<statement*>(nullptr);
@@ -76,7 +59,7 @@ error no_such_collection(const connection& c, std::string_view what) {
 /// The id of scope.name; not_found when absent.
 expected<collection_id> lookup(connection& c, const std::string& scope, const std::string& name) {
   if (scope == kDefault && name == kDefault) return collection_id{0};
-  auto s = prepare_collections(c, kFindCollection);
+  auto s = prepare_collections(c, sql::kFindCollection);
   if (!s) return s.err();
   if (!*s) return no_such_collection(c, "\"" + scope + "." + name + "\"");
   (*s)->bind(1, std::string_view(scope));
@@ -109,7 +92,7 @@ expected<std::pair<std::string, std::string>> parse_collection_name(std::string_
 
 status reader::use_collection(collection_id c) {
   if (c != 0) {
-    auto s = prepare_collections(*conn_, kHasCollection);
+    auto s = prepare_collections(*conn_, sql::kHasCollection);
     if (!s) return s.err();
     int rc = SQLITE_DONE;
     if (*s) {
@@ -133,7 +116,7 @@ expected<collection_id> reader::find_collection(std::string_view name) {
 }
 
 expected<std::vector<collection_info>> reader::list_collections() {
-  auto s = prepare_collections(*conn_, kListCollections);
+  auto s = prepare_collections(*conn_, sql::kListCollections);
   if (!s) return s.err();
   std::vector<collection_info> out;
   if (!*s) {
@@ -157,7 +140,7 @@ expected<collection_id> database::create_collection(std::string_view full) {
   if (!tx.begun().ok()) return tx.begun().err();
   auto found = lookup(*conn_, parsed->first, parsed->second);
   if (found || found.err().code != errc::not_found) return found;
-  statement* s = conn_->prepare(kNextCollectionId);
+  statement* s = conn_->prepare(sql::kNextCollectionId);
   if (!s) return conn_->last_error("prepare");
   s->bind(1, kLastCollectionId);
   int rc = s->step();
@@ -167,7 +150,7 @@ expected<collection_id> database::create_collection(std::string_view full) {
 
   /// The default collection's CREATE statements, renamed: tables by collection_sql(), and each
   /// index after its table (docs_seq on docs becomes docs_N_seq on docs_N).
-  s = conn_->prepare(kDefaultTables);
+  s = conn_->prepare(sql::kDefaultTables);
   if (!s) return conn_->last_error("prepare");
   std::string ddl;
   while ((rc = s->step()) == SQLITE_ROW) {
@@ -186,8 +169,8 @@ expected<collection_id> database::create_collection(std::string_view full) {
   if (rc != SQLITE_DONE) return conn_->error_for(rc, "read the schema");
   if (auto st = conn_->exec(ddl.c_str()); !st.ok()) return st.err();
 
-  if (auto st = run(*conn_, kAddCollection, "add collection", id, std::string_view(parsed->first),
-                    std::string_view(parsed->second));
+  if (auto st = run(*conn_, sql::kAddCollection, "add collection", id,
+                    std::string_view(parsed->first), std::string_view(parsed->second));
       !st.ok())
     return st.err();
   if (auto st = run(*conn_, sql::kSetMeta, "add collection", kLastCollectionId, id); !st.ok())
@@ -211,9 +194,10 @@ status database::delete_collection(std::string_view full) {
   conn_->evict_collection(*id);
   std::string drop = collection_sql("DROP TABLE docs; DROP TABLE remote_revs;", *id);
   if (auto st = conn_->exec(drop.c_str()); !st.ok()) return st;
-  if (auto st = run(*conn_, kDeleteCollection, "delete collection", *id); !st.ok()) return st;
+  if (auto st = run(*conn_, sql::kDeleteCollection, "delete collection", *id); !st.ok()) return st;
   std::string seq_key = last_seq_key(*id);
-  if (auto st = run(*conn_, kDeleteMeta, "delete collection", std::string_view(seq_key)); !st.ok())
+  if (auto st = run(*conn_, sql::kDeleteMeta, "delete collection", std::string_view(seq_key));
+      !st.ok())
     return st;
   if (auto st = tx.commit(); !st.ok()) return st;
   if (conn_->collection() == *id) conn_->set_collection(0);

@@ -113,8 +113,8 @@ expected<std::string> database::resolve(const std::string& id, const std::string
   /// deletion too, the newer tombstone must not take over (a pulled deletion would otherwise
   /// lose to the tombstone that closed our own edit, and the peers would diverge).
   if (!row.tree.nodes()[l].deleted) {
-    l = row.tree.add_child(l, compute_rev_id(losing_rev, true, kEmptyBody),
-                           std::string(kEmptyBody), true);
+    l = row.tree.add_child(l, compute_rev_id(losing_rev, true, kEmptyBody), std::string(kEmptyBody),
+                           true);
   }
   row.tree.clear_conflict(w);
   row.tree.mark_losing(l);
@@ -145,7 +145,7 @@ status database::purge(const std::string& id) {
   int rc = s->step();
   s->reset();
   if (rc != SQLITE_DONE) return conn_->error_for(rc, "purge");
-  if (sqlite3_changes(conn_->handle()) == 0) return no_such_document(*conn_, id);
+  if (conn_->changes() == 0) return no_such_document(*conn_, id);
   return {};
 }
 
@@ -162,7 +162,7 @@ status database::set_expiration(const std::string& id, unix_seconds when) {
   int rc = s->step();
   s->reset();
   if (rc != SQLITE_DONE) return conn_->error_for(rc, "set expiration");
-  if (sqlite3_changes(conn_->handle()) == 0) return no_such_document(*conn_, id);
+  if (conn_->changes() == 0) return no_such_document(*conn_, id);
   return {};
 }
 
@@ -174,7 +174,7 @@ expected<size_t> database::expire(unix_seconds now) {
   int rc = s->step();
   s->reset();
   if (rc != SQLITE_DONE) return conn_->error_for(rc, "expire");
-  return static_cast<size_t>(sqlite3_changes(conn_->handle()));
+  return static_cast<size_t>(conn_->changes());
 }
 
 expected<std::string> database::set_checkpoint(checkpoint_store store, const std::string& id,
@@ -231,7 +231,7 @@ expected<remote_id> database::remote(const std::string& name) {
   int rc = s->step();
   s->reset();
   if (rc != SQLITE_DONE) return conn_->error_for(rc, "add remote");
-  return static_cast<remote_id>(sqlite3_last_insert_rowid(conn_->handle()));
+  return static_cast<remote_id>(conn_->last_insert_id());
 }
 
 status database::set_remote_revs(remote_id remote, std::span<const rev_ref> revs) {

@@ -148,8 +148,8 @@ class reader {
 
   /// Streams the blob to `sink` in chunks of at most `chunk` bytes (SQLite incremental blob
   /// I/O: only one chunk is in memory at a time). Stops at the first error `sink` returns.
-  status read_blob(const std::string& digest,
-                   const std::function<status(std::string_view)>& sink, size_t chunk = 65536);
+  status read_blob(const std::string& digest, const std::function<status(std::string_view)>& sink,
+                   size_t chunk = 65536);
 
   // --- Collections (collections.cpp) ---
   // Documents, sequences, the changes feed, expirations and remote revisions are per
@@ -236,8 +236,7 @@ class database : public reader {
   /// is recorded as held by it (see set_remote_revs), in the same transaction.
   expected<std::vector<insert_result>> insert_batch(std::span<const incoming_revision> revs,
                                                     bool allow_conflicts = true,
-                                                    bool validated = false,
-                                                    remote_id remote = 0);
+                                                    bool validated = false, remote_id remote = 0);
 
   /// One revision from a peer (insert_batch of one).
   expected<insert_result> insert_with_history(const incoming_revision& rev,
@@ -316,8 +315,9 @@ class database : public reader {
                     insert_result& out);
 
   options opts_;
-  std::string reader_uri_;  ///< what open_reader() opens
-  int reader_flags_ = 0;    ///< and with which SQLite flags
+  std::string reader_uri_;   ///< what open_reader() opens
+  int reader_flags_ = 0;     ///< and with which SQLite flags
+  int64_t pg_lock_key_ = 0;  ///< PostgreSQL: the writers' lock key (0: an SQLite file)
 };
 
 }  // namespace peerlite::store

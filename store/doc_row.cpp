@@ -72,7 +72,7 @@ status write_row(connection& c, std::string_view id, doc_row& row, uint64_t seq,
 status insert_row_if_absent(connection& c, std::string_view id, doc_row& row, uint64_t seq,
                             bool& inserted) {
   if (auto st = store_row(c, sql::kInsertRowIfAbsent, id, row, seq, false); !st.ok()) return st;
-  inserted = sqlite3_changes(c.handle()) > 0;
+  inserted = c.changes() > 0;
   row.exists = inserted;
   return {};
 }

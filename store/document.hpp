@@ -65,7 +65,7 @@ struct change {
   std::string id;
   std::string rev;  ///< current revision
   bool deleted = false;
-  uint64_t body_size = 0;  ///< bytes of the current body
+  uint64_t body_size = 0;   ///< bytes of the current body
   bool conflicted = false;  ///< the document has open conflicts (see reader::conflicts)
   /// With a remote given to the feed query: the revision that remote is known to hold of this
   /// document ("" = none known). The pusher proposes it as the parent and skips the document
@@ -127,7 +127,7 @@ enum class checkpoint_store {
 /// Database statistics (the `peerlite info` command).
 /// A stored blob (attachment body): content-addressed by its digest.
 struct blob_info {
-  std::string digest;        ///< "sha1-" + base64 of the SHA-1 of the bytes
+  std::string digest;  ///< "sha1-" + base64 of the SHA-1 of the bytes
   uint64_t length = 0;
   std::string content_type;  ///< as first stored ("" = unknown)
 };
@@ -135,7 +135,7 @@ struct blob_info {
 /// One blob a document body references: a {"@type":"blob", "digest":...} dict anywhere in it,
 /// or an entry of a legacy `_attachments` dict.
 struct blob_ref {
-  std::string path;          ///< JSON pointer of the dict ("/image"); "_attachments/<name>"
+  std::string path;  ///< JSON pointer of the dict ("/image"); "_attachments/<name>"
   std::string digest;
   uint64_t length = 0;
   std::string content_type;

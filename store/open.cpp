@@ -1,5 +1,4 @@
 // Opening a database: path checks, schema check or creation, pragmas, readers.
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include "store/database.hpp"
+#include "store/pg.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
 #include "store/tuning.hpp"
@@ -17,18 +17,6 @@
 namespace peerlite::store {
 
 namespace {
-
-std::string random_hex_uuid() {
-  unsigned char bytes[16];
-  RAND_bytes(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xF]);
-  }
-  return out;
-}
 
 /// What the path is before SQLite sees it.
 struct path_facts {
@@ -104,7 +92,7 @@ status check_or_create_schema(connection& c, bool writable) {
   return tx.commit();
 }
 
-status apply_pragmas(connection& c, bool writable, bool in_memory,
+status apply_pragmas(sqlite_connection& c, bool writable, bool in_memory,
                      int64_t cache_kib = kCacheSizeKiB) {
   std::string pragmas = "PRAGMA cache_size = -" + std::to_string(cache_kib) + ";";
   if (writable && !in_memory) pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
@@ -196,6 +184,17 @@ database::~database() = default;
 bool database::is_read_only() const { return conn_->read_only(); }
 
 expected<std::unique_ptr<database>> database::open(const std::string& path, options opts) {
+  if (is_pg_url(path)) {
+    auto conn = pg_connection::open(path, redact_pg_url(path), opts.read_only);
+    if (!conn) return conn.err();
+    if (auto st = pg_check_or_create_schema(**conn, !opts.read_only); !st.ok()) return st.err();
+    int64_t key = (*conn)->lock_key();
+    std::unique_ptr<database> db(new database(std::move(*conn), redact_pg_url(path), opts));
+    db->reader_uri_ = path;
+    db->pg_lock_key_ = key;
+    if (auto st = db->load_meta(); !st.ok()) return st.err();
+    return db;
+  }
   bool in_memory = path == ":memory:";
   bool file_writable = true;
   if (!in_memory) {
@@ -205,7 +204,7 @@ expected<std::unique_ptr<database>> database::open(const std::string& path, opti
   }
   bool writable = in_memory || (!opts.read_only && file_writable);
   auto [uri, flags] = open_target(path, writable, file_writable);
-  auto conn = connection::open(uri, path, flags, !writable);
+  auto conn = sqlite_connection::open(uri, path, flags, !writable);
   if (!conn) return conn.err();
   if (auto st = check_or_create_schema(**conn, writable); !st.ok()) return st.err();
   if (auto st = apply_pragmas(**conn, writable, in_memory); !st.ok()) return st.err();
@@ -218,8 +217,16 @@ expected<std::unique_ptr<database>> database::open(const std::string& path, opti
 }
 
 expected<std::unique_ptr<reader>> database::open_reader() {
+  if (pg_lock_key_) {
+    auto conn = pg_connection::open(reader_uri_, path_, true);
+    if (!conn) return conn.err();
+    (*conn)->set_lock_key(pg_lock_key_);
+    std::unique_ptr<reader> r(new reader(std::move(*conn), path_));
+    if (auto st = r->load_meta(); !st.ok()) return st.err();
+    return r;
+  }
   bool in_memory = path_ == ":memory:";
-  auto conn = connection::open(reader_uri_, path_, reader_flags_, true);
+  auto conn = sqlite_connection::open(reader_uri_, path_, reader_flags_, true);
   if (!conn) return conn.err();
   if (auto st = apply_pragmas(**conn, false, in_memory, kReaderCacheSizeKiB); !st.ok())
     return st.err();

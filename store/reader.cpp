@@ -67,9 +67,8 @@ expected<std::vector<change>> reader::changes(uint64_t since, size_t limit, remo
   return out;
 }
 
-expected<std::vector<change>> reader::changes_of(std::span<const std::string> ids,
-                                                 uint64_t since, size_t limit,
-                                                 remote_id remote) {
+expected<std::vector<change>> reader::changes_of(std::span<const std::string> ids, uint64_t since,
+                                                 size_t limit, remote_id remote) {
   statement* s = conn_->prepare(remote ? sql::kChangeOfForRemote : sql::kChangeOf);
   if (!s) return conn_->last_error("prepare");
   std::vector<change> out;

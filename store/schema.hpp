@@ -79,7 +79,8 @@ inline constexpr char kChangeOfForRemote[] =
     "LEFT JOIN remote_revs r ON r.remote = ?3 AND r.doc = d.id WHERE d.id = ?1 AND d.seq > ?2";
 inline constexpr char kFindRemote[] = "SELECT id FROM remotes WHERE name = ?1";
 inline constexpr char kAddRemote[] = "INSERT INTO remotes(name) VALUES(?1)";
-inline constexpr char kGetRemoteRev[] = "SELECT rev FROM remote_revs WHERE remote = ?1 AND doc = ?2";
+inline constexpr char kGetRemoteRev[] =
+    "SELECT rev FROM remote_revs WHERE remote = ?1 AND doc = ?2";
 inline constexpr char kSetRemoteRev[] =
     "INSERT OR REPLACE INTO remote_revs(remote, doc, rev) VALUES(?1, ?2, ?3)";
 inline constexpr char kListLive[] = "SELECT id, rev FROM docs WHERE (flags & 1) = 0 ORDER BY id";
@@ -110,6 +111,26 @@ inline constexpr char kSetCheckpoint[] =
 inline constexpr char kGetPeerCheckpoint[] = "SELECT rev, body FROM peer_checkpoints WHERE id = ?1";
 inline constexpr char kSetPeerCheckpoint[] =
     "INSERT OR REPLACE INTO peer_checkpoints(id, rev, body) VALUES(?1, ?2, ?3)";
+
+// Collections (collections.cpp).
+inline constexpr char kHasCollectionsTable[] =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'collections'";
+inline constexpr char kFindCollection[] =
+    "SELECT id FROM collections WHERE scope = ?1 AND name = ?2";
+inline constexpr char kHasCollection[] = "SELECT 1 FROM collections WHERE id = ?1";
+inline constexpr char kListCollections[] = "SELECT id, scope, name FROM collections ORDER BY id";
+inline constexpr char kAddCollection[] =
+    "INSERT INTO collections(id, scope, name) VALUES(?1, ?2, ?3)";
+inline constexpr char kDeleteCollection[] = "DELETE FROM collections WHERE id = ?1";
+inline constexpr char kDeleteMeta[] = "DELETE FROM meta WHERE key = ?1";
+inline constexpr char kNextCollectionId[] =
+    "SELECT max(coalesce((SELECT max(id) FROM collections), 0), "
+    "coalesce((SELECT value FROM meta WHERE key = ?1), 0)) + 1";
+/// The default collection's tables and their indexes, tables first: a new collection copies
+/// them, so it has the same columns and indexes as the file's default collection.
+inline constexpr char kDefaultTables[] =
+    "SELECT name, tbl_name, sql FROM sqlite_master WHERE tbl_name IN ('docs', 'remote_revs') "
+    "AND sql IS NOT NULL ORDER BY type <> 'table'";
 
 inline constexpr char kCountTables[] = "SELECT count(*) FROM sqlite_master";
 

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "store/database.hpp"
+#include "backend.hpp"
 #include "temp_dir.hpp"
 
 using namespace peerlite;
@@ -22,13 +23,14 @@ inline std::ostream& operator<<(std::ostream& os, errc c) { return os << static_
 namespace {
 
 std::unique_ptr<database> open_db(const std::string& path, options o = {}) {
-  auto db = database::open(path, o);
+  auto db = database::open(test::location_for(path), o);
   BOOST_REQUIRE_MESSAGE(db, (db ? "" : db.err().message));
   return std::move(*db);
 }
 
 /// One integer from the file through a separate raw SQLite handle.
 int64_t raw_int(const std::string& path, const std::string& sql) {
+  if (test::on_postgresql()) return test::pg_int(test::location_for(path), sql);
   sqlite3* db = nullptr;
   BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
   sqlite3_stmt* s = nullptr;

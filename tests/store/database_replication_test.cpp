@@ -7,6 +7,7 @@
 
 #include "store/database.hpp"
 #include "store/rev_id.hpp"
+#include "backend.hpp"
 #include "temp_dir.hpp"
 
 using namespace peerlite;
@@ -14,9 +15,12 @@ using namespace peerlite::store;
 
 namespace {
 
+/// An in-memory SQLite database, or a fresh PostgreSQL one (backend.hpp).
 std::unique_ptr<database> open_mem(options o = {}) {
-  auto db = database::open(":memory:", o);
-  BOOST_REQUIRE(db);
+  static temp_dir unused;
+  auto db = database::open(
+      test::on_postgresql() ? test::fresh_location(unused, "mem") : std::string(":memory:"), o);
+  BOOST_REQUIRE_MESSAGE(db, (db ? "" : db.err().message));
   return std::move(*db);
 }
 
@@ -195,7 +199,10 @@ BOOST_AUTO_TEST_CASE(deep_histories_are_pruned_to_the_configured_depth) {
 }
 
 BOOST_AUTO_TEST_CASE(readers_see_commits_from_their_own_thread) {
-  for (std::string where : {std::string("file"), std::string(":memory:")}) {
+  temp_dir pg_dir;
+  std::vector<std::string> wheres{"file", ":memory:"};
+  if (test::on_postgresql()) wheres.push_back(test::fresh_location(pg_dir, "readers"));
+  for (const std::string& where : wheres) {
     temp_dir dir;
     auto opened = database::open(where == "file" ? dir.file("r.db") : where);
     BOOST_REQUIRE(opened);

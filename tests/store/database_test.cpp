@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE store_database
 #include "store/database.hpp"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -9,6 +10,7 @@
 #include <fstream>
 
 #include "store/rev_id.hpp"
+#include "backend.hpp"
 #include "temp_dir.hpp"
 
 using namespace peerlite;
@@ -16,8 +18,18 @@ using namespace peerlite::store;
 
 namespace {
 
+/// The database at `path`, or on PostgreSQL a fresh database standing for that file (tests
+/// that reopen the same file are SQLite's own and skip themselves there).
 std::unique_ptr<database> open_db(const std::string& path, options o = {}) {
-  auto db = database::open(path, o);
+  static temp_dir unused;
+  auto db = database::open(test::on_postgresql() ? test::fresh_location(unused, "db") : path, o);
+  BOOST_REQUIRE_MESSAGE(db, (db ? "" : db.err().message));
+  return std::move(*db);
+}
+
+/// The database exactly at `where` (a path or a URL).
+std::unique_ptr<database> open_at(const std::string& where, options o = {}) {
+  auto db = database::open(where, o);
   BOOST_REQUIRE_MESSAGE(db, (db ? "" : db.err().message));
   return std::move(*db);
 }
@@ -191,8 +203,38 @@ BOOST_AUTO_TEST_CASE(checkpoints_use_revs_and_refuse_mismatches) {
   BOOST_TEST(!db->get_checkpoint(checkpoint_store::local, "cp-x").has_value());
 }
 
+/// Runs one SQL command on a PostgreSQL database through libpq, as another program would.
+void pg_command(const std::string& url, const std::string& sql) {
+  PGconn* c = PQconnectdb(url.c_str());
+  BOOST_REQUIRE_MESSAGE(PQstatus(c) == CONNECTION_OK, PQerrorMessage(c));
+  PGresult* r = PQexec(c, sql.c_str());
+  BOOST_CHECK_MESSAGE(PQresultStatus(r) == PGRES_COMMAND_OK, PQresultErrorMessage(r));
+  PQclear(r);
+  PQfinish(c);
+}
+
 BOOST_AUTO_TEST_CASE(files_that_are_not_peerlite_databases_are_refused_untouched) {
   temp_dir dir;
+  if (test::on_postgresql()) {
+    /// Another program's database, a newer peerlite schema, and no server at all.
+    std::string other = test::fresh_location(dir, "other");
+    pg_command(other, "CREATE TABLE t(x int)");
+    auto r = database::open(other);
+    BOOST_REQUIRE(!r);
+    BOOST_TEST((r.err().code == errc::not_a_database));
+    std::string mine = test::fresh_location(dir, "new");
+    BOOST_REQUIRE(database::open(mine));
+    pg_command(mine, "UPDATE meta SET value = '99' WHERE key = 'schema_version'");
+    auto newer = database::open(mine);
+    BOOST_REQUIRE(!newer);
+    BOOST_TEST((newer.err().code == errc::not_a_database));
+    BOOST_TEST(newer.err().message.find("newer") != std::string::npos);
+    auto none = database::open("postgresql:///x?host=" + dir.path.string() + "&port=1");
+    BOOST_REQUIRE(!none);
+    BOOST_TEST((none.err().code == errc::io_error));
+    BOOST_TEST(none.err().message.find("cannot connect") != std::string::npos, none.err().message);
+    return;
+  }
   { std::ofstream(dir.file("text")) << "hello, this is not a database at all, just some text\n"; }
   auto r = database::open(dir.file("text"));
   BOOST_TEST((r.err().code == errc::not_a_database));
@@ -219,10 +261,15 @@ BOOST_AUTO_TEST_CASE(files_that_are_not_peerlite_databases_are_refused_untouched
 
 BOOST_AUTO_TEST_CASE(read_only_files_refuse_writes_but_read) {
   temp_dir dir;
-  std::string path = dir.file("ro.db");
-  { open_db(path)->put("a", R"({"x":1})"); }
-  ::chmod(path.c_str(), 0444);
-  auto db = open_db(path);
+  std::string path = test::fresh_location(dir, "ro");
+  { open_at(path)->put("a", R"({"x":1})"); }
+  /// A file nobody may write opens read-only; a PostgreSQL database when asked to.
+  options o;
+  if (test::on_postgresql())
+    o.read_only = true;
+  else
+    ::chmod(path.c_str(), 0444);
+  auto db = open_at(path, o);
   BOOST_TEST(db->is_read_only());
   BOOST_TEST(db->get("a")->body == R"({"x":1})");
   BOOST_TEST((db->put("b", "{}").err().code == errc::read_only));
@@ -231,13 +278,13 @@ BOOST_AUTO_TEST_CASE(read_only_files_refuse_writes_but_read) {
 
 BOOST_AUTO_TEST_CASE(reopen_keeps_everything) {
   temp_dir dir;
-  std::string uuid, rev;
+  std::string uuid, rev, where = test::fresh_location(dir, "a");
   {
-    auto db = open_db(dir.file("a.db"));
+    auto db = open_at(where);
     rev = *db->put("a", R"({"x":1})");
     uuid = db->public_uuid();
   }
-  auto db = open_db(dir.file("a.db"));
+  auto db = open_at(where);
   BOOST_TEST(db->public_uuid() == uuid);
   BOOST_TEST(db->get("a")->rev == rev);
   BOOST_TEST(*db->last_sequence() == 1u);
