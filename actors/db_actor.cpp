@@ -8,14 +8,14 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <filesystem>
-#include <string>
-#include <vector>
-#include <map>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
+#include <map>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
@@ -71,10 +71,16 @@ class external_watch {
   external_watch& operator=(const external_watch&) = delete;
 
  private:
-  /// Sets up the inotify watch; on any failure leaves inotify_fd_ at -1 (polling).
+  /// Sets up the inotify watch, or on PostgreSQL the commit notifications; on any failure
+  /// leaves both fds at -1 (polling).
   void watch_files(const std::string& db_path) {
     namespace fs = std::filesystem;
     std::error_code ec;
+    if (store::is_pg_url(db_path)) {
+      wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+      if (wake_fd_ >= 0) listen_fd_ = reader_->listen_for_commits();
+      return;
+    }
     auto file = fs::absolute(db_path, ec);
     if (ec) return;
     names_ = {file.filename().string(), file.filename().string() + "-wal"};
@@ -93,11 +99,16 @@ class external_watch {
   /// `timeout` passed (the backstop). False on a stop, or when only other files in the
   /// directory were written (a hub's log beside its database).
   bool wait_for_write(std::chrono::milliseconds timeout) {
-    pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    /// PostgreSQL: a query of check() may have read notifications into libpq's queue, where
+    /// the socket no longer shows them.
+    if (listen_fd_ >= 0 && drained()) return true;
+    pollfd fds[2] = {{listen_fd_ >= 0 ? listen_fd_ : inotify_fd_, POLLIN, 0},
+                     {wake_fd_, POLLIN, 0}};
     int ready = poll(fds, 2, static_cast<int>(timeout.count()));
     if (ready == 0) return true;
     if (ready < 0) return errno != EINTR;
     if (fds[1].revents) return false;  // stopping
+    if (listen_fd_ >= 0) return drained() || listen_fd_ < 0;
     bool ours = false;
     alignas(inotify_event) char buf[4096];
     for (;;) {
@@ -111,6 +122,15 @@ class external_watch {
         p += sizeof(inotify_event) + e->len;
       }
     }
+  }
+
+  /// Reads the commit notifications that arrived: true when there was one. A lost connection
+  /// turns the watch to polling (run() listens again later).
+  bool drained() {
+    bool broken = false;
+    bool any = reader_->drain_commit_notifications(broken);
+    if (broken) listen_fd_ = -1;
+    return any;
   }
 
   void check() {
@@ -134,11 +154,23 @@ class external_watch {
   }
 
   void run() {
-    if (inotify_fd_ < 0) {
+    if (inotify_fd_ < 0 && listen_fd_ < 0 && wake_fd_ < 0) {
       while (pause(kExternalCommitPollInterval)) check();
       return;
     }
+    auto next_listen = std::chrono::steady_clock::now();
     while (!stopping()) {
+      if (listen_fd_ < 0 && inotify_fd_ < 0) {
+        /// PostgreSQL without its notifications (the connection dropped): poll, and try to
+        /// listen again every kCommitListenRetry.
+        if (!pause(kExternalCommitPollInterval)) return;
+        check();
+        if (std::chrono::steady_clock::now() >= next_listen) {
+          listen_fd_ = reader_->listen_for_commits();
+          next_listen = std::chrono::steady_clock::now() + kCommitListenRetry;
+        }
+        continue;
+      }
       if (!wait_for_write(kExternalCommitBackstop)) continue;
       check();
       /// A burst of commits (our own replication) is checked once per interval, not per commit.
@@ -151,7 +183,8 @@ class external_watch {
   int64_t version_ = 0;
   std::vector<std::string> names_;  ///< the database file's and its -wal file's names
   int inotify_fd_ = -1;             ///< -1: poll every kExternalCommitPollInterval instead
-  int wake_fd_ = -1;                ///< written by the destructor to end the poll()
+  int listen_fd_ = -1;  ///< PostgreSQL: the socket commit notifications arrive on, or -1
+  int wake_fd_ = -1;    ///< written by the destructor to end the poll()
   std::mutex mtx_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -282,7 +315,9 @@ bool tell_listeners(db_state& st, database_core& core) {
 void check_external(db_self self) {
   auto& st = self->state;
   auto version = st.db->data_version();
-  if (!version) return;  // retried at the next tick
+  /// The watch told of a change it will not tell again: a failed read (a shared store that
+  /// just came back, whose first call finds the old session gone) is retried here.
+  if (!version) return void(self->delayed_send(self, kExternalCommitRetry, tick_atom::value));
   auto core = st.core.lock();
   bool listeners = core && core->has_listeners();
   if (*version == st.data_version) {
@@ -293,7 +328,7 @@ void check_external(db_self self) {
     return;
   }
   auto last = st.db->last_sequence();
-  if (!last) return;
+  if (!last) return void(self->delayed_send(self, kExternalCommitRetry, tick_atom::value));
   if (*last > st.known_seq) {
     st.known_seq = *last;
     for (auto& s : st.subscribers) caf::anon_send(s, db_changed_atom::value, *last);
@@ -396,7 +431,8 @@ void flush(db_self self) {
   }
 }
 
-caf::result<insert_results> enqueue_insert(db_self self, std::vector<store::incoming_revision>& revs,
+caf::result<insert_results> enqueue_insert(db_self self,
+                                           std::vector<store::incoming_revision>& revs,
                                            bool allow_conflicts, uint64_t remote,
                                            store::collection_id coll = 0) {
   size_t bytes = 0;
@@ -442,9 +478,9 @@ caf::result<std::string> do_put(db_self self, const std::string& id, const std::
   std::optional<std::string> p;
   if (has_parent) p = parent;
   auto r = in_collection(db, coll, [&]() -> expected<std::string> {
-    auto put = db.put(id, body, p,
-                      fail ? store::concurrency::fail_on_conflict
-                           : store::concurrency::last_write_wins);
+    auto put =
+        db.put(id, body, p,
+               fail ? store::concurrency::fail_on_conflict : store::concurrency::last_write_wins);
     if (put) announce_local(self, coll, id, *put, false);
     return put;
   });
@@ -452,8 +488,8 @@ caf::result<std::string> do_put(db_self self, const std::string& id, const std::
 }
 
 caf::result<std::string> do_resolve(db_self self, const std::string& id, const std::string& win,
-                                    const std::string& lose, const std::string& body,
-                                    bool has_body, bool deleted, store::collection_id coll = 0) {
+                                    const std::string& lose, const std::string& body, bool has_body,
+                                    bool deleted, store::collection_id coll = 0) {
   auto& db = *self->state.db;
   std::optional<std::string> merged;
   if (has_body) merged = body;
@@ -536,9 +572,8 @@ db_actor::behavior_type db_impl(db_self self, std::shared_ptr<store::database> d
       [=](remote_atom, uint64_t remote, const std::vector<std::string>& pairs,
           store::collection_id coll) { record_remote(self, remote, pairs, coll); },
       [=](resolve_atom, const std::string& id, const std::string& win, const std::string& lose,
-          const std::string& body, bool has_body, bool deleted) {
-        return do_resolve(self, id, win, lose, body, has_body, deleted);
-      },
+          const std::string& body, bool has_body,
+          bool deleted) { return do_resolve(self, id, win, lose, body, has_body, deleted); },
       [=](resolve_atom, const std::string& id, const std::string& win, const std::string& lose,
           const std::string& body, bool has_body, bool deleted, store::collection_id coll) {
         return do_resolve(self, id, win, lose, body, has_body, deleted, coll);
@@ -552,9 +587,8 @@ db_actor::behavior_type db_impl(db_self self, std::shared_ptr<store::database> d
         return true;
       },
       [=](checkpoint_atom, store::checkpoint_store which, const std::string& id,
-          const std::string& body, const std::string& expected_rev, bool has_rev) {
-        return do_checkpoint(self, which, id, body, expected_rev, has_rev);
-      },
+          const std::string& body, const std::string& expected_rev,
+          bool has_rev) { return do_checkpoint(self, which, id, body, expected_rev, has_rev); },
       [=](subscribe_atom, caf::actor who) {
         self->monitor(who);
         self->state.subscribers.push_back(std::move(who));

@@ -10,6 +10,17 @@ caf::error make_error(errc code, std::string message) {
 
 caf::error make_error(const error& e) { return make_error(e.code, e.message); }
 
+int http_status_for(const error& e) {
+  switch (e.code) {
+    case errc::unavailable:
+      return 503;
+    case errc::conflict:
+      return 409;
+    default:
+      return 500;
+  }
+}
+
 const char* errc_name(errc code) {
   switch (code) {
     case errc::ok:
@@ -42,6 +53,8 @@ const char* errc_name(errc code) {
       return "unauthorized";
     case errc::stopped:
       return "stopped";
+    case errc::unavailable:
+      return "unavailable";
   }
   return "unknown";
 }

@@ -27,6 +27,10 @@ caf::error make_error(const error& e);
 /// -> io_error) with CAF's rendering as the message. An empty `x` yields errc::ok.
 error to_error(const caf::error& x);
 
+/// The HTTP status a hub answers a peer's request with when serving it failed with `e`: 503
+/// (retry later) when the store is unavailable, 409 for a conflict, else 500.
+int http_status_for(const error& e);
+
 /// A short, stable name for `code` ("protocol_error").
 const char* errc_name(errc code);
 

@@ -78,14 +78,15 @@ protocol::message get_checkpoint(passive_self self, const protocol::message& msg
   auto req = rep::get_checkpoint_request::decode(msg);
   if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
   auto r = self->state.db.core()->acquire_reader();
-  if (!r) return protocol::make_error_reply(0, "HTTP", 500, r.err().message);
+  if (!r) return protocol::make_error_reply(0, "HTTP", http_status_for(r.err()), r.err().message);
   auto cp = (*r)->get_checkpoint(store::checkpoint_store::peer, req->client);
   if (!cp) {
-    int code = cp.err().code == errc::not_found ? 404 : 500;
+    int code = cp.err().code == errc::not_found ? 404 : http_status_for(cp.err());
     return protocol::make_error_reply(0, "HTTP", code, cp.err().message);
   }
   auto body = rep::checkpoint::from_json(cp->body);
-  if (!body) return protocol::make_error_reply(0, "HTTP", 500, body.err().message);
+  if (!body)
+    return protocol::make_error_reply(0, "HTTP", http_status_for(body.err()), body.err().message);
   return rep::get_checkpoint_reply{cp->rev, std::move(*body)}.encode(0);
 }
 
@@ -99,7 +100,7 @@ caf::result<protocol::message> set_checkpoint(passive_self self, const protocol:
       .then([=](std::string& rev) mutable { rp.deliver(rep::set_checkpoint_reply{rev}.encode(0)); },
             [=](caf::error& err) mutable {
               auto e = to_error(err);
-              int code = e.code == errc::conflict ? 409 : 500;
+              int code = http_status_for(e);
               rp.deliver(protocol::make_error_reply(0, "HTTP", code, e.message));
             });
   return rp;
@@ -112,7 +113,7 @@ protocol::message get_collections(passive_self self, const protocol::message& ms
   auto req = rep::get_collections_request::decode(msg);
   if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
   auto r = st.db.core()->acquire_reader();
-  if (!r) return protocol::make_error_reply(0, "HTTP", 500, r.err().message);
+  if (!r) return protocol::make_error_reply(0, "HTTP", http_status_for(r.err()), r.err().message);
   rep::get_collections_reply reply;
   std::vector<store::collection_id> ids;
   for (size_t i = 0; i < req->collections.size(); ++i) {

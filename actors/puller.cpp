@@ -85,9 +85,12 @@ protocol::message handle_changes(puller_self self, const protocol::message& msg)
   refs.reserve(req->entries.size());
   for (auto& c : req->entries) refs.push_back({c.doc_id, c.rev_id});
   auto reader = st.cfg.db.core()->acquire_reader(where->coll);
-  if (!reader) return protocol::make_error_reply(0, "HTTP", 500, reader.err().message);
+  if (!reader)
+    return protocol::make_error_reply(0, "HTTP", http_status_for(reader.err()),
+                                      reader.err().message);
   auto diffs = (*reader)->revs_diff(refs, kMaxKnownAncestors);
-  if (!diffs) return protocol::make_error_reply(0, "HTTP", 500, diffs.err().message);
+  if (!diffs)
+    return protocol::make_error_reply(0, "HTTP", http_status_for(diffs.err()), diffs.err().message);
   rep::changes_reply reply;
   reply.max_history = kMaxRevHistory;
   reply.entries.resize(req->entries.size());
@@ -124,9 +127,13 @@ protocol::message handle_propose(puller_self self, const protocol::message& msg)
   props.reserve(req->entries.size());
   for (auto& e : req->entries) props.push_back({e.doc_id, e.rev_id, e.server_rev_id});
   auto reader = self->state.cfg.db.core()->acquire_reader(where->coll);
-  if (!reader) return protocol::make_error_reply(0, "HTTP", 500, reader.err().message);
+  if (!reader)
+    return protocol::make_error_reply(0, "HTTP", http_status_for(reader.err()),
+                                      reader.err().message);
   auto answers = (*reader)->propose(props);
-  if (!answers) return protocol::make_error_reply(0, "HTTP", 500, answers.err().message);
+  if (!answers)
+    return protocol::make_error_reply(0, "HTTP", http_status_for(answers.err()),
+                                      answers.err().message);
   rep::propose_changes_reply reply;
   reply.max_history = kMaxRevHistory;
   for (auto& a : *answers) {

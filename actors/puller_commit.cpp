@@ -136,7 +136,8 @@ void flush_inserts(puller_self self) {
             [=](caf::error& err) {
               for (auto& p : *batch)
                 deliver(self, p.to,
-                        protocol::make_error_reply(0, "HTTP", 500, to_error(err).message));
+                        protocol::make_error_reply(0, "HTTP", http_status_for(to_error(err)),
+                                                   to_error(err).message));
               flush_answers(self);
               fail(self, to_error(err));
             });

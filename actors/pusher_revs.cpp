@@ -60,6 +60,11 @@ void on_rev_reply(pusher_self self, const sent_rev& s, const protocol::message& 
     add_event(self, s.q, s.deleted, {});
     peer_holds(self, s.q.id, s.q.rev);
     mark_done(self, s.q.sequence);
+  } else if (ok.err().code == errc::unavailable) {
+    /// A peer that cannot store it for now (503: its shared store is down) gets it again: the
+    /// replication goes offline and retries from the checkpoint, which stopped before it. Not
+    /// a failed document: it is sent again.
+    if (!st.failed) fail(self, ok.err());
   } else {
     /// The sequence stays pending: the checkpoint must not pass a revision the peer lacks.
     add_event(self, s.q, s.deleted, ok.err());
@@ -119,10 +124,9 @@ std::string with_legacy_attachments(std::string body, std::string_view rev) {
   namespace detail = protocol::rep::detail;
   auto refs = store::find_blobs(body);
   /// find_blobs also lists the entries of an existing `_attachments`: those are legacy already.
-  refs.erase(std::remove_if(refs.begin(), refs.end(),
-                            [](const store::blob_ref& r) {
-                              return r.path.rfind("_attachments/", 0) == 0;
-                            }),
+  refs.erase(std::remove_if(
+                 refs.begin(), refs.end(),
+                 [](const store::blob_ref& r) { return r.path.rfind("_attachments/", 0) == 0; }),
              refs.end());
   if (refs.empty()) return body;
   thread_local simdjson::dom::parser parser;

@@ -86,7 +86,8 @@ void on_closed(repl_self self, const close_info& info) {
   bool recoverable = info.recoverable;
   if (st.failure && info.code == errc::ok) {
     err = *st.failure;
-    recoverable = err.code == errc::timeout || err.code == errc::transport_transient;
+    recoverable = err.code == errc::timeout || err.code == errc::transport_transient ||
+                  err.code == errc::unavailable;
   }
   /// A failure we were already closing for is reported even when stop() came meanwhile.
   if (st.phase == repl_phase::closing || st.stop_requested || err.code == errc::ok)
@@ -226,8 +227,9 @@ void begin_close(repl_self self, std::optional<error> failure) {
     if (s.failure) {
       info.code = s.failure->code;
       info.message = s.failure->message;
-      info.recoverable =
-          s.failure->code == errc::timeout || s.failure->code == errc::transport_transient;
+      info.recoverable = s.failure->code == errc::timeout ||
+                         s.failure->code == errc::transport_transient ||
+                         s.failure->code == errc::unavailable;
       info.ws_code = info.recoverable ? 4001 : 4002;
       /// The replicator still stops with the failure (on_closed keeps s.failure); only the
       /// connection closes as a normal end of session.

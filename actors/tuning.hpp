@@ -199,5 +199,11 @@ constexpr auto kExternalCommitPollInterval = 50ms;
 /// With inotify: a check this often even when no write was seen (a file system that reports
 /// none), so an external commit is noticed within this time at worst.
 constexpr auto kExternalCommitBackstop = 2000ms;
+/// How soon a check for other connections' commits that could not read the database (a
+/// shared store reconnecting) is tried again.
+constexpr auto kExternalCommitRetry = 500ms;
+/// PostgreSQL: how often a watch whose notification connection dropped tries to listen again
+/// (it polls every kExternalCommitPollInterval meanwhile).
+constexpr auto kCommitListenRetry = 2000ms;
 
 }  // namespace peerlite::actors

@@ -28,6 +28,8 @@ error reply_error(const message& m) {
   if ((domain == "HTTP" || domain == "BLIP") && code == 409) c = errc::conflict;
   if (domain == "HTTP" && code == 401) c = errc::unauthorized;
   if (domain == "HTTP" && code == 403) c = errc::read_only;
+  /// The peer cannot serve it for now (a hub whose shared store is down): retry later.
+  if (domain == "HTTP" && code == 503) c = errc::unavailable;
   std::string msg = "peer replied with error " + std::string(domain) + "/" + std::to_string(code);
   if (!m.body.empty()) {
     msg += ": ";

@@ -10,4 +10,10 @@ namespace peerlite::store {
 /// mode: mostly a look at the shared-memory WAL index), so polling it is cheap.
 expected<int64_t> reader::data_version() { return conn_->query_int("PRAGMA data_version"); }
 
+int reader::listen_for_commits() { return conn_->listen_for_commits(); }
+
+bool reader::drain_commit_notifications(bool& broken) {
+  return conn_->drain_commit_notifications(broken);
+}
+
 }  // namespace peerlite::store

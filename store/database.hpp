@@ -37,6 +37,10 @@
 
 namespace peerlite::store {
 
+/// Whether `path` names a PostgreSQL database (postgresql:// or postgres://) rather than an
+/// SQLite file.
+bool is_pg_url(std::string_view path);
+
 /// How to open a database.
 struct options {
   uint32_t max_rev_tree_depth = 50;  ///< revisions kept per branch (PROTOCOL.md §5)
@@ -89,6 +93,15 @@ class reader {
   /// SQLite's PRAGMA data_version on this connection: it changes whenever another connection
   /// or process commits to the file.
   expected<int64_t> data_version();
+
+  /// PostgreSQL: subscribes this connection to the commits of every writer of the database,
+  /// on any hub (each write transaction sends a notification as it commits). Returns the
+  /// socket to poll() for readability, or -1 when there is nothing to wait on (SQLite: watch
+  /// the files instead; or the subscription failed).
+  int listen_for_commits();
+  /// Reads what arrived on that socket; true when at least one commit was announced. Sets
+  /// `broken` when the connection is lost (the caller then polls data_version instead).
+  bool drain_commit_notifications(bool& broken);
 
   /// For each (id, rev), aligned with the input: whether it is missing and, if so, up to
   /// `max_ancestors` revisions we have that it might extend (for the `changes` reply).

@@ -187,7 +187,9 @@ expected<std::unique_ptr<database>> database::open(const std::string& path, opti
   if (is_pg_url(path)) {
     auto conn = pg_connection::open(path, redact_pg_url(path), opts.read_only);
     if (!conn) return conn.err();
-    if (auto st = pg_check_or_create_schema(**conn, !opts.read_only); !st.ok()) return st.err();
+    if (auto st = pg_check_or_create_schema(**conn, !opts.read_only, opts.create_if_missing);
+        !st.ok())
+      return st.err();
     int64_t key = (*conn)->lock_key();
     std::unique_ptr<database> db(new database(std::move(*conn), redact_pg_url(path), opts));
     db->reader_uri_ = path;

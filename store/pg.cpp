@@ -3,9 +3,12 @@
 
 #include <endian.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string_view>
 
+#include "store/database.hpp"
 #include "store/schema.hpp"
 #include "store/tuning.hpp"
 
@@ -170,9 +173,12 @@ std::string redact_pg_url(std::string_view url) {
 
 // --- pg_statement ---
 
-pg_statement::pg_statement(pg_connection& conn, std::string name, int params, bool returns_id)
+pg_statement::pg_statement(pg_connection& conn, std::string name, std::string text, int params,
+                           bool returns_id)
     : conn_(conn),
       name_(std::move(name)),
+      text_(std::move(text)),
+      generation_(conn.generation()),
       returns_id_(returns_id),
       values_(static_cast<size_t>(params)),
       formats_(static_cast<size_t>(params), 0),
@@ -218,6 +224,12 @@ int pg_statement::step() {
   if (res_) {
     if (++row_ < PQntuples(res_)) return SQLITE_ROW;
     return SQLITE_DONE;
+  }
+  if (!conn_.usable()) return conn_.fail_lost();
+  if (generation_ != conn_.generation()) {
+    /// The session was opened again since this statement was prepared.
+    if (!conn_.prepare_on_server(name_, text_)) return SQLITE_IOERR;
+    generation_ = conn_.generation();
   }
   size_t n = values_.size();
   std::vector<const char*> ptrs(n);
@@ -294,14 +306,44 @@ expected<std::unique_ptr<pg_connection>> pg_connection::open(const std::string& 
     return error{errc::io_error, label + ": cannot connect (" + why + ")"};
   }
   auto c = std::make_unique<pg_connection>(pg, std::move(label), read_only, 0);
+  if (auto st = c->set_up_session(); !st.ok()) return st.err();
+  return c;
+}
+
+status pg_connection::set_up_session() {
   /// Notices (e.g. "relation already exists, skipping") are not for the user.
   PQsetNoticeProcessor(
-      pg, [](void*, const char*) {}, nullptr);
-  if (auto st = c->exec("SET client_min_messages = warning"); !st.ok()) return st.err();
-  if (read_only) {
-    if (auto st = c->exec("SET default_transaction_read_only = on"); !st.ok()) return st.err();
+      pg_, [](void*, const char*) {}, nullptr);
+  if (auto st = exec_now("SET client_min_messages = warning"); !st.ok()) return st;
+  if (read_only_) {
+    if (auto st = exec_now("SET default_transaction_read_only = on"); !st.ok()) return st;
   }
-  return c;
+  if (listening_) {
+    std::string listen = "LISTEN \"" + channel() + "\"";
+    if (auto st = exec_now(listen.c_str()); !st.ok()) return st;
+  }
+  return {};
+}
+
+bool pg_connection::usable() {
+  if (PQstatus(pg_) == CONNECTION_OK) return true;
+  /// Inside a transaction the lost session took the transaction with it: that call fails,
+  /// and the next one (outside) reconnects.
+  auto now = std::chrono::steady_clock::now();
+  if (tx_depth_ == 0 && now >= next_reconnect_) {
+    PQreset(pg_);
+    if (PQstatus(pg_) == CONNECTION_OK && set_up_session().ok()) {
+      ++generation_;  // every prepared statement must be prepared again on the new session
+      backoff_ = kPgReconnectFirst;
+      return true;
+    }
+    next_reconnect_ = now + backoff_;
+    backoff_ = std::min(backoff_ * 2, kPgReconnectMax);
+  }
+  last_state_ = "08006";
+  last_msg_ = "the connection to PostgreSQL is lost (reconnecting)";
+  last_rc_ = SQLITE_IOERR;
+  return false;
 }
 
 statement* pg_connection::prepare(const char* sql) {
@@ -314,15 +356,20 @@ statement* pg_connection::prepare(const char* sql) {
   auto [text, returns_id] = pg_text(sql);
   text = collection_sql(text, collection_);
   std::string name = "s" + std::to_string(++next_name_);
+  if (!usable() || !prepare_on_server(name, text)) return nullptr;
+  auto s = std::make_unique<pg_statement>(*this, name, text, count_params(text), returns_id);
+  return cache_.emplace(k, std::move(s)).first->second.get();
+}
+
+bool pg_connection::prepare_on_server(const std::string& name, const std::string& text) {
   PGresult* r = PQprepare(pg_, name.c_str(), text.c_str(), 0, nullptr);
   if (PQresultStatus(r) != PGRES_COMMAND_OK) {
     fail(r);
     last_msg_ += " (in: " + text + ")";
-    return nullptr;
+    return false;
   }
   PQclear(r);
-  auto s = std::make_unique<pg_statement>(*this, name, count_params(text), returns_id);
-  return cache_.emplace(k, std::move(s)).first->second.get();
+  return true;
 }
 
 void pg_connection::evict_collection(int64_t c) {
@@ -338,6 +385,11 @@ void pg_connection::evict_collection(int64_t c) {
 }
 
 status pg_connection::exec(const char* sql) {
+  if (!usable()) return error_for(last_rc_, sql);
+  return exec_now(sql);
+}
+
+status pg_connection::exec_now(const char* sql) {
   PGresult* r = PQexec(pg_, sql);
   auto st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -351,12 +403,39 @@ status pg_connection::exec(const char* sql) {
 status pg_connection::begin(bool write) {
   if (!write || read_only_) return exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
   if (auto st = exec("BEGIN"); !st.ok()) return st;
-  std::string lock = "SELECT pg_advisory_xact_lock(" + std::to_string(lock_key_) + ")";
+  /// The writers' lock, and the notification the commit will deliver to every hub.
+  std::string lock = "SELECT pg_advisory_xact_lock(" + std::to_string(lock_key_) +
+                     "), pg_notify('" + channel() + "', '')";
   if (auto st = exec(lock.c_str()); !st.ok()) {
     exec("ROLLBACK");
     return st;
   }
   return {};
+}
+
+std::string pg_connection::channel() const { return "peerlite_" + std::to_string(lock_key_); }
+
+int pg_connection::listen_for_commits() {
+  if (!usable()) return -1;
+  std::string listen = "LISTEN \"" + channel() + "\"";
+  if (!exec(listen.c_str()).ok()) return -1;
+  listening_ = true;
+  return listen_fd_ = PQsocket(pg_);
+}
+
+bool pg_connection::drain_commit_notifications(bool& broken) {
+  broken = false;
+  /// A reconnect (see usable) listens again, but on a new socket the caller does not poll.
+  if (PQstatus(pg_) != CONNECTION_OK || PQsocket(pg_) != listen_fd_ || !PQconsumeInput(pg_)) {
+    broken = true;
+    return false;
+  }
+  bool any = false;
+  while (PGnotify* n = PQnotifies(pg_)) {
+    any = true;
+    PQfreemem(n);
+  }
+  return any;
 }
 
 int pg_connection::fail(PGresult* res) {
@@ -374,6 +453,11 @@ int pg_connection::fail(PGresult* res) {
 }
 
 error pg_connection::error_for(int rc, std::string_view what) const {
+  /// A lost session, a server shutting down or not accepting connections yet: the caller
+  /// may retry once it is back (SQLSTATE classes 08 and 57P).
+  if (PQstatus(pg_) != CONNECTION_OK || last_state_.starts_with("08") ||
+      last_state_.starts_with("57P"))
+    return {errc::unavailable, label_ + ": " + std::string(what) + ": " + last_msg_};
   switch (rc & 0xFF) {
     case SQLITE_READONLY:
       return {errc::read_only, label_ + ": the database is read-only"};
@@ -440,13 +524,14 @@ int64_t lock_key_of(const std::string& private_uuid) {
 
 }  // namespace
 
-status pg_check_or_create_schema(pg_connection& c, bool writable) {
+status pg_check_or_create_schema(pg_connection& c, bool writable, bool create) {
   auto has_meta = c.query_int(
       "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
       "AND table_name = 'meta'");
   if (!has_meta) return has_meta.err();
   if (*has_meta == 0) {
-    if (!writable) return error{errc::not_a_database, c.label() + ": empty database"};
+    if (!writable || !create)
+      return error{errc::not_found, c.label() + ": no peerlite database there yet"};
     c.set_lock_key(kSchemaLockKey);
     transaction tx(c, true);
     if (!tx.begun().ok()) return tx.begun();

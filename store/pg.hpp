@@ -16,12 +16,19 @@
 // database; group commit (one transaction per batch of incoming revisions) keeps that cheap,
 // and everything else a hub does (WebSocket, BLIP, JSON, reads) runs in parallel across hubs.
 //
+// Wake-up across hubs. Each write transaction also sends pg_notify on the database's channel
+// ("peerlite_<lock key>"), which PostgreSQL delivers when (and only if) it commits. A hub's
+// watch connection LISTENs on it (listen_for_commits), so a continuous peer on hub A hears of a
+// write that arrived at hub B within a round trip; when that connection drops, the watch polls
+// data_version until it can listen again.
+//
 // Values travel in binary: bytea and text columns arrive as their raw bytes, integers as
 // big-endian, so bodies and revision trees are never hex-encoded or parsed.
 #pragma once
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -31,11 +38,16 @@
 
 namespace peerlite::store {
 
+/// Waits between attempts to reconnect a lost session: the first, doubling up to the last.
+inline constexpr std::chrono::milliseconds kPgReconnectFirst{100};
+inline constexpr std::chrono::milliseconds kPgReconnectMax{5000};
+
 class pg_connection;
 
 class pg_statement final : public statement {
  public:
-  pg_statement(pg_connection& conn, std::string name, int params, bool returns_id);
+  pg_statement(pg_connection& conn, std::string name, std::string text, int params,
+               bool returns_id);
   ~pg_statement() override;
 
   void bind(int i, std::string_view text) override;
@@ -60,6 +72,8 @@ class pg_statement final : public statement {
 
   pg_connection& conn_;
   std::string name_;
+  std::string text_;         ///< to prepare it again on a new session
+  uint64_t generation_ = 0;  ///< the session it was prepared on (pg_connection::generation)
   bool returns_id_;
   std::vector<std::string> values_;
   std::vector<int> formats_;
@@ -92,21 +106,48 @@ class pg_connection final : public connection {
   status stream_blob(int64_t row, const std::string& digest,
                      const std::function<status(std::string_view)>& sink, size_t chunk) override;
 
+  /// LISTEN on the database's commit channel; PQsocket() or -1.
+  int listen_for_commits() override;
+  bool drain_commit_notifications(bool& broken) override;
+
   /// The advisory lock key writers of this database take (see the top of this file).
   int64_t lock_key() const { return lock_key_; }
   void set_lock_key(int64_t k) { lock_key_ = k; }
+  /// The notification channel of this database's commits.
+  std::string channel() const;
 
   PGconn* handle() { return pg_; }
 
   /// Records a failed result (its SQLSTATE and message) and returns the SQLite-style code
   /// the store's callers understand. Takes ownership of `res` (may be null).
   int fail(PGresult* res);
+  /// The code for "the session is lost" (usable() said why).
+  int fail_lost() const { return last_rc_; }
+
+  /// True when the session is up, reconnecting first when it was lost (outside transactions,
+  /// with a backoff from kPgReconnectFirst to kPgReconnectMax between attempts). A lost session
+  /// fails the call with a recoverable io_error; the hub answers the peer so, and the peer
+  /// retries.
+  bool usable();
+  /// Bumped by each reconnect; statements prepared on an older session are prepared again.
+  uint64_t generation() const { return generation_; }
+  bool prepare_on_server(const std::string& name, const std::string& text);
   void note_changes(int64_t n) { changes_ = n; }
   void note_id(int64_t id) { last_id_ = id; }
 
  private:
+  /// The session settings, again after each reconnect.
+  status set_up_session();
+  /// exec() without the reconnect check.
+  status exec_now(const char* sql);
+
   PGconn* pg_;
   int64_t lock_key_;
+  uint64_t generation_ = 0;
+  bool listening_ = false;
+  int listen_fd_ = -1;
+  std::chrono::steady_clock::time_point next_reconnect_{};
+  std::chrono::milliseconds backoff_ = kPgReconnectFirst;
   int64_t changes_ = 0;
   int64_t last_id_ = 0;
   std::string last_msg_;
@@ -116,14 +157,12 @@ class pg_connection final : public connection {
   std::unordered_map<statement_key, std::unique_ptr<pg_statement>, statement_key_hash> cache_;
 };
 
-/// Whether `path` names a PostgreSQL database (postgresql:// or postgres://).
-bool is_pg_url(std::string_view path);
-
 /// `url` with any password removed, for messages and logs.
 std::string redact_pg_url(std::string_view url);
 
 /// Creates the schema in an empty database, or checks that it is a peerlite database of a
-/// schema this build understands. Safe when several hubs start at once.
-status pg_check_or_create_schema(pg_connection& c, bool writable);
+/// schema this build understands (an empty one is not_found unless `writable` and `create`).
+/// Safe when several hubs start at once.
+status pg_check_or_create_schema(pg_connection& c, bool writable, bool create);
 
 }  // namespace peerlite::store

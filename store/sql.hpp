@@ -111,6 +111,13 @@ class connection {
   virtual status stream_blob(int64_t row, const std::string& digest,
                              const std::function<status(std::string_view)>& sink, size_t chunk) = 0;
 
+  /// Commit notifications (PostgreSQL; see reader::listen_for_commits): nothing by default.
+  virtual int listen_for_commits() { return -1; }
+  virtual bool drain_commit_notifications(bool& broken) {
+    broken = true;
+    return false;
+  }
+
   /// Runs a single-value query (e.g. a PRAGMA) and returns its integer.
   expected<int64_t> query_int(const char* sql);
 

@@ -155,7 +155,9 @@ void add_blob_commands(CLI::App& app) {
       "blob",
       "Write a blob's bytes (an attachment stored by `put --attach`) to standard output, "
       "binary-safe, in 64 KiB chunks; or list the blobs the documents reference");
-  c->add_option("--db", blob->db, "The database file (SQLite); it must exist")->required();
+  c->add_option("--db", blob->db,
+                "The database (an SQLite file or a postgresql:// URL); it must exist")
+      ->required();
   c->add_option("digest", blob->digest,
                 "The blob's digest, \"sha1-<base64>\" (the \"digest\" of its blob dict)");
   c->add_option("--out", blob->out,
@@ -175,7 +177,9 @@ void add_blob_commands(CLI::App& app) {
       "Remove the blobs no kept revision of any collection references (e.g. after the "
       "document that referenced one was overwritten without it); prints \"removed N "
       "unreferenced blobs\"");
-  c->add_option("--db", compact->db, "The database file (SQLite); it must exist")->required();
+  c->add_option("--db", compact->db,
+                "The database (an SQLite file or a postgresql:// URL); it must exist")
+      ->required();
   c->callback([compact] { run_compact(*compact); });
 }
 

@@ -316,7 +316,9 @@ void add_import_export_commands(CLI::App& app) {
           " lines per transaction; the first bad line stops the import with its line number, "
           "every line before it being imported. Prints \"imported N documents (M deleted) "
           "into DB\"; progress goes to stderr every second.");
-  c->add_option("--db", imp->db, "The database file (SQLite); created when missing")->required();
+  c->add_option("--db", imp->db,
+                "The database (an SQLite file or a postgresql:// URL); created when missing")
+      ->required();
   c->add_option("--collection", imp->collection,
                 "The collection to write, as SCOPE.NAME (NAME alone means _default.NAME); "
                 "created when missing (with the database file)")
@@ -330,7 +332,9 @@ void add_import_export_commands(CLI::App& app) {
       "export",
       "Export documents as JSON lines on stdout, sorted by ID: {\"_id\":..,\"_rev\":..,<body "
       "keys>} at each document's current revision. `peerlite import` reads it back.");
-  c->add_option("--db", exp->db, "The database file (SQLite); it must exist")->required();
+  c->add_option("--db", exp->db,
+                "The database (an SQLite file or a postgresql:// URL); it must exist")
+      ->required();
   c->add_option("--collection", exp->collection,
                 "The collection to read, as SCOPE.NAME (NAME alone means _default.NAME); "
                 "it must exist")

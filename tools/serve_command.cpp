@@ -17,6 +17,7 @@
 #include "peerlite/database.hpp"
 #include "peerlite/hub.hpp"
 #include "peerlite/message_endpoint_listener.hpp"
+#include "store/database.hpp"
 #include "tools/admin_server.hpp"
 #include "tools/commands.hpp"
 #include "tools/serve_support.hpp"
@@ -102,6 +103,16 @@ std::string served_name(const serve_options& o) {
   }
   auto file = std::filesystem::path(o.db).filename().string();
   auto stem = std::filesystem::path(o.db).stem().string();
+  if (store::is_pg_url(o.db)) {
+    /// postgresql://user@host:port/dbname?options: served under the PostgreSQL database's name.
+    auto rest = o.db.substr(o.db.find("://") + 3);
+    auto slash = rest.find('/');
+    stem =
+        slash == std::string::npos ? "" : rest.substr(slash + 1, rest.find('?', slash) - slash - 1);
+    file = "PostgreSQL database '" + stem + "'";
+    if (stem.empty())
+      fail("serve", "the --db URL names no database (postgresql://HOST/DBNAME); pass --name");
+  }
   auto name = ascii_lower(stem);
   if (!is_valid_hub_name(name))
     fail("serve", "cannot name the database in URLs after " + file + " ('" + stem +
@@ -239,7 +250,10 @@ void add_serve_command(CLI::App& app) {
       "ws://HOST:PORT/NAME (the path /NAME/_blipsync); other names get 404. Logs a line per "
       "connection opened/closed/refused and a status line every 5 s. Ctrl-C or SIGTERM closes "
       "every connection and exits 0.");
-  cmd->add_option("--db", o->db, "the database file to serve (created if missing)")->required();
+  cmd->add_option("--db", o->db,
+                  "the database to serve: an SQLite file (created if missing) or a "
+                  "postgresql://HOST/DBNAME URL, which several hubs may share")
+      ->required();
   cmd->add_option("--name", o->name,
                   "the database name in URLs (default: the file's stem, lower-cased); must "
                   "start with a-z and hold only a-z, 0-9 and _$()+- (Couchbase Lite's rule)");

@@ -107,21 +107,16 @@ bool is_media_type(const std::string& s) {
 /// The content type for a file name's extension; application/octet-stream when unknown.
 std::string guess_content_type(const std::string& file) {
   static const std::pair<const char*, const char*> kTypes[] = {
-      {"png", "image/png"},         {"jpg", "image/jpeg"},
-      {"jpeg", "image/jpeg"},       {"gif", "image/gif"},
-      {"webp", "image/webp"},       {"svg", "image/svg+xml"},
-      {"bmp", "image/bmp"},         {"heic", "image/heic"},
-      {"tif", "image/tiff"},        {"tiff", "image/tiff"},
-      {"pdf", "application/pdf"},   {"txt", "text/plain"},
-      {"md", "text/markdown"},      {"csv", "text/csv"},
-      {"html", "text/html"},        {"htm", "text/html"},
-      {"css", "text/css"},          {"js", "text/javascript"},
-      {"xml", "application/xml"},   {"json", "application/json"},
-      {"mp4", "video/mp4"},         {"mov", "video/quicktime"},
-      {"webm", "video/webm"},       {"mp3", "audio/mpeg"},
-      {"m4a", "audio/mp4"},         {"wav", "audio/wav"},
-      {"ogg", "audio/ogg"},         {"zip", "application/zip"},
-      {"gz", "application/gzip"},   {"tar", "application/x-tar"},
+      {"png", "image/png"},       {"jpg", "image/jpeg"},        {"jpeg", "image/jpeg"},
+      {"gif", "image/gif"},       {"webp", "image/webp"},       {"svg", "image/svg+xml"},
+      {"bmp", "image/bmp"},       {"heic", "image/heic"},       {"tif", "image/tiff"},
+      {"tiff", "image/tiff"},     {"pdf", "application/pdf"},   {"txt", "text/plain"},
+      {"md", "text/markdown"},    {"csv", "text/csv"},          {"html", "text/html"},
+      {"htm", "text/html"},       {"css", "text/css"},          {"js", "text/javascript"},
+      {"xml", "application/xml"}, {"json", "application/json"}, {"mp4", "video/mp4"},
+      {"mov", "video/quicktime"}, {"webm", "video/webm"},       {"mp3", "audio/mpeg"},
+      {"m4a", "audio/mp4"},       {"wav", "audio/wav"},         {"ogg", "audio/ogg"},
+      {"zip", "application/zip"}, {"gz", "application/gzip"},   {"tar", "application/x-tar"},
   };
   std::string ext = std::filesystem::path(file).extension().string();
   if (!ext.empty()) ext.erase(0, 1);
@@ -188,7 +183,8 @@ std::string body_with_blobs(const std::string& cmd, const std::string& body,
 CLI::App* add_db_command(CLI::App& app, const std::string& name, const std::string& what,
                          const std::shared_ptr<store_args>& args) {
   CLI::App* cmd = app.add_subcommand(name, what);
-  cmd->add_option("--db", args->db, "The database file (SQLite)")->required();
+  cmd->add_option("--db", args->db, "The database (an SQLite file or a postgresql:// URL)")
+      ->required();
   return cmd;
 }
 

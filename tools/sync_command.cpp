@@ -180,8 +180,10 @@ void run_sync(const sync_options& o) {
     creds = *c;
   }
   if (o.tls.insecure)
-    log_line("WARNING: --insecure: the server's certificate is not checked, so anyone on the "
-             "network path can pose as " + o.remote + " and read or change what is synced");
+    log_line(
+        "WARNING: --insecure: the server's certificate is not checked, so anyone on the "
+        "network path can pose as " +
+        o.remote + " and read or change what is synced");
   net::io_runtime io(1);  // declared before the replicator: sockets outlive it
   auto endpoint = net::make_endpoint(io, o.remote, creds, {}, o.tls);
   if (!endpoint) fail("sync", endpoint.err());
@@ -227,7 +229,10 @@ void add_sync_command(CLI::App& app) {
       "the error otherwise; --continuous runs until Ctrl-C. Shows a progress bar on a "
       "terminal, plain lines otherwise. Recoverable network errors (refused, reset, timeout) "
       "are retried with backoff; others (wrong password, no such database) stop at once.");
-  cmd->add_option("--db", o->db, "the local database file (created if missing)")->required();
+  cmd->add_option("--db", o->db,
+                  "the local database: an SQLite file (created if missing) or a "
+                  "postgresql://HOST/DBNAME URL")
+      ->required();
   cmd->add_option("--remote", o->remote,
                   "the peer: ws://host:port/<db> (WebSocket; /_blipsync is added), "
                   "tcp://host:port/<db> (raw TCP byte stream), or wss:// / tls:// for the same "

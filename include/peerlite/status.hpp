@@ -32,6 +32,7 @@ enum class errc : uint8_t {
   transport_permanent,///< the app's transport failed for good (stop)
   unauthorized,       ///< HTTP 401 / 403 from a listener
   stopped,            ///< the replicator or listener was stopped
+  unavailable,        ///< a shared store (PostgreSQL) is unreachable for now: retry (HTTP 503)
 };
 
 /// A failure: a code and a message a person can act on.

@@ -29,8 +29,7 @@ namespace {
 const std::string kCli = PEERLITE_CLI;
 
 std::pair<int, std::string> cli(const scratch& s, std::vector<std::string> args) {
-  args.insert(args.begin(), kCli);
-  return run(std::move(args), s.path("cmd.log"), kCommandTimeout);
+  return run_cli(kCli, s, std::move(args), kCommandTimeout);
 }
 
 /// `peerlite put` as a separate process: the external writer.
@@ -40,21 +39,13 @@ void put(const scratch& s, const std::string& db, const std::string& id, const s
 }
 
 bool has_doc(const scratch& s, const std::string& db, const std::string& id) {
-  return cli(s, {"get", "--db", db, id}).first == 0;
+  return cli_has_doc(kCli, s, db, id, kCommandTimeout);
 }
 
-/// Polls `peerlite get` until `id` is in `db`; returns the time it took, or nothing on timeout.
 std::optional<std::chrono::milliseconds> wait_for_doc(const scratch& s, const std::string& db,
                                                       const std::string& id,
                                                       std::chrono::milliseconds timeout) {
-  auto t0 = std::chrono::steady_clock::now();
-  for (;;) {
-    if (has_doc(s, db, id))
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now() - t0);
-    if (std::chrono::steady_clock::now() - t0 >= timeout) return std::nullopt;
-    std::this_thread::sleep_for(20ms);
-  }
+  return cli_wait_for_doc(kCli, s, db, id, timeout, kCommandTimeout);
 }
 
 /// A running `peerlite serve` on an ephemeral 127.0.0.1 port.

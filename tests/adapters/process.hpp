@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -125,6 +126,35 @@ inline std::string served_url(const std::string& log, const std::string& scheme)
   std::smatch m;
   if (!std::regex_search(log, m, std::regex("(" + scheme + "://[0-9.:]+/hub)"))) return {};
   return m[1];
+}
+
+/// One `peerlite` command (`cli` is its path) to completion, bounded by `timeout`, its output
+/// in the scratch directory's cmd.log.
+inline std::pair<int, std::string> run_cli(const std::string& cli, const scratch& s,
+                                           std::vector<std::string> args,
+                                           std::chrono::milliseconds timeout) {
+  args.insert(args.begin(), cli);
+  return run(std::move(args), s.path("cmd.log"), timeout);
+}
+
+/// Whether `peerlite get` finds `id` in `db`.
+inline bool cli_has_doc(const std::string& cli, const scratch& s, const std::string& db,
+                        const std::string& id, std::chrono::milliseconds timeout) {
+  return run_cli(cli, s, {"get", "--db", db, id}, timeout).first == 0;
+}
+
+/// Polls `peerlite get` until `id` is in `db`; how long it took, or nothing after `timeout`.
+inline std::optional<std::chrono::milliseconds> cli_wait_for_doc(
+    const std::string& cli, const scratch& s, const std::string& db, const std::string& id,
+    std::chrono::milliseconds timeout, std::chrono::milliseconds command_timeout) {
+  auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    if (cli_has_doc(cli, s, db, id, command_timeout))
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - t0);
+    if (std::chrono::steady_clock::now() - t0 >= timeout) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 using net::rss_kib;
