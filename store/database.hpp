@@ -1,4 +1,7 @@
-// peerlite store: one SQLite file per database (WAL, synchronous=NORMAL).
+// peerlite store: one SQLite file per database (WAL, synchronous=NORMAL), or a PostgreSQL
+// database that several hubs share (open() with a postgresql:// URL; see store/pg.hpp for
+// how its writers take turns, so the change feed never skips a sequence). The same calls
+// and the same revision-tree code serve both; below, "file" means either.
 //
 // A `database` is the single writer of one file; it can also read. `reader`s are separate
 // read-only connections on the same file: in WAL mode they never wait for the writer and see
