@@ -159,16 +159,30 @@ bool is_pg_url(std::string_view path) {
 }
 
 std::string redact_pg_url(std::string_view url) {
-  /// postgresql://user:password@host/... : drop ":password".
-  auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  auto at = url.find('@', scheme + 3);
-  auto slash = url.find('/', scheme + 3);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at))
-    return std::string(url);
-  auto colon = url.find(':', scheme + 3);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon)) + std::string(url.substr(at));
+  /// postgresql://user:password@host/db?...&password=...: both passwords go.
+  std::string out(url);
+  auto scheme = out.find("://");
+  if (scheme == std::string::npos) return out;
+  auto at = out.find('@', scheme + 3);
+  auto slash = out.find('/', scheme + 3);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    auto colon = out.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) out.erase(colon, at - colon);
+  }
+  for (auto q = out.find('?'); q != std::string::npos;) {
+    auto end = out.find('&', q + 1);
+    auto param = out.substr(q + 1, end == std::string::npos ? std::string::npos : end - q - 1);
+    if (param.starts_with("password=")) {
+      out.erase(q + 1, end == std::string::npos ? std::string::npos : end - q);
+      if (q + 1 >= out.size()) {
+        out.pop_back();  // the '?' or '&' before it, now last
+        break;
+      }
+      continue;  // the next parameter now starts right after q
+    }
+    q = end;
+  }
+  return out;
 }
 
 // --- pg_statement ---

@@ -220,8 +220,9 @@ void run_serve(const serve_options& o) {
   }
   std::string where;
   for (auto& u : h.urls()) where += (where.empty() ? "" : ", ") + u;
-  log_line("serving " + o.db + " at " + where + " (open files limit " + std::to_string(nofile) +
-           (o.user.empty() ? "" : ", Basic auth") + (o.read_only ? ", read-only" : "") + ")");
+  log_line("serving " + db->path() + " at " + where + " (open files limit " +
+           std::to_string(nofile) + (o.user.empty() ? "" : ", Basic auth") +
+           (o.read_only ? ", read-only" : "") + ")");
   uint64_t last_in = 0, last_out = 0;
   auto last = std::chrono::steady_clock::now();
   uint64_t last_ended = 0;

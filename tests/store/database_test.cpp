@@ -9,8 +9,9 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
-#include "store/rev_id.hpp"
 #include "backend.hpp"
+#include "store/pg.hpp"
+#include "store/rev_id.hpp"
 #include "temp_dir.hpp"
 
 using namespace peerlite;
@@ -302,4 +303,17 @@ BOOST_AUTO_TEST_CASE(in_transaction_commits_or_rolls_back_together) {
   BOOST_TEST(*db->last_sequence() == 0u);
   BOOST_TEST(db->in_transaction([&]() -> status { return db->put("a", "{}").to_status(); }).ok());
   BOOST_TEST(db->get("a").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(postgresql_urls_lose_their_passwords_in_messages) {
+  BOOST_TEST(redact_pg_url("postgresql://hub:secret@db.example/sync") ==
+             "postgresql://hub@db.example/sync");
+  BOOST_TEST(redact_pg_url("postgresql:///sync?host=/run/pg&password=secret&port=5432") ==
+             "postgresql:///sync?host=/run/pg&port=5432");
+  BOOST_TEST(redact_pg_url("postgresql:///sync?password=secret") == "postgresql:///sync");
+  BOOST_TEST(redact_pg_url("postgresql:///sync?port=1&password=secret") ==
+             "postgresql:///sync?port=1");
+  BOOST_TEST(redact_pg_url("postgres://h/db") == "postgres://h/db");
+  BOOST_TEST(is_pg_url("postgres://h/db"));
+  BOOST_TEST(!is_pg_url("/var/lib/hub.sqlite"));
 }
