@@ -311,7 +311,13 @@ pg_connection::~pg_connection() {
 
 expected<std::unique_ptr<pg_connection>> pg_connection::open(const std::string& url,
                                                              std::string label, bool read_only) {
-  PGconn* pg = PQconnectdb(url.c_str());
+  /// A host that does not answer must not hold a hub (or a reconnect) for the kernel's TCP
+  /// timeout: libpq waits forever unless told.
+  std::string target = url;
+  if (target.find("connect_timeout=") == std::string::npos)
+    target += (target.find('?') == std::string::npos ? "?" : "&") +
+              std::string("connect_timeout=") + std::to_string(kPgConnectTimeout.count());
+  PGconn* pg = PQconnectdb(target.c_str());
   if (!pg) return error{errc::io_error, label + ": cannot connect (out of memory)"};
   if (PQstatus(pg) != CONNECTION_OK) {
     std::string why = PQerrorMessage(pg);
@@ -538,10 +544,13 @@ int64_t lock_key_of(const std::string& private_uuid) {
 
 }  // namespace
 
+/// Whether the database holds peerlite's schema yet.
+constexpr char kHasMeta[] =
+    "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+    "AND table_name = 'meta'";
+
 status pg_check_or_create_schema(pg_connection& c, bool writable, bool create) {
-  auto has_meta = c.query_int(
-      "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
-      "AND table_name = 'meta'");
+  auto has_meta = c.query_int(kHasMeta);
   if (!has_meta) return has_meta.err();
   if (*has_meta == 0) {
     if (!writable || !create)
@@ -550,9 +559,7 @@ status pg_check_or_create_schema(pg_connection& c, bool writable, bool create) {
     transaction tx(c, true);
     if (!tx.begun().ok()) return tx.begun();
     /// Another hub may have created it while this one waited for the lock.
-    auto again = c.query_int(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
-        "AND table_name = 'meta'");
+    auto again = c.query_int(kHasMeta);
     if (!again) return again.err();
     if (*again == 0) {
       auto tables = c.query_int(

@@ -41,6 +41,8 @@ namespace peerlite::store {
 /// Waits between attempts to reconnect a lost session: the first, doubling up to the last.
 inline constexpr std::chrono::milliseconds kPgReconnectFirst{100};
 inline constexpr std::chrono::milliseconds kPgReconnectMax{5000};
+/// Longest a connection attempt may take (libpq's connect_timeout, unless the URL sets one).
+inline constexpr std::chrono::seconds kPgConnectTimeout{5};
 
 class pg_connection;
 
