@@ -422,11 +422,11 @@ status pg_connection::exec_now(const char* sql) {
 
 status pg_connection::begin(bool write) {
   if (!write || read_only_) return exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
-  if (auto st = exec("BEGIN"); !st.ok()) return st;
-  /// The writers' lock, and the notification the commit will deliver to every hub.
-  std::string lock = "SELECT pg_advisory_xact_lock(" + std::to_string(lock_key_) +
-                     "), pg_notify('" + channel() + "', '')";
-  if (auto st = exec(lock.c_str()); !st.ok()) {
+  /// The writers' lock, and the notification the commit will deliver to every hub: sent with
+  /// the BEGIN as one simple query, one round trip (a write transaction is ~8 of them).
+  std::string begin = "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(lock_key_) +
+                      "), pg_notify('" + channel() + "', '')";
+  if (auto st = exec(begin.c_str()); !st.ok()) {
     exec("ROLLBACK");
     return st;
   }

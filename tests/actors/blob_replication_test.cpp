@@ -9,7 +9,6 @@
 // push, the pushing side's blob rows are altered with raw SQLite so the bytes it serves no
 // longer match the document's digest/length (or are gone: 404).
 #define BOOST_TEST_MODULE blob_replication
-#include <sqlite3.h>
 
 #include <boost/test/unit_test.hpp>
 #include <cstring>
@@ -81,26 +80,6 @@ bool holds_doc(const database& db, const std::string& id) {
   return d.has_value();
 }
 
-/// An endpoint to `host` over `protocol`; its connections are tapped into `log` when one is
-/// given (MESSAGE_STREAM only: the tap decodes whole frames).
-message_endpoint endpoint_to(passive_host& host, protocol_type protocol,
-                             std::shared_ptr<wire_log> log, const std::string& uid) {
-  message_endpoint ep;
-  ep.uid = uid;
-  ep.target = "loopback:" + uid;
-  ep.protocol = protocol;
-  ep.delegate = [&host, log,
-                 protocol](const message_endpoint&) -> std::unique_ptr<message_endpoint_connection> {
-    loopback::options o;
-    o.protocol = protocol;
-    auto [a, b] = loopback::make_pair(o, o);
-    if (log) b.connection = std::make_unique<tapped_connection>(std::move(b.connection), log, false);
-    host.accept(std::move(b), protocol);
-    if (log) return std::make_unique<tapped_connection>(std::move(a.connection), log, true);
-    return std::move(a.connection);
-  };
-  return ep;
-}
 
 /// One one-shot run: final status and the active side's document events.
 struct run_result {
@@ -278,30 +257,15 @@ struct tamper_host {
   }
 };
 
-// --- raw SQLite edits of a database file (the pushing side's blob rows) ---
+// --- raw edits of a database (the pushing side's blob rows), outside the store ---
 
-/// Runs `sql` (one change expected) on the file with `digest` bound as text to ?1 and, when
-/// given, `data` bound as a BLOB to ?2.
-void raw_exec(const std::string& path, const std::string& sql, const std::string& digest,
+/// Runs `sql` on the database with `digest` bound as text to ?1 and, when given, `data` bound
+/// as bytes to ?2; exactly one row must change.
+void raw_exec(const std::string& location, const std::string& sql, const std::string& digest,
               const std::optional<std::string>& data = {}) {
-  sqlite3* db = nullptr;
-  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* s = nullptr;
-  BOOST_REQUIRE_MESSAGE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK,
-                        sqlite3_errmsg(db));
-  sqlite3_bind_text(s, 1, digest.data(), static_cast<int>(digest.size()), SQLITE_TRANSIENT);
-  if (data)
-    sqlite3_bind_blob(s, 2, data->data(), static_cast<int>(data->size()), SQLITE_TRANSIENT);
-  int rc = sqlite3_step(s);
-  BOOST_REQUIRE_MESSAGE(rc == SQLITE_DONE, sqlite3_errmsg(db));
-  BOOST_REQUIRE_EQUAL(sqlite3_changes(db), 1);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-}
-
-std::string db_file(const temp_db& t, const std::string& name) {
-  return (t.dir / (name + ".sqlite")).string();
+  std::vector<raw_value> args{{digest}};
+  if (data) args.push_back({*data, true});
+  BOOST_REQUIRE_EQUAL(peerlite::test::raw_exec(location, sql, args), 1);
 }
 
 }  // namespace
@@ -329,7 +293,7 @@ BOOST_AUTO_TEST_CASE(push_and_pull_move_blobs_to_a_peer_lacking_them) {
       BOOST_REQUIRE(!holds_blob(hub_db.db, t.digest));
 
       auto log = protocol == protocol_type::message_stream ? std::make_shared<wire_log>() : nullptr;
-      auto push = run_once(active.db, endpoint_to(hub, protocol, log, "peer-a"),
+      auto push = run_once(active.db, tapped_endpoint(hub, log, "peer-a", protocol),
                            replicator_type::push, 3);
       BOOST_TEST(push.status.err.code == errc::ok, push.status.err.message);
       BOOST_TEST(push.failed_ids().empty(), push.failures());
@@ -364,7 +328,7 @@ BOOST_AUTO_TEST_CASE(push_and_pull_move_blobs_to_a_peer_lacking_them) {
       put(hub_db.db, "from-hub", R"({"file":)" + h.to_json() + "}");
       BOOST_REQUIRE(!holds_blob(active.db, h.digest));
       auto log2 = protocol == protocol_type::message_stream ? std::make_shared<wire_log>() : nullptr;
-      auto pull = run_once(active.db, endpoint_to(hub, protocol, log2, "peer-a"),
+      auto pull = run_once(active.db, tapped_endpoint(hub, log2, "peer-a", protocol),
                            replicator_type::pull, 1);
       BOOST_TEST(pull.status.err.code == errc::ok, pull.status.err.message);
       BOOST_TEST(pull.failed_ids().empty(), pull.failures());
@@ -395,7 +359,7 @@ BOOST_AUTO_TEST_CASE(a_push_and_pull_moving_blobs_both_ways_ends_promptly) {
   auto mine = save(active.db, random_bytes(5000, 7), "application/octet-stream");
   put(active.db, "a1", R"({"f":)" + mine.to_json() + "}");
   auto started = std::chrono::steady_clock::now();
-  auto run = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, nullptr, "p"),
+  auto run = run_once(active.db, tapped_endpoint(hub, nullptr, "p", protocol_type::message_stream),
                       replicator_type::push_and_pull, 1);
   auto took = std::chrono::steady_clock::now() - started;
   BOOST_TEST(run.status.err.code == errc::ok, run.status.err.message);
@@ -410,7 +374,7 @@ BOOST_AUTO_TEST_CASE(a_push_and_pull_moving_blobs_both_ways_ends_promptly) {
   put(hub_db.db, "b1", R"({"f":)" + theirs.to_json() + "}");
   put(active.db, "a2", R"({"f":)" + mine2.to_json() + "}");
   started = std::chrono::steady_clock::now();
-  run = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, nullptr, "p"),
+  run = run_once(active.db, tapped_endpoint(hub, nullptr, "p", protocol_type::message_stream),
                  replicator_type::push_and_pull, 2);
   took = std::chrono::steady_clock::now() - started;
   BOOST_TEST(run.status.err.code == errc::ok, run.status.err.message);
@@ -434,7 +398,7 @@ BOOST_AUTO_TEST_CASE(a_blob_the_receiver_already_holds_is_not_fetched) {
   put(active.db, "lacks", R"({"pic":)" + f.to_json() + "}");
 
   auto log = std::make_shared<wire_log>();
-  auto push = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, log, "peer-a"),
+  auto push = run_once(active.db, tapped_endpoint(hub, log, "peer-a", protocol_type::message_stream),
                        replicator_type::push, 2);
   BOOST_TEST(push.status.err.code == errc::ok, push.status.err.message);
   BOOST_TEST(push.failed_ids().empty(), push.failures());
@@ -450,7 +414,7 @@ BOOST_AUTO_TEST_CASE(a_blob_the_receiver_already_holds_is_not_fetched) {
   /// Pull: the hub's new doc references a blob the active side has had all along.
   put(hub_db.db, "again", R"({"same":)" + s.to_json() + "}");
   auto log2 = std::make_shared<wire_log>();
-  auto pull = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, log2, "peer-a"),
+  auto pull = run_once(active.db, tapped_endpoint(hub, log2, "peer-a", protocol_type::message_stream),
                        replicator_type::pull, 1);
   BOOST_TEST(pull.status.err.code == errc::ok, pull.status.err.message);
   BOOST_TEST(pull.ok_ids().count("again") == 1u, pull.failures());
@@ -474,7 +438,7 @@ BOOST_AUTO_TEST_CASE(a_blob_shared_by_1000_documents_is_transferred_once) {
   }
 
   auto log = std::make_shared<wire_log>();
-  auto push = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, log, "peer-a"),
+  auto push = run_once(active.db, tapped_endpoint(hub, log, "peer-a", protocol_type::message_stream),
                        replicator_type::push, kDocs);
   BOOST_TEST(push.status.err.code == errc::ok, push.status.err.message);
   BOOST_TEST(push.failed_ids().empty(), push.failures());
@@ -489,7 +453,7 @@ BOOST_AUTO_TEST_CASE(a_blob_shared_by_1000_documents_is_transferred_once) {
 
   /// Pull the same 1,000 documents into a third database.
   auto log2 = std::make_shared<wire_log>();
-  auto pull = run_once(puller_db.db, endpoint_to(hub, protocol_type::message_stream, log2, "peer-b"),
+  auto pull = run_once(puller_db.db, tapped_endpoint(hub, log2, "peer-b", protocol_type::message_stream),
                        replicator_type::pull, kDocs);
   BOOST_TEST(pull.status.err.code == errc::ok, pull.status.err.message);
   BOOST_TEST(pull.failed_ids().empty(), pull.failures());
@@ -544,13 +508,13 @@ BOOST_AUTO_TEST_CASE(a_20_mib_blob_and_a_zero_byte_blob_replicate_intact) {
     }
   };
 
-  auto push = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, nullptr, "peer-a"),
+  auto push = run_once(active.db, tapped_endpoint(hub, nullptr, "peer-a", protocol_type::message_stream),
                        replicator_type::push, 3);
   BOOST_TEST(push.status.err.code == errc::ok, push.status.err.message);
   BOOST_TEST(push.failed_ids().empty(), push.failures());
   check(hub_db.db, "pushed to the hub");
 
-  auto pull = run_once(third.db, endpoint_to(hub, protocol_type::byte_stream, nullptr, "peer-c"),
+  auto pull = run_once(third.db, tapped_endpoint(hub, nullptr, "peer-c", protocol_type::byte_stream),
                        replicator_type::pull, 3);
   BOOST_TEST(pull.status.err.code == errc::ok, pull.status.err.message);
   BOOST_TEST(pull.failed_ids().empty(), pull.failures());
@@ -641,7 +605,7 @@ BOOST_AUTO_TEST_CASE(a_corrupted_blob_on_the_pushing_side_fails_only_its_documen
   put(active.db, "bad-short", R"({"a":)" + cut.to_json() + "}");
   put(active.db, "bad-gone", R"({"a":)" + gone.to_json() + "}");
   for (int i = 0; i < 20; ++i) put(active.db, "plain-" + std::to_string(i), R"({"i":2})");
-  auto path = db_file(active, "active");
+  auto path = active.location;
   raw_exec(path, "UPDATE blobs SET data = ?2 WHERE digest = ?1", same_len.digest,
            random_bytes(10000, 99));
   raw_exec(path, "UPDATE blobs SET data = ?2 WHERE digest = ?1", cut.digest,
@@ -651,7 +615,7 @@ BOOST_AUTO_TEST_CASE(a_corrupted_blob_on_the_pushing_side_fails_only_its_documen
   BOOST_REQUIRE(!holds_blob(active.db, gone.digest));
   const std::set<std::string> bad{"bad-same-length", "bad-short", "bad-gone"};
 
-  auto r = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, nullptr, "peer-a"),
+  auto r = run_once(active.db, tapped_endpoint(hub, nullptr, "peer-a", protocol_type::message_stream),
                     replicator_type::push, 24);
   BOOST_TEST(r.status.err.code == errc::ok, r.status.err.message);
   BOOST_TEST(r.failed_ids() == bad, r.failures());
@@ -681,15 +645,15 @@ BOOST_AUTO_TEST_CASE(a_document_failed_on_push_is_pushed_again_by_the_next_run) 
   auto b = save(active.db, bytes, "image/png");
   put(active.db, "bad", R"({"a":)" + b.to_json() + "}");
   put(active.db, "good", R"({"a":1})");
-  auto path = db_file(active, "active");
+  auto path = active.location;
   raw_exec(path, "UPDATE blobs SET data = ?2 WHERE digest = ?1", b.digest, random_bytes(5000, 99));
-  auto first = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, nullptr, "peer-a"),
+  auto first = run_once(active.db, tapped_endpoint(hub, nullptr, "peer-a", protocol_type::message_stream),
                         replicator_type::push, 2);
   BOOST_TEST(first.status.err.code == errc::ok, first.status.err.message);
   BOOST_TEST(first.failed_ids() == std::set<std::string>{"bad"}, first.failures());
   BOOST_REQUIRE(!holds_doc(hub_db.db, "bad"));
   raw_exec(path, "UPDATE blobs SET data = ?2 WHERE digest = ?1", b.digest, bytes);
-  auto second = run_once(active.db, endpoint_to(hub, protocol_type::message_stream, nullptr, "peer-a"),
+  auto second = run_once(active.db, tapped_endpoint(hub, nullptr, "peer-a", protocol_type::message_stream),
                          replicator_type::push, 1);
   BOOST_TEST(second.status.err.code == errc::ok, second.status.err.message);
   BOOST_TEST(second.ok_ids() == std::set<std::string>{"bad"}, second.failures());

@@ -18,23 +18,6 @@ namespace {
 
 constexpr auto kRunTimeout = 30s;  ///< one one-shot replication, start to STOPPED
 
-/// An endpoint to `host` whose connections are tapped into `log` (a new log per connect is
-/// not needed: each test makes one endpoint per replicator run).
-message_endpoint tapped_endpoint(passive_host& host, std::shared_ptr<wire_log> log,
-                                 const std::string& uid) {
-  message_endpoint ep;
-  ep.uid = uid;
-  ep.target = "loopback:" + uid;
-  ep.protocol = protocol_type::message_stream;
-  ep.delegate = [&host, log](const message_endpoint&) -> std::unique_ptr<message_endpoint_connection> {
-    auto [a, b] = loopback::make_pair({}, {});
-    b.connection = std::make_unique<tapped_connection>(std::move(b.connection), log, false);
-    host.accept(std::move(b), protocol_type::message_stream);
-    return std::make_unique<tapped_connection>(std::move(a.connection), log, true);
-  };
-  return ep;
-}
-
 /// The result of one one-shot run: its final status, document events and the wire.
 struct run_result {
   replicator_status status;

@@ -16,26 +16,28 @@
 #include "actors/tuning.hpp"
 #include "peerlite/collection.hpp"
 #include "peerlite/database.hpp"
+#include "tests/store/backend.hpp"
 
 using namespace peerlite;
 
 namespace {
 
-/// A database file in a fresh temporary directory, removed at the end.
-struct temp_dir {
+/// A fresh temporary directory, removed at the end, where path(name) is a database: a file
+/// in it, or on PostgreSQL runs one database per name (tests/store/backend.hpp).
+struct temp_place {
   std::filesystem::path dir;
-  temp_dir() {
+  temp_place() {
     static std::atomic<int> counter{0};
     dir = std::filesystem::temp_directory_path() /
           ("peerlite-capi-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::create_directories(dir);
   }
-  ~temp_dir() {
+  ~temp_place() {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   }
   std::string path(const std::string& name = "db") const {
-    return (dir / (name + ".sqlite")).string();
+    return test::location_for((dir / (name + ".sqlite")).string());
   }
 };
 
@@ -103,7 +105,7 @@ store::incoming_revision rev(std::string id, std::string r, std::vector<std::str
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(create_get_list_delete) {
-  temp_dir t;
+  temp_place t;
   auto db = open_db(t.path());
 
   auto all = must(db.collections(), "collections");
@@ -179,7 +181,7 @@ BOOST_AUTO_TEST_CASE(create_get_list_delete) {
 }
 
 BOOST_AUTO_TEST_CASE(name_validation) {
-  temp_dir t;
+  temp_place t;
   auto db = open_db(t.path());
   for (const char* bad : {"", "no spaces", "a.b.c", "_x", "%x", "s._default", "s.", ".c", "s.c!",
                           "x/y"}) {
@@ -230,7 +232,7 @@ BOOST_AUTO_TEST_CASE(name_validation) {
 }
 
 BOOST_AUTO_TEST_CASE(same_id_in_two_collections_is_independent) {
-  temp_dir t;
+  temp_place t;
   auto db = open_db(t.path());
   auto a = must(db.create_collection("s.a"), "create s.a");
   auto b = must(db.create_collection("s.b"), "create s.b");
@@ -306,7 +308,7 @@ BOOST_AUTO_TEST_CASE(same_id_in_two_collections_is_independent) {
 }
 
 BOOST_AUTO_TEST_CASE(changes_per_collection) {
-  temp_dir t;
+  temp_place t;
   auto db = open_db(t.path());
   auto a = must(db.create_collection("s.a"), "create s.a");
   auto b = must(db.create_collection("s.b"), "create s.b");
@@ -349,7 +351,7 @@ BOOST_AUTO_TEST_CASE(changes_per_collection) {
 }
 
 BOOST_AUTO_TEST_CASE(delete_removes_documents) {
-  temp_dir t;
+  temp_place t;
   auto db = open_db(t.path());
   auto c = must(db.create_collection("s.c"), "create s.c");
   for (int i = 0; i < 20; ++i) BOOST_REQUIRE(c.put("doc" + std::to_string(i), R"({"i":1})"));
@@ -370,7 +372,7 @@ BOOST_AUTO_TEST_CASE(delete_removes_documents) {
 }
 
 BOOST_AUTO_TEST_CASE(default_collection_is_the_database) {
-  temp_dir t;
+  temp_place t;
   auto db = open_db(t.path());
   auto dc = db.default_collection();
   BOOST_TEST(static_cast<bool>(dc));
@@ -419,7 +421,7 @@ BOOST_AUTO_TEST_CASE(default_collection_is_the_database) {
 }
 
 BOOST_AUTO_TEST_CASE(handles_outlive_database_handle_and_reopen) {
-  temp_dir t;
+  temp_place t;
   std::string path = t.path();
   collection kept;
   {
@@ -459,7 +461,7 @@ BOOST_AUTO_TEST_CASE(handles_outlive_database_handle_and_reopen) {
 }
 
 BOOST_AUTO_TEST_CASE(conflicts_and_purge_per_collection) {
-  temp_dir t;
+  temp_place t;
   auto db = open_db(t.path());
   auto a = must(db.create_collection("s.a"), "create s.a");
   auto b = must(db.create_collection("s.b"), "create s.b");
@@ -508,7 +510,7 @@ BOOST_AUTO_TEST_CASE(conflicts_and_purge_per_collection) {
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_writers_on_two_collections) {
-  temp_dir t;
+  temp_place t;
   auto db = open_db(t.path());
   auto a = must(db.create_collection("s.a"), "create s.a");
   auto b = must(db.create_collection("s.b"), "create s.b");

@@ -19,19 +19,12 @@ namespace {
 
 constexpr auto kRunTimeout = 20s;  ///< one one-shot replication, start to STOPPED
 
-std::string path_of(const temp_db& t) {
-  for (auto& e : std::filesystem::directory_iterator(t.dir))
-    if (e.path().extension() == ".sqlite") return e.path().string();
-  BOOST_FAIL("no database file in " << t.dir);
-  return {};
-}
-
 /// A second connection on the peer's file, in collection `name` (created when missing): the
 /// public database handle speaks of the default collection only.
 struct in_collection {
   std::unique_ptr<store::database> db;
   in_collection(const temp_db& t, const std::string& name) {
-    auto d = store::database::open(path_of(t));
+    auto d = store::database::open(t.location);
     BOOST_REQUIRE_MESSAGE(d.has_value(), (d ? std::string() : d.err().message));
     db = std::move(*d);
     auto id = db->create_collection(name);

@@ -1,7 +1,8 @@
 // Commits made outside the db actor (another process's `peerlite put` on the same file) reach
 // continuous replication and the app's change listeners (issue 10, item 8). Each test writes
 // through a second store::database::open of the same path: a separate SQLite connection, which
-// is what another process is to SQLite.
+// is what another process is to SQLite, or on PostgreSQL a separate session, which is what a
+// second hub on the same database is.
 #define BOOST_TEST_MODULE external_commit
 #include <algorithm>
 
@@ -53,10 +54,6 @@ long long micros_since(std::chrono::steady_clock::time_point t0) {
       .count();
 }
 
-std::string path_of(const temp_db& t, const std::string& name) {
-  return (t.dir / (name + ".sqlite")).string();
-}
-
 bool has_doc(const database& db, const std::string& id) { return db.get(id).has_value(); }
 
 }  // namespace
@@ -66,7 +63,7 @@ BOOST_AUTO_TEST_CASE(subscriber_hears_of_another_connections_commit) {
   put_docs(t.db, "own", 3);
   caf::scoped_actor self{*t.db.core()->sys};
   self->send(t.db.core()->writer, actors::subscribe_atom::value, caf::actor_cast<caf::actor>(self));
-  external_writer other(path_of(t, "db"));
+  external_writer other(t.location);
   std::vector<long long> latencies;
   for (int round = 0; round < kLatencyRounds; ++round) {
     /// Out of phase with the checks, so the rounds sample the whole interval.
@@ -103,7 +100,7 @@ BOOST_AUTO_TEST_CASE(app_listener_gets_another_connections_change) {
     std::lock_guard<std::mutex> g{mtx};
     seen.insert(seen.end(), cs.begin(), cs.end());
   });
-  external_writer other(path_of(t, "db"));
+  external_writer other(t.location);
   /// Past the check the watch makes when it starts, so the latency printed is the polling's.
   std::this_thread::sleep_for(kWatchSettle);
   auto t0 = std::chrono::steady_clock::now();
@@ -144,7 +141,7 @@ BOOST_AUTO_TEST_CASE(app_listener_hears_interleaved_commits_once_each) {
     std::lock_guard<std::mutex> g{mtx};
     seen.insert(seen.end(), cs.begin(), cs.end());
   });
-  external_writer other(path_of(t, "db"));
+  external_writer other(t.location);
   for (int round = 0; round < 5; ++round) {
     auto n = std::to_string(round);
     other.put("outside-" + n, R"({"n":1})");
@@ -181,7 +178,7 @@ BOOST_AUTO_TEST_CASE(continuous_push_carries_another_connections_commit) {
   BOOST_REQUIRE(
       wait_until([&] { return repl.status().activity == activity_level::idle; }, kIdleTimeout));
   BOOST_REQUIRE(has_doc(passive.db, "a4"));
-  external_writer other(path_of(active, "active"));
+  external_writer other(active.location);
   auto t0 = std::chrono::steady_clock::now();
   other.put("pushed-from-outside", R"({"x":1})");
   BOOST_TEST(
@@ -208,7 +205,7 @@ BOOST_AUTO_TEST_CASE(continuous_pull_from_passive_side_carries_its_external_comm
   BOOST_REQUIRE(
       wait_until([&] { return repl.status().activity == activity_level::idle; }, kIdleTimeout));
   BOOST_REQUIRE(wait_until([&] { return has_doc(active.db, "p4"); }, kIdleTimeout));
-  external_writer other(path_of(passive, "passive"));
+  external_writer other(passive.location);
   auto t0 = std::chrono::steady_clock::now();
   other.put("pulled-from-outside", R"({"y":2})");
   BOOST_TEST(

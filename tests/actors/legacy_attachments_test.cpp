@@ -13,7 +13,6 @@
 // it sees whole messages, counts requests in flight, and can drop reply properties.
 #define BOOST_TEST_MODULE legacy_attachments
 #include <simdjson.h>
-#include <sqlite3.h>
 
 #include <boost/test/unit_test.hpp>
 #include <cstring>
@@ -457,16 +456,10 @@ BOOST_AUTO_TEST_CASE(a_push_keeps_the_window_and_failed_fetches_free_their_place
     if (i % 10 == 3) bad.insert(id);
   }
   {
-    sqlite3* raw = nullptr;
-    BOOST_REQUIRE(sqlite3_open((active.dir / "active.sqlite").string().c_str(), &raw) == SQLITE_OK);
-    sqlite3_busy_timeout(raw, 5000);
-    for (int i = 3; i < kDocs; i += 10) {
-      std::string sql = "DELETE FROM blobs WHERE digest = '" + blobs[i].digest + "'";
-      BOOST_REQUIRE_MESSAGE(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK,
-                            sqlite3_errmsg(raw));
-      BOOST_REQUIRE_EQUAL(sqlite3_changes(raw), 1);
-    }
-    sqlite3_close(raw);
+    for (int i = 3; i < kDocs; i += 10)
+      BOOST_REQUIRE_EQUAL(
+          raw_exec(active.location, "DELETE FROM blobs WHERE digest = ?1", {{blobs[i].digest}}),
+          1);
   }
   auto r = run_once(active.db, hub.endpoint("peer-a"), replicator_type::push, kDocs);
   BOOST_TEST(r.status.err.code == errc::ok, r.status.err.message);

@@ -20,6 +20,7 @@
 #include "peerlite/database.hpp"
 #include "peerlite/replicator.hpp"
 #include "store/database.hpp"
+#include "tests/store/backend.hpp"
 
 namespace peerlite {
 inline std::ostream& operator<<(std::ostream& os, errc c) { return os << static_cast<int>(c); }
@@ -40,16 +41,24 @@ inline bool wait_until(const std::function<bool()>& pred, std::chrono::milliseco
   return pred();
 }
 
-/// A database file in a fresh temporary directory, removed at the end.
+/// Where a temp_db lives: on this run's backend, or always in a local file (a device's own
+/// database: peers are phones and tills, with SQLite, whichever store their hubs share).
+enum class placement { run_backend, device_file };
+
+/// A fresh database, on this run's backend (tests/store/backend.hpp): a file in a fresh
+/// temporary directory, removed at the end, or a new database in the test's PostgreSQL cluster.
 struct temp_db {
-  std::filesystem::path dir;
+  std::filesystem::path dir;  // scratch space of the test, on either backend
+  std::string location;       // the file's path or the PostgreSQL URL
   database db;
-  explicit temp_db(const std::string& name = "db") {
+  explicit temp_db(const std::string& name = "db", placement where = placement::run_backend) {
     static std::atomic<int> counter{0};
     dir = std::filesystem::temp_directory_path() /
           ("peerlite-seed-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::create_directories(dir);
-    auto d = database::open((dir / (name + ".sqlite")).string());
+    location = where == placement::device_file ? (dir / (name + ".sqlite")).string()
+                                                : fresh_location(dir, name, ".sqlite");
+    auto d = database::open(location);
     BOOST_REQUIRE_MESSAGE(d.has_value(), (d ? std::string() : d.err().message));
     db = *d;
   }
@@ -77,6 +86,37 @@ inline std::map<std::string, std::pair<std::string, std::string>> contents(const
     }
   }
   return out;
+}
+
+/// Each live document's current revision (id -> rev), from the change feed alone: cheap
+/// enough to poll many databases (contents() reads every body, one query per document).
+inline std::map<std::string, std::string> revisions(const database& db) {
+  std::map<std::string, std::string> out;
+  uint64_t since = 0;
+  for (;;) {
+    auto cs = db.changes(since, 5000);
+    if (!cs || cs->empty()) break;
+    since = cs->back().sequence;
+    for (auto& c : *cs) {
+      if (c.deleted)
+        out.erase(c.id);
+      else
+        out[c.id] = c.rev;
+    }
+  }
+  return out;
+}
+
+/// Polls `pred` every `period` until it holds or `timeout` passes: for predicates that read
+/// whole databases, which wait_until's 2 ms would run back to back.
+inline bool wait_slowly(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
+                        std::chrono::milliseconds period = 100ms) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(period);
+  }
+  return true;
 }
 
 inline void put_docs(database& db, const std::string& prefix, int n, size_t body_size = 20) {
@@ -199,18 +239,23 @@ struct loop_endpoint {
 };
 
 /// `n` active peers of `host`, each with its own database holding `docs` documents
-/// ("peerI-0", ...) and a replicator (push-and-pull) to the host; none started.
+/// ("peerI-0", ...) and a replicator (push-and-pull) to the host; none started. With several
+/// hosts, peer I connects to hosts[I % hosts.size()]. The peers are devices: their databases
+/// are local files on every run; the host's is on the run's backend.
 struct peer_set {
   std::vector<std::unique_ptr<temp_db>> dbs;
   std::vector<std::unique_ptr<loop_endpoint>> eps;
   std::vector<std::unique_ptr<replicator>> repls;
 
-  peer_set(passive_host& host, int n, int docs, bool continuous) {
+  peer_set(passive_host& host, int n, int docs, bool continuous)
+      : peer_set(std::vector<passive_host*>{&host}, n, docs, continuous) {}
+  peer_set(const std::vector<passive_host*>& hosts, int n, int docs, bool continuous) {
     for (int i = 0; i < n; ++i) {
-      dbs.push_back(std::make_unique<temp_db>("peer" + std::to_string(i)));
+      dbs.push_back(std::make_unique<temp_db>("peer" + std::to_string(i), placement::device_file));
       put_docs(dbs.back()->db, "peer" + std::to_string(i) + "-", docs);
-      eps.push_back(std::make_unique<loop_endpoint>(host, protocol_type::message_stream,
-                                                    link_plan{}, "peer-" + std::to_string(i)));
+      eps.push_back(std::make_unique<loop_endpoint>(*hosts[static_cast<size_t>(i) % hosts.size()],
+                                                    protocol_type::message_stream, link_plan{},
+                                                    "peer-" + std::to_string(i)));
       replicator_config cfg;
       cfg.db = dbs.back()->db;
       cfg.target = eps.back()->endpoint;

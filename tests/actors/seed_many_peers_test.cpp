@@ -15,10 +15,11 @@ BOOST_AUTO_TEST_CASE(peer_discovery_fifty_peers_converge) {
   auto& repls = peers.repls;
   for (auto& r : repls) r->start();
   auto expected = static_cast<size_t>(kPeers * kDocs);
-  BOOST_REQUIRE(wait_until([&] { return contents(hub.db).size() == expected; }, 60s));
+  BOOST_REQUIRE(wait_slowly([&] { return revisions(hub.db).size() == expected; }, 60s));
+  auto revs = revisions(hub.db);
+  for (auto& d : dbs) BOOST_TEST(wait_slowly([&] { return revisions(d->db) == revs; }, 60s));
   auto want = contents(hub.db);
-  for (auto& d : dbs)
-    BOOST_TEST(wait_until([&] { return contents(d->db) == want; }, 60s));
+  for (auto& d : dbs) BOOST_TEST((contents(d->db) == want));
   for (auto& r : repls) {
     BOOST_TEST(r->status().err.code == errc::ok);
     r->stop();

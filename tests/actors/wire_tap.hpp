@@ -4,10 +4,10 @@
 // subChanges options), not only on the databases it ends with.
 //
 // Each direction is decoded by its own protocol::session standing in for the receiver. A
-// session accepts a reply only to a request it sent itself, so whenever one side's request is
-// seen, the session decoding the other direction sends a request of its own (Profile "tap",
-// never put on any wire): it gets the same number (both count from 1 in order), so the real
-// reply to it then decodes. The tap decodes inside
+// session accepts a reply only to a request it sent itself, so whenever the first frame of one
+// side's request is seen, the session decoding the other direction sends a request of its own
+// (Profile "tap", never put on any wire): it gets the same number (both count from 1 in order),
+// so the real reply to it then decodes. The tap decodes inside
 // send(), before the frame is passed on, so a request is always registered before its reply
 // can exist.
 #pragma once
@@ -19,6 +19,7 @@
 
 #include "adapters/loopback/loopback.hpp"
 #include "peerlite/message_endpoint.hpp"
+#include "protocol/frame.hpp"
 #include "protocol/message.hpp"
 #include "protocol/session.hpp"
 
@@ -48,22 +49,29 @@ class wire_log {
     std::lock_guard<std::mutex> g{mtx_};
     auto& rx = from_active ? to_passive_ : to_active_;
     auto& other = from_active ? to_active_ : to_passive_;
-    if (!rx.receive_frame(bytes)) {
+    /// The other direction's decoder must expect a reply to each request. Registered at the
+    /// request's first frame: requests begin in number order, but with several in flight
+    /// they may end in another order (frames interleave), and the numbers must match.
+    std::string_view rest = bytes;
+    protocol::frame_header h;
+    auto& seen = from_active ? active_requests_ : passive_requests_;
+    if (protocol::read_frame_header(rest, h) && h.type() == protocol::message_type::request &&
+        h.number > seen) {
+      seen = h.number;
+      protocol::message expect_reply;  // no-reply requests take a number too
+      expect_reply.no_reply = (h.flags & protocol::flag::no_reply) != 0;
+      expect_reply.properties = {{"Profile", "tap"}};
+      other.send(std::move(expect_reply));
+      std::string discard;
+      while (other.next_frame(discard)) {
+      }
+    }
+    if (auto st = rx.receive_frame(bytes); !st) {
+      if (!failed_) why_ = std::string(from_active ? "active" : "passive") + ": " + st.message();
       failed_ = true;
       return;
     }
-    while (auto m = rx.next_incoming()) {
-      if (m->type == protocol::message_type::request && !m->no_reply) {
-        /// The other direction's decoder must expect a reply with this number.
-        protocol::message expect_reply;
-        expect_reply.properties = {{"Profile", "tap"}};
-        other.send(std::move(expect_reply));
-        std::string discard;
-        while (other.next_frame(discard)) {
-        }
-      }
-      messages_.push_back({from_active, std::move(*m)});
-    }
+    while (auto m = rx.next_incoming()) messages_.push_back({from_active, std::move(*m)});
     std::string discard;  // ACKs the decoder owes: not ours to send
     while (rx.next_frame(discard)) {
     }
@@ -85,6 +93,11 @@ class wire_log {
     std::lock_guard<std::mutex> g{mtx_};
     return failed_;
   }
+  /// The first frame the tap could not decode, and why.
+  std::string why() {
+    std::lock_guard<std::mutex> g{mtx_};
+    return why_;
+  }
 
  private:
   std::mutex mtx_;
@@ -92,6 +105,8 @@ class wire_log {
   protocol::session to_active_;   ///< decodes what the passive side sends
   std::vector<tapped_message> messages_;
   bool failed_ = false;
+  std::string why_;
+  uint64_t active_requests_ = 0, passive_requests_ = 0;  ///< highest request number seen
 };
 
 /// Forwards everything to `inner`, showing each sent frame to the log first.
@@ -116,5 +131,29 @@ class tapped_connection : public message_endpoint_connection {
   std::shared_ptr<wire_log> log_;
   bool active_;
 };
+
+/// An endpoint to `host` (anything with accept(loopback::endpoint, protocol_type), such as the
+/// seed harness's passive_host) that makes a fresh loopback pair per connect, both of its
+/// sides tapped into `log` when one is given (MESSAGE_STREAM only: the tap decodes whole
+/// frames). One endpoint per replicator run, so one log holds one run's wire.
+template <class Host>
+message_endpoint tapped_endpoint(Host& host, std::shared_ptr<wire_log> log, const std::string& uid,
+                                 protocol_type protocol = protocol_type::message_stream) {
+  message_endpoint ep;
+  ep.uid = uid;
+  ep.target = "loopback:" + uid;
+  ep.protocol = protocol;
+  ep.delegate = [&host, log,
+                 protocol](const message_endpoint&) -> std::unique_ptr<message_endpoint_connection> {
+    loopback::options o;
+    o.protocol = protocol;
+    auto [a, b] = loopback::make_pair(o, o);
+    if (log) b.connection = std::make_unique<tapped_connection>(std::move(b.connection), log, false);
+    host.accept(std::move(b), protocol);
+    if (log) return std::make_unique<tapped_connection>(std::move(a.connection), log, true);
+    return std::move(a.connection);
+  };
+  return ep;
+}
 
 }  // namespace peerlite::test

@@ -447,7 +447,9 @@ class pg_cluster {
     // Settings for speed (no durability: the cluster dies with the test) and isolation (no TCP;
     // the socket only in the private directory). pg_ctl passes -o through /bin/sh, hence quoting.
     std::string options = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off";
-    options += " -c listen_addresses='' -c max_connections=200";
+    // 400 sessions: the 50-peer replication tests keep a writer, readers and a LISTEN session
+    // for each of their 51 databases in one process.
+    options += " -c listen_addresses='' -c max_connections=400";
     options += " -c port=" + std::to_string(port_);
     options += " -c unix_socket_directories=" + pg_detail::shell_quote(dir_);
     // pg_ctl's own wait (-w) notices a server that exits during startup at once, with the log

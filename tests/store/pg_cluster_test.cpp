@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(serves_sql_survives_a_restart_and_cleans_up) {
     // Isolation and speed settings are in force: no TCP, no fsync.
     BOOST_TEST(db.exec("SHOW listen_addresses") == "");
     BOOST_TEST(db.exec("SHOW fsync") == "off");
-    BOOST_TEST(db.exec("SHOW max_connections") == "200");
+    BOOST_TEST(db.exec("SHOW max_connections") == "400");
     BOOST_TEST(db.exec("SELECT current_user") == "peerlite");
     db.exec("CREATE TABLE docs (id text PRIMARY KEY, body text NOT NULL)");
     db.exec("INSERT INTO docs VALUES ('doc-1', 'hello peerlite')");
