@@ -24,9 +24,12 @@
 //   before any connects ("idle"), its VmHWM (peak) and VmRSS after the last peer STOPPED, read
 //   from /proc before the hub is stopped. They go in the note and, as figures, in --json.
 #include <algorithm>
+#include <filesystem>
+#include <sched.h>
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <sstream>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -40,6 +43,7 @@
 #include "peerlite/database.hpp"
 #include "peerlite/replicator.hpp"
 #include "store/database.hpp"
+#include "tests/store/pg_cluster.hpp"
 
 namespace peerlite::bench {
 namespace {
@@ -84,10 +88,11 @@ struct peer {
   std::shared_ptr<std::atomic<uint64_t>> offline = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
-peer make_peer(const context& ctx, size_t i, net::io_runtime& io, const std::string& url,
+/// Peer `i`, its database a new file in `dir`.
+peer make_peer(const std::string& dir, size_t i, net::io_runtime& io, const std::string& url,
                tally& t) {
   auto prefix = "p" + std::to_string(i) + "-";
-  auto path = ctx.dir + "/peer" + std::to_string(i) + ".sqlite";
+  auto path = dir + "/peer" + std::to_string(i) + ".sqlite";
   fill(path, prefix, kDocsPerPeer);
   auto db = database::open(path);
   if (!db) throw std::runtime_error(db.err().message);
@@ -253,7 +258,7 @@ result run_hub_peers(const context& ctx) {
   tally t;
   std::vector<peer> peers;
   ctx.progress("preparing " + std::to_string(count) + " peers for " + hub.url());
-  for (size_t i = 0; i < count; ++i) peers.push_back(make_peer(ctx, i, io, hub.url(), t));
+  for (size_t i = 0; i < count; ++i) peers.push_back(make_peer(ctx.dir, i, io, hub.url(), t));
   ctx.progress("replicating");
   long hub_rss_idle = rss_kib(hub.pid());
   double hub_cpu0 = net::cpu_seconds(hub.pid()), own_cpu0 = net::cpu_seconds(getpid());
@@ -329,11 +334,174 @@ result run_hub_peers(const context& ctx) {
   return r;
 }
 
+// ---- hub_peers_pg: the same workload with hubs sharing a PostgreSQL database ----
+//
+// Three runs of the timed part of hub_peers, same peer count (--docs / 100), in one process:
+// 1. one hub on a SQLite file;
+// 2. one hub on a PostgreSQL database;
+// 3. two hubs on one PostgreSQL database, peer i on hub i % 2.
+// Every hub process is pinned to one core (1 and 2 on core 0, the second hub of 3 on core 1), so
+// the runs compare one core's hub with two cores' hubs: the peers (this process) and the
+// PostgreSQL server run unpinned on the same cores. The server is a throwaway cluster
+// (tests/store/pg_cluster.hpp: initdb in /tmp, a Unix socket only; fsync off, as a test
+// cluster). The line's docs/s is run 3; the note gives all three and their ratios.
+
+/// Pins every thread of process `pid` to CPU `cpu`; threads it starts later inherit it.
+void pin_process(pid_t pid, int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
+    ::sched_setaffinity(std::stoi(e.path().filename().string()), sizeof set, &set);
+}
+
+/// CPU seconds of the PostgreSQL server so far: its main process, the backends it has reaped
+/// (a session's backend exits with it) and the live ones.
+double server_cpu(pid_t server) {
+  auto fields = [](pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<std::string> out;
+    auto close = stat.rfind(')');  // the command name may contain spaces
+    if (close == std::string::npos) return out;
+    std::istringstream rest(stat.substr(close + 2));
+    for (std::string f; rest >> f;) out.push_back(f);
+    return out;  // out[0] is field 3 (state): ppid out[1], utime..cstime out[11..14]
+  };
+  auto ticks = [](const std::vector<std::string>& f, bool children) {
+    if (f.size() < 15) return 0.0;
+    double t = std::stod(f[11]) + std::stod(f[12]);
+    if (children) t += std::stod(f[13]) + std::stod(f[14]);
+    return t;
+  };
+  double total = ticks(fields(server), true);
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    auto name = e.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    auto f = fields(std::stoi(name));
+    if (f.size() > 1 && f[1] == std::to_string(server)) total += ticks(f, false);
+  }
+  return total / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+struct hubs_result {
+  double docs_per_s = 0, seconds = 0, hub_cpu = 0, peers_cpu = 0, server_cpu = 0, p99 = 0;
+};
+
+/// The timed part of hub_peers against `hubs` `peerlite serve` processes on `hub_db` (a file
+/// or a postgresql:// URL holding the shared documents): `count` fresh peers under
+/// ctx.dir/`label`. Throws on any shortfall, as hub_peers does.
+hubs_result run_against(const context& ctx, const std::string& label, const std::string& hub_db,
+                        size_t hubs, size_t count, pid_t server = -1) {
+  int cpus = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<std::unique_ptr<serve_process>> procs;
+  for (size_t h = 0; h < hubs; ++h) {
+    procs.push_back(std::make_unique<serve_process>(
+        hub_db, ctx.dir + "/" + label + "-hub" + std::to_string(h) + ".log"));
+    pin_process(procs.back()->pid(), static_cast<int>(h) % cpus);
+  }
+  auto dir = ctx.dir + "/" + label;
+  std::filesystem::create_directories(dir);
+  net::io_runtime io(1);
+  tally t;
+  std::vector<peer> peers;
+  ctx.progress(label + ": preparing " + std::to_string(count) + " peers for " +
+               std::to_string(hubs) + " hub(s)");
+  for (size_t i = 0; i < count; ++i)
+    peers.push_back(make_peer(dir, i, io, procs[i % hubs]->url(), t));
+  ctx.progress(label + ": replicating");
+  auto hub_cpu = [&] {
+    double c = 0;
+    for (auto& p : procs) c += net::cpu_seconds(p->pid());
+    return c;
+  };
+  double hub_cpu0 = hub_cpu(), own_cpu0 = net::cpu_seconds(getpid());
+  double server_cpu0 = server > 0 ? server_cpu(server) : 0;
+  t.clock = stopwatch();
+  for (auto& p : peers) p.repl->start();
+  std::unique_lock lk(t.mx);
+  bool all = t.cv.wait_for(lk, kHubPeersTimeout, [&] { return t.converged.size() == count; });
+  hubs_result r;
+  r.seconds = t.clock.seconds();
+  auto times = t.converged;
+  auto errors = t.errors;
+  lk.unlock();
+  r.hub_cpu = hub_cpu() - hub_cpu0;
+  r.peers_cpu = net::cpu_seconds(getpid()) - own_cpu0;
+  if (server > 0) r.server_cpu = server_cpu(server) - server_cpu0;
+  for (auto& p : peers) p.repl->stop();
+  for (auto& p : peers) p.repl.reset();
+  if (!all || !errors.empty())
+    throw std::runtime_error(label + ": " + std::to_string(times.size()) + "/" +
+                             std::to_string(count) + " peers stopped, " +
+                             std::to_string(errors.size()) + " with errors" +
+                             (errors.empty() ? "" : ", first: " + errors.front()));
+  for (auto& p : procs) p->stop();
+  check_contents(peers, hub_db);
+  r.docs_per_s = static_cast<double>(t.moved.load()) / r.seconds;
+  r.p99 = percentile(times, 0.99);
+  return r;
+}
+
+result run_hub_peers_pg(const context& ctx) {
+  size_t count = std::max<size_t>(1, ctx.docs / kDocsPerPeer);
+  raise_open_files_limit();
+  std::string why;
+  auto cluster = test::pg_cluster::start(&why);
+  if (!cluster)
+    throw std::runtime_error("hub_peers_pg needs PostgreSQL's server programs (apt-get install "
+                             "postgresql): " + why);
+  auto sqlite_hub = ctx.dir + "/hub.sqlite";
+  fill(sqlite_hub, "shared-", kSharedDocs);
+  /// A PostgreSQL database per run, each holding the shared documents (setup, not timed).
+  auto pg_hub = [&](const std::string& name) {
+    if (!cluster->create_database(name, &why)) throw std::runtime_error("create database: " + why);
+    auto url = cluster->url(name);
+    auto db = database::open(url);
+    if (!db) throw std::runtime_error(db.err().message);
+    for (size_t k = 0; k < kSharedDocs; ++k)
+      if (auto put = db->put("shared-" + std::to_string(k), sample_body(k)); !put)
+        throw std::runtime_error(put.err().message);
+    return url;
+  };
+  auto sqlite = run_against(ctx, "sqlite", sqlite_hub, 1, count);
+  auto one = run_against(ctx, "pg1", pg_hub("one_hub"), 1, count, cluster->server_pid());
+  auto two = run_against(ctx, "pg2", pg_hub("two_hubs"), 2, count, cluster->server_pid());
+  char note[700];
+  std::snprintf(note, sizeof note,
+                "%zu peers x (%zu pushed + %zu pulled), each hub pinned to one core; docs/s: "
+                "SQLite hub %.0f, one PostgreSQL hub %.0f (%.2fx SQLite), two PostgreSQL hubs "
+                "%.0f (%.2fx one); CPU s, hubs %.1f / %.1f / %.1f, peers %.1f / %.1f / %.1f, "
+                "PostgreSQL server - / %.1f / %.1f; converge p99 s %.2f / %.2f / %.2f",
+                count, kDocsPerPeer, kSharedDocs, sqlite.docs_per_s, one.docs_per_s,
+                one.docs_per_s / sqlite.docs_per_s, two.docs_per_s,
+                two.docs_per_s / one.docs_per_s, sqlite.hub_cpu, one.hub_cpu, two.hub_cpu,
+                sqlite.peers_cpu, one.peers_cpu, two.peers_cpu, one.server_cpu, two.server_cpu,
+                sqlite.p99, one.p99, two.p99);
+  result r{two.docs_per_s * two.seconds, two.seconds, note};
+  r.figures = {{"peers", double(count)},
+               {"sqlite_hub_docs_s", sqlite.docs_per_s},
+               {"pg_one_hub_docs_s", one.docs_per_s},
+               {"pg_two_hubs_docs_s", two.docs_per_s},
+               {"two_over_one", two.docs_per_s / one.docs_per_s},
+               {"pg_server_cpu_s_one_hub", one.server_cpu},
+               {"pg_server_cpu_s_two_hubs", two.server_cpu}};
+  return r;
+}
+
 const bool registered = add_case(
     {"hub_peers",
      "docs/100 peers x 100 own docs, one-shot push-and-pull (pull 100 shared) over ws:// with "
      "one `peerlite serve` hub",
      run_hub_peers});
+
+const bool registered_pg = add_case(
+    {"hub_peers_pg",
+     "hub_peers' workload three times: one hub on SQLite, one hub on PostgreSQL, two hubs on "
+     "one PostgreSQL database (each hub pinned to its own core)",
+     run_hub_peers_pg});
 
 }  // namespace
 }  // namespace peerlite::bench

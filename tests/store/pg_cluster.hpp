@@ -373,6 +373,13 @@ class pg_cluster {
   pg_cluster(const pg_cluster&) = delete;
   pg_cluster& operator=(const pg_cluster&) = delete;
 
+  /// The server's main process (the first line of postmaster.pid), or -1 when not running.
+  pid_t server_pid() const {
+    std::ifstream in(data_dir() + "/postmaster.pid");
+    long pid = -1;
+    return in >> pid ? static_cast<pid_t>(pid) : -1;
+  }
+
   /// A libpq connection URL for database `dbname`, e.g.
   /// "postgresql:///t1?host=%2Ftmp%2Fpeerlite-pg-Ab12Cd&port=21537&user=peerlite".
   std::string url(const std::string& dbname) const {
