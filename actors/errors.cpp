@@ -21,6 +21,10 @@ int http_status_for(const error& e) {
   }
 }
 
+std::string peer_error_text(const error& e) {
+  return e.code == errc::unavailable ? std::string(kUnavailableText) : e.message;
+}
+
 const char* errc_name(errc code) {
   switch (code) {
     case errc::ok:

@@ -31,6 +31,13 @@ error to_error(const caf::error& x);
 /// (retry later) when the store is unavailable, 409 for a conflict, else 500.
 int http_status_for(const error& e);
 
+/// What a peer is told about such a failure: the error's own message, except for
+/// errc::unavailable, whose message names the shared store (its URL, the failed SQL). A peer
+/// gets kUnavailableText instead; the hub's operator has the detail in its own log and status.
+std::string peer_error_text(const error& e);
+inline constexpr const char* kUnavailableText =
+    "the database behind this peer is unavailable for now; retry later";
+
 /// A short, stable name for `code` ("protocol_error").
 const char* errc_name(errc code);
 

@@ -78,11 +78,12 @@ protocol::message get_checkpoint(passive_self self, const protocol::message& msg
   auto req = rep::get_checkpoint_request::decode(msg);
   if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
   auto r = self->state.db.core()->acquire_reader();
-  if (!r) return protocol::make_error_reply(0, "HTTP", http_status_for(r.err()), r.err().message);
+  if (!r) return protocol::make_error_reply(0, "HTTP", http_status_for(r.err()),
+                                               peer_error_text(r.err()));
   auto cp = (*r)->get_checkpoint(store::checkpoint_store::peer, req->client);
   if (!cp) {
     int code = cp.err().code == errc::not_found ? 404 : http_status_for(cp.err());
-    return protocol::make_error_reply(0, "HTTP", code, cp.err().message);
+    return protocol::make_error_reply(0, "HTTP", code, peer_error_text(cp.err()));
   }
   auto body = rep::checkpoint::from_json(cp->body);
   if (!body)
@@ -101,7 +102,7 @@ caf::result<protocol::message> set_checkpoint(passive_self self, const protocol:
             [=](caf::error& err) mutable {
               auto e = to_error(err);
               int code = http_status_for(e);
-              rp.deliver(protocol::make_error_reply(0, "HTTP", code, e.message));
+              rp.deliver(protocol::make_error_reply(0, "HTTP", code, peer_error_text(e)));
             });
   return rp;
 }
@@ -113,7 +114,8 @@ protocol::message get_collections(passive_self self, const protocol::message& ms
   auto req = rep::get_collections_request::decode(msg);
   if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
   auto r = st.db.core()->acquire_reader();
-  if (!r) return protocol::make_error_reply(0, "HTTP", http_status_for(r.err()), r.err().message);
+  if (!r) return protocol::make_error_reply(0, "HTTP", http_status_for(r.err()),
+                                               peer_error_text(r.err()));
   rep::get_collections_reply reply;
   std::vector<store::collection_id> ids;
   for (size_t i = 0; i < req->collections.size(); ++i) {

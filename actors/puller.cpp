@@ -87,10 +87,11 @@ protocol::message handle_changes(puller_self self, const protocol::message& msg)
   auto reader = st.cfg.db.core()->acquire_reader(where->coll);
   if (!reader)
     return protocol::make_error_reply(0, "HTTP", http_status_for(reader.err()),
-                                      reader.err().message);
+                                      peer_error_text(reader.err()));
   auto diffs = (*reader)->revs_diff(refs, kMaxKnownAncestors);
   if (!diffs)
-    return protocol::make_error_reply(0, "HTTP", http_status_for(diffs.err()), diffs.err().message);
+    return protocol::make_error_reply(0, "HTTP", http_status_for(diffs.err()),
+                                      peer_error_text(diffs.err()));
   rep::changes_reply reply;
   reply.max_history = kMaxRevHistory;
   reply.entries.resize(req->entries.size());
@@ -129,11 +130,11 @@ protocol::message handle_propose(puller_self self, const protocol::message& msg)
   auto reader = self->state.cfg.db.core()->acquire_reader(where->coll);
   if (!reader)
     return protocol::make_error_reply(0, "HTTP", http_status_for(reader.err()),
-                                      reader.err().message);
+                                      peer_error_text(reader.err()));
   auto answers = (*reader)->propose(props);
   if (!answers)
     return protocol::make_error_reply(0, "HTTP", http_status_for(answers.err()),
-                                      answers.err().message);
+                                      peer_error_text(answers.err()));
   rep::propose_changes_reply reply;
   reply.max_history = kMaxRevHistory;
   for (auto& a : *answers) {

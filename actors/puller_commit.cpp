@@ -134,12 +134,22 @@ void flush_inserts(puller_self self) {
                 /*allow_conflicts=*/st.cfg.active, st.cfg.remote, coll)
       .then([=](std::vector<store::insert_result>& res) { on_committed(self, *batch, res); },
             [=](caf::error& err) {
+              auto e = to_error(err);
               for (auto& p : *batch)
                 deliver(self, p.to,
-                        protocol::make_error_reply(0, "HTTP", http_status_for(to_error(err)),
-                                                   to_error(err).message));
+                        protocol::make_error_reply(0, "HTTP", http_status_for(e),
+                                                   peer_error_text(e)));
               flush_answers(self);
-              fail(self, to_error(err));
+              /// A hub whose shared store is down keeps serving the connection: the peer got
+              /// 503 for these revs and sends them again; the next batch may find the store
+              /// back. Any other failure of our own store ends the replication.
+              if (e.code == errc::unavailable && !self->state.cfg.active) {
+                self->state.inserting = false;
+                if (!self->state.queue.empty()) flush_inserts(self);
+                check_idle(self);
+                return;
+              }
+              fail(self, e);
             });
 }
 

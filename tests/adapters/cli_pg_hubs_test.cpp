@@ -3,8 +3,9 @@
 //  - A write pushed through hub A reaches a continuous puller on hub B at once (LISTEN/NOTIFY).
 //  - A peer behind a load balancer that moves from hub A to hub B resumes from its checkpoint:
 //    the second sync pushes only what is new, and updates the checkpoint hub A saved.
-//  - PostgreSQL stopped for 10 s in the middle of a continuous sync: the hubs answer 503, the
-//    peers retry, and once the server is back every document arrives.
+//  - PostgreSQL stopped for 10 s in the middle of a continuous sync: the hubs keep their
+//    connections and answer 503 (with no word of the store's address), the peers retry, and
+//    once the server is back every document arrives.
 #define BOOST_TEST_MODULE adapters_cli_pg_hubs
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include <boost/test/unit_test.hpp>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "tests/adapters/process.hpp"
@@ -248,6 +250,14 @@ BOOST_AUTO_TEST_CASE(a_peer_moving_to_the_other_hub_resumes_from_its_checkpoint)
   BOOST_TEST(b.proc->log().find("opened ws") != std::string::npos, b.proc->log());
 }
 
+/// Lines of `log` containing `what`.
+size_t lines_with(const std::string& log, const std::string& what) {
+  size_t n = 0;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) n += line.find(what) != std::string::npos;
+  return n;
+}
+
 BOOST_AUTO_TEST_CASE(postgresql_stopped_for_10_s_mid_sync_loses_nothing) {
   scratch s("pghubs");
   shared_db db("outage");
@@ -279,4 +289,18 @@ BOOST_AUTO_TEST_CASE(postgresql_stopped_for_10_s_mid_sync_loses_nothing) {
     BOOST_TEST(has_doc(s, reader, "w" + std::to_string(i)), "w" << i << " missing");
   BOOST_TEST(pusher.proc->running());
   BOOST_TEST(puller.proc->running());
+  /// The hubs kept their connections: the continuous puller's one connection to hub B lasted
+  /// through the outage, and every connection hub A lost was closed by the pusher (which goes
+  /// offline on 503 and reconnects), none by the hub.
+  auto a_log = a.proc->log(), b_log = b.proc->log(), pusher_log = pusher.proc->log();
+  BOOST_TEST(lines_with(b_log, "opened ws") == 1u, b_log);
+  BOOST_TEST(lines_with(b_log, "closed ws") == 0u, b_log);
+  BOOST_TEST(lines_with(a_log, "closed ws") == lines_with(a_log, "peer closed the WebSocket"),
+             a_log);
+  /// Peers were told to retry, without the store's address or SQL.
+  BOOST_TEST(lines_with(pusher_log, "HTTP/503") > 0u, pusher_log);
+  BOOST_TEST(lines_with(pusher_log, "unavailable for now; retry later") ==
+                 lines_with(pusher_log, "HTTP/503"),
+             pusher_log);
+  BOOST_TEST(lines_with(pusher_log, "postgresql:") == 0u, pusher_log);
 }
