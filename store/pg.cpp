@@ -314,9 +314,15 @@ expected<std::unique_ptr<pg_connection>> pg_connection::open(const std::string& 
   /// A host that does not answer must not hold a hub (or a reconnect) for the kernel's TCP
   /// timeout: libpq waits forever unless told.
   std::string target = url;
-  if (target.find("connect_timeout=") == std::string::npos)
-    target += (target.find('?') == std::string::npos ? "?" : "&") +
-              std::string("connect_timeout=") + std::to_string(kPgConnectTimeout.count());
+  auto add = [&target](const std::string& key, const std::string& value) {
+    if (target.find(key + "=") != std::string::npos) return;  // the URL's own choice wins
+    target += (target.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
+  };
+  add("connect_timeout", std::to_string(kPgConnectTimeout.count()));
+  add("tcp_user_timeout", std::to_string(kPgTcpUserTimeout.count()));
+  add("keepalives_idle", "5");
+  add("keepalives_interval", "2");
+  add("keepalives_count", "3");
   PGconn* pg = PQconnectdb(target.c_str());
   if (!pg) return error{errc::io_error, label + ": cannot connect (out of memory)"};
   if (PQstatus(pg) != CONNECTION_OK) {
@@ -335,6 +341,9 @@ status pg_connection::set_up_session() {
   PQsetNoticeProcessor(
       pg_, [](void*, const char*) {}, nullptr);
   if (auto st = exec_now("SET client_min_messages = warning"); !st.ok()) return st;
+  std::string timeout =
+      "SET statement_timeout = " + std::to_string(kPgStatementTimeout.count() * 1000);
+  if (auto st = exec_now(timeout.c_str()); !st.ok()) return st;
   if (read_only_) {
     if (auto st = exec_now("SET default_transaction_read_only = on"); !st.ok()) return st;
   }

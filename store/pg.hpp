@@ -43,6 +43,14 @@ inline constexpr std::chrono::milliseconds kPgReconnectFirst{100};
 inline constexpr std::chrono::milliseconds kPgReconnectMax{5000};
 /// Longest a connection attempt may take (libpq's connect_timeout, unless the URL sets one).
 inline constexpr std::chrono::seconds kPgConnectTimeout{5};
+/// Longest one statement may run on the server (statement_timeout, set on every session).
+/// The longest real ones are a group commit's inserts and a wait for another hub's write
+/// lock, well under a second; a statement past this fails instead of holding the db actor.
+inline constexpr std::chrono::seconds kPgStatementTimeout{60};
+/// A server that stops answering over TCP (a partition, a host gone without a reset) is given
+/// up after this much unacknowledged data (libpq's tcp_user_timeout) or failed keepalives
+/// (idle 5 s, then 3 probes 2 s apart), unless the URL sets them. Unix sockets ignore both.
+inline constexpr std::chrono::milliseconds kPgTcpUserTimeout{15000};
 
 class pg_connection;
 
