@@ -16,7 +16,11 @@ set(THREADS_PREFER_PTHREAD_FLAG ON)
 _peerlite_dependency(Threads)
 _peerlite_dependency(fmt)
 _peerlite_dependency(SQLite3)
-_peerlite_dependency(PostgreSQL)  # libpq: stores shared by several hubs (store/pg.hpp)
+# libpq (stores shared by several hubs, store/pg.hpp): its header for peerlite's own build; the
+# library is loaded at run time (store/libpq.hpp), so an app linking peerlite needs neither.
+if(NOT CMAKE_FIND_PACKAGE_NAME STREQUAL "peerlite")
+  find_package(PostgreSQL REQUIRED)
+endif()
 _peerlite_dependency(ZLIB)
 _peerlite_dependency(OpenSSL COMPONENTS Crypto SSL)
 _peerlite_dependency(nlohmann_json 3)

@@ -62,7 +62,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "peerlite developers <peerlite@localhost>")
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libcaf-dev (>= 0.17.6), libfmt-dev, libsqlite3-dev, libssl-dev, zlib1g-dev, libdeflate-dev, libsimdjson-dev, nlohmann-json3-dev")
+  "libcaf-dev (>= 0.17.6), libfmt-dev, libsqlite3-dev, libssl-dev, zlib1g-dev, libdeflate-dev, libsimdjson-dev, nlohmann-json3-dev, libpq5")
+# libpq5: loaded at run time for postgresql:// databases (store/libpq.hpp), so dpkg-shlibdeps
+# cannot see it.
 find_program(PEERLITE_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(PEERLITE_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

@@ -1,6 +1,8 @@
 // The store's SQL layer over PostgreSQL (see pg.hpp).
 #include "store/pg.hpp"
 
+#include "store/libpq.hpp"
+
 #include <endian.h>
 
 #include <algorithm>
@@ -198,7 +200,7 @@ pg_statement::pg_statement(pg_connection& conn, std::string name, std::string te
       formats_(static_cast<size_t>(params), 0),
       null_(static_cast<size_t>(params), true) {}
 
-pg_statement::~pg_statement() { PQclear(res_); }
+pg_statement::~pg_statement() { pq().PQclear(res_); }
 
 void pg_statement::ensure(int i) {
   if (static_cast<size_t>(i) > values_.size()) {
@@ -236,7 +238,7 @@ void pg_statement::bind_null(int i) {
 
 int pg_statement::step() {
   if (res_) {
-    if (++row_ < PQntuples(res_)) return SQLITE_ROW;
+    if (++row_ < pq().PQntuples(res_)) return SQLITE_ROW;
     return SQLITE_DONE;
   }
   if (!conn_.usable()) return conn_.fail_lost();
@@ -252,16 +254,16 @@ int pg_statement::step() {
     ptrs[i] = null_[i] ? nullptr : values_[i].data();
     lengths[i] = static_cast<int>(values_[i].size());
   }
-  PGresult* r = PQexecPrepared(conn_.handle(), name_.c_str(), static_cast<int>(n), ptrs.data(),
+  PGresult* r = pq().PQexecPrepared(conn_.handle(), name_.c_str(), static_cast<int>(n), ptrs.data(),
                                lengths.data(), formats_.data(), /*resultFormat=*/1);
-  auto st = PQresultStatus(r);
+  auto st = pq().PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return conn_.fail(r);
-  const char* affected = PQcmdTuples(r);
+  const char* affected = pq().PQcmdTuples(r);
   conn_.note_changes(affected && *affected ? std::strtoll(affected, nullptr, 10) : 0);
   res_ = r;
   row_ = -1;
   if (returns_id_) {
-    if (PQntuples(r) > 0) conn_.note_id(read_be(PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0)));
+    if (pq().PQntuples(r) > 0) conn_.note_id(read_be(pq().PQgetvalue(r, 0, 0), pq().PQgetlength(r, 0, 0)));
     return SQLITE_DONE;
   }
   if (st == PGRES_COMMAND_OK) return SQLITE_DONE;
@@ -269,17 +271,17 @@ int pg_statement::step() {
 }
 
 void pg_statement::reset() {
-  PQclear(res_);
+  pq().PQclear(res_);
   res_ = nullptr;
   row_ = -1;
   std::fill(null_.begin(), null_.end(), true);
 }
 
 std::string_view pg_statement::text(int col) const {
-  if (PQgetisnull(res_, row_, col)) return {};
-  const char* p = PQgetvalue(res_, row_, col);
-  int len = PQgetlength(res_, row_, col);
-  if (integer_type(PQftype(res_, col))) {
+  if (pq().PQgetisnull(res_, row_, col)) return {};
+  const char* p = pq().PQgetvalue(res_, row_, col);
+  int len = pq().PQgetlength(res_, row_, col);
+  if (integer_type(pq().PQftype(res_, col))) {
     scratch_ = std::to_string(read_be(p, len));
     return scratch_;
   }
@@ -287,17 +289,17 @@ std::string_view pg_statement::text(int col) const {
 }
 
 int64_t pg_statement::integer(int col) const {
-  if (PQgetisnull(res_, row_, col)) return 0;
-  const char* p = PQgetvalue(res_, row_, col);
-  int len = PQgetlength(res_, row_, col);
-  if (integer_type(PQftype(res_, col))) return read_be(p, len);
+  if (pq().PQgetisnull(res_, row_, col)) return 0;
+  const char* p = pq().PQgetvalue(res_, row_, col);
+  int len = pq().PQgetlength(res_, row_, col);
+  if (integer_type(pq().PQftype(res_, col))) return read_be(p, len);
   /// A text value holding a number (meta's values).
   return std::strtoll(std::string(p, static_cast<size_t>(len)).c_str(), nullptr, 10);
 }
 
-bool pg_statement::is_null(int col) const { return PQgetisnull(res_, row_, col) != 0; }
+bool pg_statement::is_null(int col) const { return pq().PQgetisnull(res_, row_, col) != 0; }
 
-int pg_statement::column_count() const { return res_ ? PQnfields(res_) : 0; }
+int pg_statement::column_count() const { return res_ ? pq().PQnfields(res_) : 0; }
 
 // --- pg_connection ---
 
@@ -306,11 +308,13 @@ pg_connection::pg_connection(PGconn* pg, std::string label, bool read_only, int6
 
 pg_connection::~pg_connection() {
   cache_.clear();
-  PQfinish(pg_);
+  pq().PQfinish(pg_);
 }
 
 expected<std::unique_ptr<pg_connection>> pg_connection::open(const std::string& url,
                                                              std::string label, bool read_only) {
+  std::string missing;
+  if (!load_libpq(&missing)) return error{errc::io_error, label + ": " + missing};
   /// A host that does not answer must not hold a hub (or a reconnect) for the kernel's TCP
   /// timeout: libpq waits forever unless told.
   std::string target = url;
@@ -323,12 +327,12 @@ expected<std::unique_ptr<pg_connection>> pg_connection::open(const std::string& 
   add("keepalives_idle", "5");
   add("keepalives_interval", "2");
   add("keepalives_count", "3");
-  PGconn* pg = PQconnectdb(target.c_str());
+  PGconn* pg = pq().PQconnectdb(target.c_str());
   if (!pg) return error{errc::io_error, label + ": cannot connect (out of memory)"};
-  if (PQstatus(pg) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(pg);
+  if (pq().PQstatus(pg) != CONNECTION_OK) {
+    std::string why = pq().PQerrorMessage(pg);
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    PQfinish(pg);
+    pq().PQfinish(pg);
     return error{errc::io_error, label + ": cannot connect (" + why + ")"};
   }
   auto c = std::make_unique<pg_connection>(pg, std::move(label), read_only, 0);
@@ -338,7 +342,7 @@ expected<std::unique_ptr<pg_connection>> pg_connection::open(const std::string& 
 
 status pg_connection::set_up_session() {
   /// Notices (e.g. "relation already exists, skipping") are not for the user.
-  PQsetNoticeProcessor(
+  pq().PQsetNoticeProcessor(
       pg_, [](void*, const char*) {}, nullptr);
   if (auto st = exec_now("SET client_min_messages = warning"); !st.ok()) return st;
   std::string timeout =
@@ -355,13 +359,13 @@ status pg_connection::set_up_session() {
 }
 
 bool pg_connection::usable() {
-  if (PQstatus(pg_) == CONNECTION_OK) return true;
+  if (pq().PQstatus(pg_) == CONNECTION_OK) return true;
   /// Inside a transaction the lost session took the transaction with it: that call fails,
   /// and the next one (outside) reconnects.
   auto now = std::chrono::steady_clock::now();
   if (tx_depth_ == 0 && now >= next_reconnect_) {
-    PQreset(pg_);
-    if (PQstatus(pg_) == CONNECTION_OK && set_up_session().ok()) {
+    pq().PQreset(pg_);
+    if (pq().PQstatus(pg_) == CONNECTION_OK && set_up_session().ok()) {
       ++generation_;  // every prepared statement must be prepared again on the new session
       backoff_ = kPgReconnectFirst;
       return true;
@@ -391,13 +395,13 @@ statement* pg_connection::prepare(const char* sql) {
 }
 
 bool pg_connection::prepare_on_server(const std::string& name, const std::string& text) {
-  PGresult* r = PQprepare(pg_, name.c_str(), text.c_str(), 0, nullptr);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+  PGresult* r = pq().PQprepare(pg_, name.c_str(), text.c_str(), 0, nullptr);
+  if (pq().PQresultStatus(r) != PGRES_COMMAND_OK) {
     fail(r);
     last_msg_ += " (in: " + text + ")";
     return false;
   }
-  PQclear(r);
+  pq().PQclear(r);
   return true;
 }
 
@@ -405,7 +409,7 @@ void pg_connection::evict_collection(int64_t c) {
   for (auto it = cache_.begin(); it != cache_.end();) {
     if (it->first.collection == c) {
       /// The server keeps prepared statements until deallocated.
-      PQclear(PQexec(pg_, ("DEALLOCATE " + it->second->name()).c_str()));
+      pq().PQclear(pq().PQexec(pg_, ("DEALLOCATE " + it->second->name()).c_str()));
       it = cache_.erase(it);
     } else {
       ++it;
@@ -419,13 +423,13 @@ status pg_connection::exec(const char* sql) {
 }
 
 status pg_connection::exec_now(const char* sql) {
-  PGresult* r = PQexec(pg_, sql);
-  auto st = PQresultStatus(r);
+  PGresult* r = pq().PQexec(pg_, sql);
+  auto st = pq().PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     int rc = fail(r);
     return error_for(rc, sql);
   }
-  PQclear(r);
+  pq().PQclear(r);
   return {};
 }
 
@@ -449,32 +453,32 @@ int pg_connection::listen_for_commits() {
   std::string listen = "LISTEN \"" + channel() + "\"";
   if (!exec(listen.c_str()).ok()) return -1;
   listening_ = true;
-  return listen_fd_ = PQsocket(pg_);
+  return listen_fd_ = pq().PQsocket(pg_);
 }
 
 bool pg_connection::drain_commit_notifications(bool& broken) {
   broken = false;
   /// A reconnect (see usable) listens again, but on a new socket the caller does not poll.
-  if (PQstatus(pg_) != CONNECTION_OK || PQsocket(pg_) != listen_fd_ || !PQconsumeInput(pg_)) {
+  if (pq().PQstatus(pg_) != CONNECTION_OK || pq().PQsocket(pg_) != listen_fd_ || !pq().PQconsumeInput(pg_)) {
     broken = true;
     return false;
   }
   bool any = false;
-  while (PGnotify* n = PQnotifies(pg_)) {
+  while (PGnotify* n = pq().PQnotifies(pg_)) {
     any = true;
-    PQfreemem(n);
+    pq().PQfreemem(n);
   }
   return any;
 }
 
 int pg_connection::fail(PGresult* res) {
-  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  const char* state = res ? pq().PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   last_state_ = state ? state : "";
-  const char* msg = res ? PQresultErrorMessage(res) : nullptr;
-  last_msg_ = msg && *msg ? msg : PQerrorMessage(pg_);
+  const char* msg = res ? pq().PQresultErrorMessage(res) : nullptr;
+  last_msg_ = msg && *msg ? msg : pq().PQerrorMessage(pg_);
   while (!last_msg_.empty() && (last_msg_.back() == '\n' || last_msg_.back() == ' '))
     last_msg_.pop_back();
-  PQclear(res);
+  pq().PQclear(res);
   if (last_state_ == "23505") return last_rc_ = SQLITE_CONSTRAINT;
   if (last_state_ == "25006") return last_rc_ = SQLITE_READONLY;
   if (last_state_ == "42P01" || last_state_ == "42703") return last_rc_ = SQLITE_ERROR;
@@ -484,7 +488,7 @@ int pg_connection::fail(PGresult* res) {
 error pg_connection::error_for(int rc, std::string_view what) const {
   /// A lost session, a server shutting down or not accepting connections yet: the caller
   /// may retry once it is back (SQLSTATE classes 08 and 57P).
-  if (PQstatus(pg_) != CONNECTION_OK || last_state_.starts_with("08") ||
+  if (pq().PQstatus(pg_) != CONNECTION_OK || last_state_.starts_with("08") ||
       last_state_.starts_with("57P"))
     return {errc::unavailable, label_ + ": " + std::string(what) + ": " + last_msg_};
   switch (rc & 0xFF) {
