@@ -1,6 +1,7 @@
 // The pusher: local changes feed -> proposeChanges / changes lists -> revs (PROTOCOL.md §3).
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <optional>
 
 #include "actors/database_core.hpp"
@@ -56,26 +57,26 @@ bool wanted(pusher_self self, store::reader& reader, const store::change& c) {
 void read_feed(pusher_self self) {
   auto& st = self->state;
   auto reader = st.cfg.db.core()->acquire_reader(st.cfg.coll);
-  if (!reader) return fail(self, reader.err());
+  if (!reader) return fail_or_retry(self, reader.err());
   store::reader::snapshot snap(**reader);
   // With a short document_ids list, look its documents up by id when that reads fewer rows
   // than scanning the unread part of the feed (at most last - read_seq rows).
   bool by_id = false;
   if (!st.lookup_ids.empty() && st.lookup_ids.size() <= kDocIdLookupMax) {
     auto last = (*reader)->last_sequence();
-    if (!last) return fail(self, last.err());
+    if (!last) return fail_or_retry(self, last.err());
     by_id = st.lookup_ids.size() < (*last - std::min(*last, st.read_seq)) / 2;
   }
   if (st.cfg.active_only && !st.active_only_through) {
     auto last = (*reader)->last_sequence();
-    if (!last) return fail(self, last.err());
+    if (!last) return fail_or_retry(self, last.err());
     st.active_only_through = *last;
   }
   while (!st.failed && !st.feed_done && st.lists_in_flight < kMaxChangeListsInFlight) {
     auto cs =
         by_id ? (*reader)->changes_of(st.lookup_ids, st.read_seq, kChangesBatchSize, st.cfg.remote)
               : (*reader)->changes(st.read_seq, kChangesBatchSize, st.cfg.remote);
-    if (!cs) return fail(self, cs.err());
+    if (!cs) return fail_or_retry(self, cs.err());
     if (cs->empty()) {
       st.feed_done = true;
       break;
@@ -289,6 +290,17 @@ void fail(pusher_self self, error err) {
   self->quit();
 }
 
+void fail_or_retry(pusher_self self, error err) {
+  auto& st = self->state;
+  if (st.cfg.propose || err.code != errc::unavailable) return fail(self, std::move(err));
+  if (st.retry_scheduled) return;
+  st.retry_scheduled = true;
+  /// Read as if the store had just committed: the feed reopens and the revs waiting in
+  /// to_send go out (fill).
+  self->delayed_send(self, kStoreRetryDelay, db_changed_atom::value, store::collection_id{st.cfg.coll},
+                     std::numeric_limits<uint64_t>::max());
+}
+
 void check_idle(pusher_self self) {
   auto& st = self->state;
   if (st.failed) return;
@@ -339,6 +351,7 @@ pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
       },
       [=](db_changed_atom, store::collection_id coll, uint64_t last) {
         auto& st = self->state;
+        if (last == std::numeric_limits<uint64_t>::max()) st.retry_scheduled = false;
         if (!st.started || coll != st.cfg.coll || last <= st.read_seq) return;
         st.feed_done = false;
         fill(self);

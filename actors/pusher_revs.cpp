@@ -78,6 +78,14 @@ void prepare_one(pusher_self self, store::reader& reader, queued_rev& q,
                  std::vector<protocol::message>& out, std::vector<sent_rev>& sent) {
   auto& st = self->state;
   auto r = reader.read_revision(q.id, q.rev, kMaxRevHistory);
+  if (!r && r.err().code != errc::not_found) {
+    /// Our own store failed (a hub's PostgreSQL down or its session lost), and the revision is
+    /// not gone: a norev would let the peer's checkpoint pass a document it never got. It
+    /// waits at the front of the queue for the retry, or the run ends with its sequence still
+    /// pending, so the next run sends it.
+    st.to_send.push_front(std::move(q));
+    return fail_or_retry(self, r.err());
+  }
   if (!r) {
     /// Changed or purged since the feed was read: a later feed entry carries it.
     if (!st.cfg.propose)
@@ -213,16 +221,16 @@ void send_revs(pusher_self self) {
   if (!window_open(st)) return;
   /// One borrowed reader and one snapshot for the whole batch.
   auto reader = st.cfg.db.core()->acquire_reader(st.cfg.coll);
-  if (!reader) return fail(self, reader.err());
+  if (!reader) return fail_or_retry(self, reader.err());
   store::reader::snapshot snap(**reader);
   std::vector<protocol::message> msgs;
   auto sent = std::make_shared<std::vector<sent_rev>>();
-  while (window_open(st) && msgs.size() < kRevBatchSize) {
+  while (!st.failed && !st.retry_scheduled && window_open(st) && msgs.size() < kRevBatchSize) {
     auto q = std::move(st.to_send.front());
     st.to_send.pop_front();
     prepare_one(self, **reader, q, msgs, *sent);
   }
-  if (msgs.empty()) return;
+  if (msgs.empty() || st.failed) return;
   self->request(st.cfg.conn, caf::infinite, request_atom::value, std::move(msgs))
       .then(
           [=](std::vector<protocol::message>& replies) {

@@ -50,6 +50,8 @@ struct pusher_state {
   uint64_t total = 0;
   activity_level activity = activity_level::busy;
   bool failed = false;
+  /// A retry of the store's reads is scheduled (fail_or_retry).
+  bool retry_scheduled = false;
   error err;
   bool sent_caught_up = false;
   /// activeOnly: tombstones at or below this sequence (the feed's end in the snapshot of the
@@ -90,6 +92,12 @@ void send_revs(pusher_self self);
 std::string with_legacy_attachments(std::string body, std::string_view rev);
 void mark_done(pusher_self self, uint64_t seq);
 void fail(pusher_self self, error err);
+/// A hub's pusher (passive: `changes` for a subChanges) whose store is unavailable for now
+/// (its shared PostgreSQL down or reconnecting) keeps the peer's connection and its feed: it
+/// reads again after kStoreRetryDelay. Any other failure, or any on an active pusher (whose
+/// replicator goes offline and retries from its checkpoint), ends the run: fail().
+void fail_or_retry(pusher_self self, error err);
+constexpr auto kStoreRetryDelay = std::chrono::milliseconds(500);
 void check_idle(pusher_self self);
 /// Sends events and a worker_report upward: at once when `now`, else throttled.
 void report(pusher_self self, bool now);

@@ -434,6 +434,15 @@ status pg_connection::exec_now(const char* sql) {
 }
 
 status pg_connection::begin(bool write) {
+  auto st = begin_once(write);
+  /// A pooled session the server dropped (it restarted while the session sat idle) fails its
+  /// first statement, and only then does libpq see it is gone. Nothing ran in the transaction
+  /// yet, so beginning again on a new session is safe; usable() reconnects.
+  if (!st.ok() && pq().PQstatus(pg_) == CONNECTION_BAD) st = begin_once(write);
+  return st;
+}
+
+status pg_connection::begin_once(bool write) {
   if (!write || read_only_) return exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
   /// The writers' lock, and the notification the commit will deliver to every hub: sent with
   /// the BEGIN as one simple query, one round trip (a write transaction is ~8 of them).
