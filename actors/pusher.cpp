@@ -297,8 +297,8 @@ void fail_or_retry(pusher_self self, error err) {
   st.retry_scheduled = true;
   /// Read as if the store had just committed: the feed reopens and the revs waiting in
   /// to_send go out (fill).
-  self->delayed_send(self, kStoreRetryDelay, db_changed_atom::value, store::collection_id{st.cfg.coll},
-                     std::numeric_limits<uint64_t>::max());
+  self->delayed_send(self, kStoreRetryDelay, db_changed_atom::value,
+                     store::collection_id{st.cfg.coll}, std::numeric_limits<uint64_t>::max());
 }
 
 void check_idle(pusher_self self) {

@@ -94,10 +94,9 @@ void mark_done(pusher_self self, uint64_t seq);
 void fail(pusher_self self, error err);
 /// A hub's pusher (passive: `changes` for a subChanges) whose store is unavailable for now
 /// (its shared PostgreSQL down or reconnecting) keeps the peer's connection and its feed: it
-/// reads again after kStoreRetryDelay. Any other failure, or any on an active pusher (whose
-/// replicator goes offline and retries from its checkpoint), ends the run: fail().
+/// reads again after kStoreRetryDelay (tuning.hpp). Any other failure, or any on an active
+/// pusher (whose replicator goes offline and retries from its checkpoint), ends the run: fail().
 void fail_or_retry(pusher_self self, error err);
-constexpr auto kStoreRetryDelay = std::chrono::milliseconds(500);
 void check_idle(pusher_self self);
 /// Sends events and a worker_report upward: at once when `now`, else throttled.
 void report(pusher_self self, bool now);

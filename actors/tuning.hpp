@@ -202,6 +202,9 @@ constexpr auto kExternalCommitBackstop = 2000ms;
 /// How soon a check for other connections' commits that could not read the database (a
 /// shared store reconnecting) is tried again.
 constexpr auto kExternalCommitRetry = 500ms;
+/// How soon a hub's pusher whose store could not be read for now (a shared store down or
+/// reconnecting) reads its feed and its next revision again, keeping the peer's connection.
+constexpr auto kStoreRetryDelay = 500ms;
 /// PostgreSQL: how often a watch whose notification connection dropped tries to listen again
 /// (it polls every kExternalCommitPollInterval meanwhile).
 constexpr auto kCommitListenRetry = 2000ms;

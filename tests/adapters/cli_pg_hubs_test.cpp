@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <boost/test/unit_test.hpp>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -291,9 +292,9 @@ BOOST_AUTO_TEST_CASE(postgresql_stopped_for_10_s_mid_sync_loses_nothing) {
     missing += !there;
     BOOST_TEST(there, "w" << i << " missing");
   }
-  if (missing)
-    BOOST_TEST_MESSAGE("pusher:\n" << pusher.proc->log() << "puller:\n" << puller.proc->log()
-                                    << "hub A:\n" << a.proc->log() << "hub B:\n" << b.proc->log());
+  if (missing)  // on stderr, so ctest's output keeps it at any Boost.Test log level
+    std::cerr << "pusher:\n" << pusher.proc->log() << "puller:\n" << puller.proc->log()
+              << "hub A:\n" << a.proc->log() << "hub B:\n" << b.proc->log();
   BOOST_TEST(pusher.proc->running());
   BOOST_TEST(puller.proc->running());
   /// The hubs kept their connections: the continuous puller's one connection to hub B lasted
