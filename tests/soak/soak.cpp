@@ -77,6 +77,9 @@ constexpr auto kProgressInterval = 10s;
 constexpr double kRssTolerance = 0.20;
 /// The writer's page cache and one reader's.
 constexpr long kCachedCopies = 2;
+/// Wait between convergence and the end's RSS sample: two of the hub's trim checks (500 ms)
+/// after its traffic stopped, with room for a loaded machine.
+constexpr auto kQuietBeforeRss = 3s;
 
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_interrupt(int) { g_interrupted = true; }
@@ -274,12 +277,16 @@ long file_kib(const fs::path& p) {
   return ec ? 0 : static_cast<long>(n / 1024);
 }
 
-long rss_kib(pid_t pid) {
+/// One "Name:   N kB" field of /proc/PID/status in KiB, -1 when unknown.
+long status_kib(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.rfind(field + ":", 0) == 0)
+      return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
   return -1;
 }
+
+long rss_kib(pid_t pid) { return status_kib(pid, "VmRSS"); }
 
 // --- the ledger of acknowledged writes ---
 
@@ -934,15 +941,16 @@ void soak::progress() {
   }
   auto hub_fp = take_fingerprint(files_[0]);
   long rss = hub_.alive() ? rss_kib(hub_.pid) : -1;
+  long anon = hub_.alive() ? status_kib(hub_.pid, "RssAnon") : -1;
   const char* hs = hub_.state == pstate::running  ? "up"
                    : hub_.state == pstate::frozen ? "stopped"
                                                   : "down";
   say(format("%s/%s writes %s acknowledged (%s failed), peers up %d/%u (%d stopped), hub %s "
-             "(%s docs, RSS %.1f MiB), hub kills %d, peer kills %d, SIGTERMs %d, drops %d",
+             "(%s docs, RSS %.1f MiB, anon %.1f), hub kills %d, peer kills %d, SIGTERMs %d, drops %d",
              mmss(seconds_since(t0_)).c_str(), mmss(o_.minutes * 60).c_str(),
              thousands(L_.acknowledged()).c_str(), thousands(failed).c_str(), up, o_.peers,
              frozen, hs, hub_fp ? thousands(hub_fp->docs).c_str() : "?",
-             rss > 0 ? rss / 1024.0 : 0.0, hub_kills_, peer_kills_, peer_terms_ + hub_terms_,
+             rss > 0 ? rss / 1024.0 : 0.0, anon / 1024.0, hub_kills_, peer_kills_, peer_terms_ + hub_terms_,
              peer_freezes_ + hub_freezes_ + hub_terms_));
   last_progress_ = sclock::now();
 }
@@ -1305,6 +1313,9 @@ int soak::run() {
   progress();
   end_chaos();
   converge();
+  /// Measured once the hub is quiet: converged means the peers' catch-up after their restart
+  /// is over, and the hub hands that burst's freed buffers back within its trim window.
+  std::this_thread::sleep_for(kQuietBeforeRss);
   if (hub_.alive()) rss_end_kib_ = rss_kib(hub_.pid);
   if (rss_base_kib_ > 0 && rss_end_kib_ > 0) {
     double change = (double(rss_end_kib_) - rss_base_kib_) / rss_base_kib_;
