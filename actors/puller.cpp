@@ -285,7 +285,10 @@ puller_actor::behavior_type puller_impl(puller_self self, puller_config cfg) {
       },
       [=](start_atom) {
         report(self, true);
-        if (self->state.cfg.active && !self->state.failed) send_sub_changes(self);
+        if (self->state.cfg.active && !self->state.failed) {
+          resolve_existing_conflicts(self);
+          send_sub_changes(self);
+        }
       },
       [=](tick_atom) {
         self->state.report_scheduled = false;

@@ -1,6 +1,7 @@
 // The puller's group commits through the db actor, conflict resolution and reports upward.
 #include <algorithm>
 
+#include "actors/conflicts.hpp"
 #include "actors/errors.hpp"
 #include "actors/puller_state.hpp"
 #include "actors/tuning.hpp"
@@ -11,68 +12,27 @@ namespace peerlite::actors {
 
 namespace {
 
-std::optional<document> as_public(const store::document& d) {
-  if (d.deleted) return std::nullopt;
-  return document{d.id, d.rev, d.body, false, d.sequence};
-}
-
-/// What to write for a conflict: the merged revision always goes on top of the REMOTE leaf
-/// (so the peer, which has that leaf as current, accepts it without a conflict) and the local
-/// leaf is closed. `body` unset = keep the remote revision as it is.
-struct resolution {
-  std::optional<std::string> body;
-  bool deleted = false;
-};
-
-resolution default_rule(const store::document& local, const store::document& remote) {
-  if (remote.deleted) return {};
-  if (local.deleted) return {std::string("{}"), true};
-  if (store::compare_revs(remote.rev, local.rev) >= 0) return {};
-  return {local.body, false};
-}
-
-resolution app_rule(const conflict_resolver& fn, const store::document& local,
-                    const store::document& remote) {
-  auto merged = fn(conflict{local.id, as_public(local), as_public(remote)});
-  if (!merged) return remote.deleted ? resolution{} : resolution{std::string("{}"), true};
-  if (!remote.deleted && merged->body == remote.body && !merged->deleted) return {};
-  return {merged->body, merged->deleted};
-}
-
-/// Finds both leaves of `id` after `remote_rev` arrived on a conflict branch, decides, and
-/// asks the db actor to write the resolution.
+/// Resolves `id`'s conflict with `remote_rev` (a pulled leaf) by the app's resolver or the
+/// default rule (conflicts.hpp). When the document changed between the read and the write
+/// (errc::conflict: the pusher resolved it, or the app edited it), it is read and decided
+/// again, up to `attempts` times: nothing is left to do once the peer's revision is current
+/// or gone from the leaves.
 void resolve_conflict(puller_self self, const std::string& id, const std::string& remote_rev,
-                      store::collection_id coll) {
+                      store::collection_id coll, int attempts = kResolveAttempts) {
   auto& st = self->state;
-  auto reader = st.cfg.db.core()->acquire_reader(coll);
-  if (!reader) return;
-  /// The local leaf is the current revision (a pulled branch never wins while it is flagged as
-  /// a conflict). The remote leaf is looked up by revID: a pulled deletion is a leaf that
-  /// conflicts() does not list (it is no open conflict), yet it must still win by the default
-  /// rule, or our edit would go on top of a revision the peer has deleted.
-  auto current = (*reader)->get(id);
-  auto pulled = (*reader)->get(id, remote_rev);
-  if (!current || !pulled || current->rev == remote_rev) return;
-  auto& local = *current;
-  auto& remote = *pulled;
-  if (remote.deleted) remote.body = "{}";
-  auto res =
-      st.cfg.resolver ? app_rule(st.cfg.resolver, local, remote) : default_rule(local, remote);
+  auto sides = read_conflict(st.cfg.db, coll, id, remote_rev);
+  if (!sides) return;
   ++st.resolving;
-  timed_request(self, st.cfg.db.core()->writer, kDbRequestTimeout, resolve_atom::value, id,
-                remote.rev, local.rev, res.body.value_or(std::string{}), res.body.has_value(),
-                res.deleted, coll)
-      .then(
-          [=](const std::string&) {
-            --self->state.resolving;
-            check_idle(self);
-          },
-          [=](caf::error& err) {
-            --self->state.resolving;
-            self->state.events.push_back(
-                {id, remote_rev, replication_direction::pull, {}, to_error(err)});
-            check_idle(self);
-          });
+  write_resolution(self, st.cfg.db, coll, *sides, decide(st.cfg.resolver, *sides),
+                   [=](const error& err) {
+                     --self->state.resolving;
+                     if (err.code == errc::conflict && attempts > 1)
+                       resolve_conflict(self, id, remote_rev, coll, attempts - 1);
+                     else if (err.code != errc::ok)
+                       self->state.events.push_back(
+                           {id, remote_rev, replication_direction::pull, {}, err});
+                     check_idle(self);
+                   });
 }
 
 void settle(puller_self self, pending_rev& p, const store::insert_result& res) {
@@ -108,6 +68,22 @@ void on_committed(puller_self self, std::vector<pending_rev>& batch,
 }
 
 }  // namespace
+
+void resolve_existing_conflicts(puller_self self) {
+  auto& st = self->state;
+  std::vector<std::pair<std::string, std::string>> found;  ///< (id, its conflicting leaf)
+  {
+    auto reader = st.cfg.db.core()->acquire_reader(st.cfg.coll);
+    if (!reader) return;  // the pull itself reports a store that cannot be read
+    auto ids = (*reader)->conflicted_documents(kMaxConflictsResolvedAtStart);
+    if (!ids) return;
+    for (auto& id : *ids) {
+      auto leaves = (*reader)->conflicts(id);
+      if (leaves && !leaves->empty()) found.emplace_back(id, leaves->front().rev);
+    }
+  }
+  for (auto& [id, rev] : found) resolve_conflict(self, id, rev, st.cfg.coll);
+}
 
 void flush_inserts(puller_self self) {
   auto& st = self->state;

@@ -129,6 +129,11 @@ void deliver(puller_self self, reply_to& to, protocol::message reply);
 /// Sends the collected answers to routed requests to the connection in one message.
 void flush_answers(puller_self self);
 void check_idle(puller_self self);
+/// Resolves the conflicts an earlier run pulled and never resolved (the process ended between
+/// the pulled revision's commit and the resolution's), as Couchbase Lite scans for them when a
+/// pull starts: the puller will not pull those revisions again, and the pusher leaves a
+/// conflicted document alone, so nothing else would. Active pullers, at start.
+void resolve_existing_conflicts(puller_self self);
 void fail(puller_self self, error err);
 void report(puller_self self, bool now);
 

@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 
+#include "actors/conflicts.hpp"
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
 #include "actors/pusher_state.hpp"
@@ -133,6 +134,8 @@ void on_conflict(pusher_self self, store::reader& reader, store::change& c,
     }
   }
   if (st.cfg.with_puller && !st.retried.count(c.id)) {
+    /// A revision we hold already is not pulled again: resolved here instead.
+    if (resolve_held(self, c.sequence, c.id, c.rev, peer_rev)) return;
     st.awaiting[c.id] = awaiting_doc{c.sequence, c.rev, peer_rev};
     return;
   }
@@ -301,11 +304,40 @@ void fail_or_retry(pusher_self self, error err) {
                      store::collection_id{st.cfg.coll}, std::numeric_limits<uint64_t>::max());
 }
 
+bool resolve_held(pusher_self self, uint64_t seq, const std::string& id, const std::string& rev,
+                  const std::string& peer_rev) {
+  /// How it happens: a pulled revision landed on a branch and the process ended before the
+  /// puller's resolution committed (or the branch's flags were left so that our tombstone
+  /// won over the peer's: soak seed 4212825462674726375, s17 stuck for 120 s with both
+  /// tombstones held). The puller will not pull a revision it holds, so waiting for it is
+  /// waiting forever, and each run failed the document again.
+  auto& st = self->state;
+  if (!st.cfg.with_puller || peer_rev.empty() || !st.resolved.insert(id).second) return false;
+  auto sides = read_conflict(st.cfg.db, st.cfg.coll, id, peer_rev);
+  if (!sides) return false;
+  st.awaiting[id] = awaiting_doc{seq, rev, peer_rev};
+  ++st.resolving;
+  write_resolution(self, st.cfg.db, st.cfg.coll, *sides, decide(st.cfg.resolver, *sides),
+                   [=](const error& err) {
+                     auto& s = self->state;
+                     --s.resolving;
+                     /// errc::conflict: resolved meanwhile (by the puller, whose feed entry
+                     /// settles the document as this one's would have).
+                     if (err.code != errc::ok && err.code != errc::conflict)
+                       s.events.push_back({id, rev, replication_direction::push, {}, err});
+                     /// The resolution is a new feed entry: read it (a one-shot pusher has
+                     /// no subscription to wake it).
+                     s.feed_done = false;
+                     fill(self);
+                   });
+  return true;
+}
+
 void check_idle(pusher_self self) {
   auto& st = self->state;
   if (st.failed) return;
-  bool idle =
-      st.feed_done && st.lists_in_flight == 0 && st.to_send.empty() && st.revs_in_flight == 0;
+  bool idle = st.feed_done && st.lists_in_flight == 0 && st.to_send.empty() &&
+              st.revs_in_flight == 0 && st.resolving == 0;
   if (idle && !st.cfg.propose && !st.sent_caught_up) {
     /// An empty `changes` tells the puller the initial scan is over (no reply expected).
     st.sent_caught_up = true;

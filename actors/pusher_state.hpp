@@ -64,6 +64,10 @@ struct pusher_state {
   std::unordered_map<std::string, std::string> skip;       ///< id -> rev pulled from the peer
   std::unordered_map<std::string, awaiting_doc> awaiting;  ///< id -> refused, see awaiting_doc
   std::set<std::string> retried;  ///< ids proposed again after a 409 (once each)
+  /// ids whose conflict with a peer revision we held was handed to the writer (resolve_held),
+  /// once each per run; `resolving` of them are not written yet (the pusher is not idle).
+  std::set<std::string> resolved;
+  size_t resolving = 0;
   std::vector<std::string> held;  ///< [id, rev, ...] the peer now holds, not yet recorded
   /// The peer said `blobs: true` in its latest reply to proposeChanges (active side) or
   /// changes (passive side). Couchbase Lite 3.x always does; a peer that does not gets legacy
@@ -76,6 +80,12 @@ struct pusher_state {
 using pusher_self = pusher_actor::stateful_pointer<pusher_state>;
 
 void send_list(pusher_self self, std::vector<store::change> list);
+/// `peer_rev`, the peer's current revision of `id`, is a leaf we hold on another branch than
+/// our current `rev` (feed entry `seq`): resolves that conflict now and lets the document
+/// wait for the resolution's feed entry. False when there is nothing to resolve here (no
+/// puller beside us, the revision is not ours, or this run tried once already).
+bool resolve_held(pusher_self self, uint64_t seq, const std::string& id, const std::string& rev,
+                  const std::string& peer_rev);
 /// The peer holds (id, rev) as its current revision: recorded against cfg.remote (batched,
 /// written by record_held), and a document waiting after a 409 is settled by it.
 void peer_holds(pusher_self self, const std::string& id, const std::string& rev);

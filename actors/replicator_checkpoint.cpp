@@ -121,6 +121,7 @@ void start_workers(repl_self self) {
                        cfg.continuous, l.start_cp.local, l.doc_ids, l.push_filter};
       pc.remote = st.remote_id;
       pc.with_puller = cfg.type == replicator_type::push_and_pull;
+      pc.resolver = l.resolver;
       pc.coll = l.coll;
       pc.index = l.index;
       pc.lane = i;

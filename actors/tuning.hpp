@@ -175,6 +175,15 @@ constexpr auto kStopTimeout = kCloseTimeout + kCloseDrainTimeout + 2s;
 /// costs a file handle and up to store::kReaderCacheSizeKiB of page cache.
 constexpr std::size_t kMaxIdleReaders = 8;
 
+/// Conflicts left unresolved by an earlier run that an active puller resolves when it starts
+/// (resolve_existing_conflicts); any beyond are resolved at the next start. Each is one
+/// resolution request to the writer, queued at once.
+constexpr std::size_t kMaxConflictsResolvedAtStart = 1000;
+
+/// Times a puller decides a conflict again when the document changed between its read and
+/// the resolution's write (the pusher resolved it first, or the app edited it).
+constexpr int kResolveAttempts = 3;
+
 /// Blob fetches (getAttachment) a puller runs at once; further missing blobs wait in FIFO
 /// order and start as earlier fetches finish (stored or failed). Without a bound every missing
 /// blob of every rev in the window started at once: a pull of 1,000 x 20 KB blobs had 872

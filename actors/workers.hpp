@@ -105,6 +105,9 @@ struct pusher_config {
   /// Active push-and-pull: a document refused with 409 waits for the puller to bring the
   /// peer's revision and resolve the conflict, and is pushed again in the same run.
   bool with_puller = false;
+  /// With a puller: resolves a conflict with a peer revision we already hold (the puller's
+  /// resolver; see resolve_held).
+  conflict_resolver resolver;
   /// Passive, for subChanges with activeOnly: leave deleted documents out of `changes`.
   bool active_only = false;
   /// The local collection whose feed it sends, and its index in the session's getCollections

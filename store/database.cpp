@@ -105,9 +105,16 @@ expected<std::string> database::resolve(const std::string& id, const std::string
   if (!row.exists) return no_such_document(*conn_, id);
   int32_t w = row.tree.find(winning_rev);
   int32_t l = row.tree.find(losing_rev);
-  if (w < 0 || l < 0 || w == l || !row.tree.nodes()[w].leaf || !row.tree.nodes()[l].leaf) {
+  if (w < 0 || l < 0 || w == l) {
     return error{errc::invalid_argument,
                  path_ + ": \"" + id + "\": resolve needs two distinct leaf revisions"};
+  }
+  /// Both known, but one has grown a child since the caller read them: the conflict was
+  /// resolved (or edited over) meanwhile, e.g. by a puller and a pusher of the same run.
+  if (!row.tree.nodes()[w].leaf || !row.tree.nodes()[l].leaf) {
+    return error{errc::conflict, path_ + ": \"" + id + "\": " +
+                                     (row.tree.nodes()[w].leaf ? losing_rev : winning_rev) +
+                                     " is no longer a leaf (the document changed)"};
   }
   /// The losing branch is closed with a tombstone and flagged as such: where the winner is a
   /// deletion too, the newer tombstone must not take over (a pulled deletion would otherwise

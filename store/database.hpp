@@ -144,6 +144,9 @@ class reader {
   /// with their bodies. Empty when there are none. not_found for an unknown document.
   expected<std::vector<document>> conflicts(const std::string& id);
 
+  /// Up to `limit` documents with open conflicts (see conflicts()), sorted by id.
+  expected<std::vector<std::string>> conflicted_documents(size_t limit);
+
   /// A checkpoint; not_found when none was saved under `id`.
   expected<checkpoint> get_checkpoint(checkpoint_store store, const std::string& id);
 

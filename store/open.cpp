@@ -55,7 +55,10 @@ status check_or_create_schema(connection& c, bool writable) {
                    c.label() + ": schema version " + std::to_string(*version) + " is newer than " +
                        std::to_string(kSchemaVersion) + " (this peerlite is too old for it)"};
     }
-    if (*version == kSchemaVersion) return {};
+    if (*version == kSchemaVersion) {
+      if (!writable) return {};
+      return c.exec(sql::kCreateConflictedIndex);
+    }
     /// An older peerlite file: add what the newer schema has (read-only, it is used as it is;
     /// remote-revision lookups then find nothing).
     if (*version == 1 || *version == 2) {
@@ -64,6 +67,7 @@ status check_or_create_schema(connection& c, bool writable) {
       if (!tx.begun().ok()) return tx.begun();
       if (auto st = c.exec(sql::kSchemaVersion2); !st.ok()) return st;
       if (auto st = c.exec(sql::kSchemaVersion3); !st.ok()) return st;
+      if (auto st = c.exec(sql::kCreateConflictedIndex); !st.ok()) return st;
       if (auto st = c.exec("PRAGMA user_version = 3;"); !st.ok()) return st;
       return tx.commit();
     }

@@ -37,6 +37,7 @@ CREATE TABLE docs(
   expires BIGINT);
 CREATE UNIQUE INDEX docs_seq ON docs(seq);
 CREATE INDEX docs_expires ON docs(expires) WHERE expires IS NOT NULL;
+CREATE INDEX docs_conflicted ON docs(id) WHERE (flags & 2) = 2;
 CREATE TABLE checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE peer_checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
@@ -87,7 +88,9 @@ const dialect_entry kDialect[] = {
      "doc TEXT NOT NULL, rev TEXT NOT NULL, PRIMARY KEY(remote, doc))'), "
      "('docs_seq', 'docs', 'CREATE UNIQUE INDEX docs_seq ON docs(seq)'), "
      "('docs_expires', 'docs', 'CREATE INDEX docs_expires ON docs(expires) "
-     "WHERE expires IS NOT NULL')) AS t(name, tbl_name, sql)"},
+     "WHERE expires IS NOT NULL'), "
+     "('docs_conflicted', 'docs', 'CREATE INDEX docs_conflicted ON docs(id) "
+     "WHERE (flags & 2) = 2')) AS t(name, tbl_name, sql)"},
     /// What changes when any hub commits to the feed: the sum of every collection's last
     /// sequence (a reader compares it with what it saw last).
     {"PRAGMA data_version",

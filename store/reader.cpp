@@ -216,6 +216,18 @@ expected<std::vector<std::pair<std::string, std::string>>> reader::list_document
   return out;
 }
 
+expected<std::vector<std::string>> reader::conflicted_documents(size_t limit) {
+  statement* s = conn_->prepare(sql::kListConflicted);
+  if (!s) return conn_->last_error("prepare");
+  s->bind(1, static_cast<int64_t>(limit));
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = s->step()) == SQLITE_ROW) out.emplace_back(s->text(0));
+  s->reset();
+  if (rc != SQLITE_DONE) return conn_->error_for(rc, "list conflicted documents");
+  return out;
+}
+
 expected<std::vector<document>> reader::conflicts(const std::string& id) {
   doc_row row;
   if (auto st = load_row(*conn_, id, row, true); !st.ok()) return st.err();

@@ -540,3 +540,61 @@ BOOST_AUTO_TEST_CASE(every_statement_is_rewritten_for_a_collection) {
   }
   sqlite3_close(raw);
 }
+
+/// conflicted_documents() lists the documents with open conflicts (live leaves beside the
+/// current revision) and no other, in every collection, through the docs_conflicted index; a
+/// version-3 file made before that index gets it when opened for writing.
+BOOST_AUTO_TEST_CASE(conflicted_documents_are_listed_from_their_index) {
+  temp_dir dir;
+  std::string path = dir.file("conflicts.db");
+  auto conflicted = [](reader& r) {
+    auto ids = r.conflicted_documents(100);
+    BOOST_REQUIRE_MESSAGE(ids, (ids ? "" : ids.err().message));
+    return *ids;
+  };
+  {
+    auto db = open_db(path);
+    collection_id c = create(*db, "s.c");
+    for (collection_id coll : {collection_id{0}, c}) {
+      use(*db, coll);
+      BOOST_REQUIRE(db->insert_batch(
+          std::vector<incoming_revision>{
+              rev("both", "1-a", {}), rev("both", "2-b", {"1-a"}), rev("both", "2-c", {"1-a"}),
+              rev("plain", "1-p", {}), rev("plain", "2-q", {"1-p"}),
+              /// A deleted leaf beside the current revision is no open conflict.
+              rev("tomb", "1-t", {}), rev("tomb", "2-u", {"1-t"}),
+              rev("tomb", "2-v", {"1-t"}, "{}", true),
+              rev("also", "1-x", {}), rev("also", "2-y", {"1-x"}), rev("also", "2-z", {"1-x"})},
+          true, false, 0));
+      auto r = db->open_reader();
+      BOOST_REQUIRE(r);
+      use(**r, coll);
+      BOOST_TEST(conflicted(**r) == (std::vector<std::string>{"also", "both"}));
+      auto one = (*r)->conflicted_documents(1);
+      BOOST_TEST(one->size() == 1u);
+      /// Resolved: no longer listed.
+      auto leaves = (*r)->conflicts("both");
+      BOOST_REQUIRE(leaves && leaves->size() == 1u);
+      auto cur = (*r)->get("both");
+      BOOST_REQUIRE(db->resolve("both", cur->rev, leaves->front().rev, std::nullopt, false));
+      BOOST_TEST(conflicted(**r) == std::vector<std::string>{"also"});
+    }
+  }
+  BOOST_TEST(raw_int(path, "SELECT count(*) FROM " +
+                               std::string(test::on_postgresql() ? "pg_indexes WHERE indexname"
+                                                                 : "sqlite_master WHERE name") +
+                               " = 'docs_conflicted'") == 1);
+  if (test::on_postgresql()) return;  // SQLite files from older peerlite versions only
+  raw_exec(path, "DROP INDEX docs_conflicted;");
+  {
+    auto ro = open_db(path, {.read_only = true});
+    auto r = ro->open_reader();
+    BOOST_REQUIRE(r);
+    BOOST_TEST(conflicted(**r) == std::vector<std::string>{"also"});  // read without the index
+  }
+  BOOST_TEST(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'docs_conflicted'") ==
+             0);
+  auto db = open_db(path);
+  BOOST_TEST(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'docs_conflicted'") ==
+             1);
+}
