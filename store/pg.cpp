@@ -260,7 +260,23 @@ int pg_statement::step() {
   PGresult* r = pq().PQexecPrepared(conn_.handle(), name_.c_str(), static_cast<int>(n), ptrs.data(),
                                lengths.data(), formats_.data(), /*resultFormat=*/1);
   auto st = pq().PQresultStatus(r);
-  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return conn_.fail(r);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    /// A pooled reader session the server dropped (it restarted while the session sat idle)
+    /// fails its first statement, and only then does libpq see it is gone. A read outside a
+    /// transaction is run again, once, on a new session (usable() reconnects): after an
+    /// outage each stale reader cost a hub one 503 (a pusher's rev answered "retry later"
+    /// while the ones beside it went through: adapters_cli_pg_hubs_test). Writes are not: one
+    /// may have committed before its reply was lost.
+    if (conn_.read_only() && conn_.tx_depth() == 0 && !retried_ &&
+        pq().PQstatus(conn_.handle()) == CONNECTION_BAD) {
+      pq().PQclear(r);
+      retried_ = true;
+      int rc = step();
+      retried_ = false;
+      return rc;
+    }
+    return conn_.fail(r);
+  }
   const char* affected = pq().PQcmdTuples(r);
   conn_.note_changes(affected && *affected ? std::strtoll(affected, nullptr, 10) : 0);
   res_ = r;
@@ -392,7 +408,12 @@ statement* pg_connection::prepare(const char* sql) {
   auto [text, returns_id] = pg_text(sql);
   text = collection_sql(text, collection_);
   std::string name = "s" + std::to_string(++next_name_);
-  if (!usable() || !prepare_on_server(name, text)) return nullptr;
+  bool prepared = usable() && prepare_on_server(name, text);
+  /// A session the server dropped while it sat idle is seen only now: preparing changes
+  /// nothing on the server, so outside a transaction it is prepared again on a new session.
+  if (!prepared && tx_depth() == 0 && pq().PQstatus(pg_) == CONNECTION_BAD)
+    prepared = usable() && prepare_on_server(name, text);
+  if (!prepared) return nullptr;
   auto s = std::make_unique<pg_statement>(*this, name, text, count_params(text), returns_id);
   return cache_.emplace(k, std::move(s)).first->second.get();
 }

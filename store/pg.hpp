@@ -92,6 +92,8 @@ class pg_statement final : public statement {
   int row_ = -1;
   /// text() of an integer column formats it here.
   mutable std::string scratch_;
+  /// step() is running the statement again on a new session (once; see step()).
+  bool retried_ = false;
 };
 
 /// One libpq session. Not thread-safe, like every store connection.
