@@ -458,24 +458,33 @@ status pg_connection::exec_now(const char* sql) {
 }
 
 status pg_connection::begin(bool write) {
-  auto st = begin_once(write);
+  bool lost = false;
+  auto st = begin_once(write, lost);
   /// A pooled session the server dropped (it restarted while the session sat idle) fails its
   /// first statement, and only then does libpq see it is gone. Nothing ran in the transaction
-  /// yet, so beginning again on a new session is safe; usable() reconnects.
-  if (!st.ok() && pq().PQstatus(pg_) == CONNECTION_BAD) st = begin_once(write);
+  /// yet, so beginning again on a new session is safe; usable() reconnects. (`lost` is taken
+  /// before anything reconnects: a ROLLBACK after the failed BEGIN used to reconnect first,
+  /// so the session looked fine here and the group commit failed with 503 after an outage.)
+  if (!st.ok() && lost) st = begin_once(write, lost);
   return st;
 }
 
-status pg_connection::begin_once(bool write) {
-  if (!write || read_only_) return exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+status pg_connection::begin_once(bool write, bool& lost) {
+  auto failed = [&](status st) {
+    lost = pq().PQstatus(pg_) == CONNECTION_BAD;
+    /// A lost session took its transaction with it: nothing to roll back.
+    if (!lost) exec_now("ROLLBACK");
+    return st;
+  };
+  if (!write || read_only_) {
+    if (auto st = exec("BEGIN ISOLATION LEVEL REPEATABLE READ"); !st.ok()) return failed(st);
+    return {};
+  }
   /// The writers' lock, and the notification the commit will deliver to every hub: sent with
   /// the BEGIN as one simple query, one round trip (a write transaction is ~8 of them).
   std::string begin = "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(lock_key_) +
                       "), pg_notify('" + channel() + "', '')";
-  if (auto st = exec(begin.c_str()); !st.ok()) {
-    exec("ROLLBACK");
-    return st;
-  }
+  if (auto st = exec(begin.c_str()); !st.ok()) return failed(st);
   return {};
 }
 

@@ -148,8 +148,9 @@ class pg_connection final : public connection {
   void note_id(int64_t id) { last_id_ = id; }
 
  private:
-  /// One BEGIN (and, for a write, the writers' lock); begin() retries it once on a lost session.
-  status begin_once(bool write);
+  /// One BEGIN (and, for a write, the writers' lock); begin() retries it once on a lost
+  /// session. `lost`: it failed because the session is gone.
+  status begin_once(bool write, bool& lost);
   /// The session settings, again after each reconnect.
   status set_up_session();
   /// exec() without the reconnect check.
