@@ -14,16 +14,14 @@ std::optional<document> as_public(const store::document& d) {
 
 }  // namespace
 
-std::optional<conflict_sides> read_conflict(const database& db, store::collection_id coll,
-                                            const std::string& id, const std::string& remote_rev) {
-  auto reader = db.core()->acquire_reader(coll);
-  if (!reader) return std::nullopt;
+std::optional<conflict_sides> read_conflict(store::reader& reader, const std::string& id,
+                                            const std::string& remote_rev) {
   /// The local leaf is the current revision (a pulled branch never wins while it is flagged as
   /// a conflict). The remote leaf is looked up by revID: a pulled deletion is a leaf that
   /// conflicts() does not list (it is no open conflict), yet it must still win by the default
   /// rule, or our edit would go on top of a revision the peer has deleted.
-  auto current = (*reader)->get(id);
-  auto pulled = (*reader)->get(id, remote_rev);
+  auto current = reader.get(id);
+  auto pulled = reader.get(id, remote_rev);
   if (!current || !pulled || current->rev == remote_rev) return std::nullopt;
   conflict_sides c{std::move(*current), std::move(*pulled)};
   if (c.remote.deleted) c.remote.body = "{}";

@@ -32,10 +32,11 @@ struct conflict_sides {
   store::document remote;
 };
 
-/// Reads `id`'s current revision and its leaf `remote_rev` from `db`; nullopt when there is
-/// nothing to resolve (either is missing, or the peer's revision is already our current one).
-std::optional<conflict_sides> read_conflict(const database& db, store::collection_id coll,
-                                            const std::string& id, const std::string& remote_rev);
+/// Reads `id`'s current revision and its leaf `remote_rev` through `reader` (the caller's, on
+/// the document's collection); nullopt when there is nothing to resolve (either is missing, or
+/// the peer's revision is already our current one).
+std::optional<conflict_sides> read_conflict(store::reader& reader, const std::string& id,
+                                            const std::string& remote_rev);
 
 /// The default rule (a deletion wins, then the higher revision), or `fn`'s answer.
 resolution decide(const conflict_resolver& fn, const conflict_sides& c);

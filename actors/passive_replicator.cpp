@@ -78,16 +78,15 @@ protocol::message get_checkpoint(passive_self self, const protocol::message& msg
   auto req = rep::get_checkpoint_request::decode(msg);
   if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
   auto r = self->state.db.core()->acquire_reader();
-  if (!r) return protocol::make_error_reply(0, "HTTP", http_status_for(r.err()),
-                                               peer_error_text(r.err()));
+  if (!r) return http_error_reply(r.err());
   auto cp = (*r)->get_checkpoint(store::checkpoint_store::peer, req->client);
   if (!cp) {
-    int code = cp.err().code == errc::not_found ? 404 : http_status_for(cp.err());
-    return protocol::make_error_reply(0, "HTTP", code, peer_error_text(cp.err()));
+    if (cp.err().code != errc::not_found) return http_error_reply(cp.err());
+    return protocol::make_error_reply(0, "HTTP", 404, cp.err().message);
   }
   auto body = rep::checkpoint::from_json(cp->body);
   if (!body)
-    return protocol::make_error_reply(0, "HTTP", http_status_for(body.err()), body.err().message);
+    return http_error_reply(body.err());
   return rep::get_checkpoint_reply{cp->rev, std::move(*body)}.encode(0);
 }
 
@@ -99,11 +98,7 @@ caf::result<protocol::message> set_checkpoint(passive_self self, const protocol:
                 store::checkpoint_store::peer, req->client, req->body.to_json(), req->rev,
                 !req->rev.empty())
       .then([=](std::string& rev) mutable { rp.deliver(rep::set_checkpoint_reply{rev}.encode(0)); },
-            [=](caf::error& err) mutable {
-              auto e = to_error(err);
-              int code = http_status_for(e);
-              rp.deliver(protocol::make_error_reply(0, "HTTP", code, peer_error_text(e)));
-            });
+            [=](caf::error& err) mutable { rp.deliver(http_error_reply(to_error(err))); });
   return rp;
 }
 
@@ -114,8 +109,7 @@ protocol::message get_collections(passive_self self, const protocol::message& ms
   auto req = rep::get_collections_request::decode(msg);
   if (!req) return protocol::make_error_reply(0, "BLIP", 400, req.err().message);
   auto r = st.db.core()->acquire_reader();
-  if (!r) return protocol::make_error_reply(0, "HTTP", http_status_for(r.err()),
-                                               peer_error_text(r.err()));
+  if (!r) return http_error_reply(r.err());
   rep::get_collections_reply reply;
   std::vector<store::collection_id> ids;
   for (size_t i = 0; i < req->collections.size(); ++i) {

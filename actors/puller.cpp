@@ -46,6 +46,10 @@ protocol::message empty_reply() {
   return m;
 }
 
+protocol::message http_error_reply(const error& e) {
+  return protocol::make_error_reply(0, "HTTP", http_status_for(e), peer_error_text(e));
+}
+
 expected<collection_ref> collection_of(puller_self self, const std::optional<uint32_t>& index) {
   auto& st = self->state;
   if (!st.aware) {
@@ -86,12 +90,10 @@ protocol::message handle_changes(puller_self self, const protocol::message& msg)
   for (auto& c : req->entries) refs.push_back({c.doc_id, c.rev_id});
   auto reader = st.cfg.db.core()->acquire_reader(where->coll);
   if (!reader)
-    return protocol::make_error_reply(0, "HTTP", http_status_for(reader.err()),
-                                      peer_error_text(reader.err()));
+    return http_error_reply(reader.err());
   auto diffs = (*reader)->revs_diff(refs, kMaxKnownAncestors);
   if (!diffs)
-    return protocol::make_error_reply(0, "HTTP", http_status_for(diffs.err()),
-                                      peer_error_text(diffs.err()));
+    return http_error_reply(diffs.err());
   rep::changes_reply reply;
   reply.max_history = kMaxRevHistory;
   reply.entries.resize(req->entries.size());
@@ -129,12 +131,10 @@ protocol::message handle_propose(puller_self self, const protocol::message& msg)
   for (auto& e : req->entries) props.push_back({e.doc_id, e.rev_id, e.server_rev_id});
   auto reader = self->state.cfg.db.core()->acquire_reader(where->coll);
   if (!reader)
-    return protocol::make_error_reply(0, "HTTP", http_status_for(reader.err()),
-                                      peer_error_text(reader.err()));
+    return http_error_reply(reader.err());
   auto answers = (*reader)->propose(props);
   if (!answers)
-    return protocol::make_error_reply(0, "HTTP", http_status_for(answers.err()),
-                                      peer_error_text(answers.err()));
+    return http_error_reply(answers.err());
   rep::propose_changes_reply reply;
   reply.max_history = kMaxRevHistory;
   for (auto& a : *answers) {

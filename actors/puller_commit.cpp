@@ -12,19 +12,20 @@ namespace peerlite::actors {
 
 namespace {
 
-/// Resolves `id`'s conflict with `remote_rev` (a pulled leaf) by the app's resolver or the
-/// default rule (conflicts.hpp). When the document changed between the read and the write
-/// (errc::conflict: the pusher resolved it, or the app edited it), it is read and decided
-/// again, up to `attempts` times: nothing is left to do once the peer's revision is current
-/// or gone from the leaves.
 void resolve_conflict(puller_self self, const std::string& id, const std::string& remote_rev,
-                      store::collection_id coll, int attempts = kResolveAttempts) {
+                      store::collection_id coll, int attempts = kResolveAttempts);
+
+/// Writes the resolution of `sides` decided by the app's resolver or the default rule
+/// (conflicts.hpp). When the document changed between the read and the write (errc::conflict:
+/// the pusher resolved it, or the app edited it), it is read and decided again, up to
+/// `attempts` times: nothing is left to do once the peer's revision is current or gone from
+/// the leaves.
+void write_decided(puller_self self, const conflict_sides& sides, store::collection_id coll,
+                   int attempts) {
   auto& st = self->state;
-  auto sides = read_conflict(st.cfg.db, coll, id, remote_rev);
-  if (!sides) return;
   ++st.resolving;
-  write_resolution(self, st.cfg.db, coll, *sides, decide(st.cfg.resolver, *sides),
-                   [=](const error& err) {
+  write_resolution(self, st.cfg.db, coll, sides, decide(st.cfg.resolver, sides),
+                   [=, id = sides.local.id, remote_rev = sides.remote.rev](const error& err) {
                      --self->state.resolving;
                      if (err.code == errc::conflict && attempts > 1)
                        resolve_conflict(self, id, remote_rev, coll, attempts - 1);
@@ -33,6 +34,15 @@ void resolve_conflict(puller_self self, const std::string& id, const std::string
                            {id, remote_rev, replication_direction::pull, {}, err});
                      check_idle(self);
                    });
+}
+
+/// Resolves `id`'s conflict with `remote_rev` (a pulled leaf) on a reader of its own.
+void resolve_conflict(puller_self self, const std::string& id, const std::string& remote_rev,
+                      store::collection_id coll, int attempts) {
+  auto reader = self->state.cfg.db.core()->acquire_reader(coll);
+  if (!reader) return;
+  if (auto sides = read_conflict(**reader, id, remote_rev))
+    write_decided(self, *sides, coll, attempts);
 }
 
 void settle(puller_self self, pending_rev& p, const store::insert_result& res) {
@@ -71,18 +81,16 @@ void on_committed(puller_self self, std::vector<pending_rev>& batch,
 
 void resolve_existing_conflicts(puller_self self) {
   auto& st = self->state;
-  std::vector<std::pair<std::string, std::string>> found;  ///< (id, its conflicting leaf)
-  {
-    auto reader = st.cfg.db.core()->acquire_reader(st.cfg.coll);
-    if (!reader) return;  // the pull itself reports a store that cannot be read
-    auto ids = (*reader)->conflicted_documents(kMaxConflictsResolvedAtStart);
-    if (!ids) return;
-    for (auto& id : *ids) {
-      auto leaves = (*reader)->conflicts(id);
-      if (leaves && !leaves->empty()) found.emplace_back(id, leaves->front().rev);
-    }
+  auto reader = st.cfg.db.core()->acquire_reader(st.cfg.coll);
+  if (!reader) return;  // the pull itself reports a store that cannot be read
+  auto ids = (*reader)->conflicted_documents(kMaxConflictsResolvedAtStart);
+  if (!ids) return;
+  for (auto& id : *ids) {
+    auto leaves = (*reader)->conflicts(id);
+    if (!leaves || leaves->empty()) continue;
+    if (auto sides = read_conflict(**reader, id, leaves->front().rev))
+      write_decided(self, *sides, st.cfg.coll, kResolveAttempts);
   }
-  for (auto& [id, rev] : found) resolve_conflict(self, id, rev, st.cfg.coll);
 }
 
 void flush_inserts(puller_self self) {
@@ -111,10 +119,7 @@ void flush_inserts(puller_self self) {
       .then([=](std::vector<store::insert_result>& res) { on_committed(self, *batch, res); },
             [=](caf::error& err) {
               auto e = to_error(err);
-              for (auto& p : *batch)
-                deliver(self, p.to,
-                        protocol::make_error_reply(0, "HTTP", http_status_for(e),
-                                                   peer_error_text(e)));
+              for (auto& p : *batch) deliver(self, p.to, http_error_reply(e));
               flush_answers(self);
               /// A hub whose shared store is down keeps serving the connection: the peer got
               /// 503 for these revs and sends them again; the next batch may find the store

@@ -135,7 +135,7 @@ void on_conflict(pusher_self self, store::reader& reader, store::change& c,
   }
   if (st.cfg.with_puller && !st.retried.count(c.id)) {
     /// A revision we hold already is not pulled again: resolved here instead.
-    if (resolve_held(self, c.sequence, c.id, c.rev, peer_rev)) return;
+    if (resolve_held(self, reader, c.sequence, c.id, c.rev, peer_rev)) return;
     st.awaiting[c.id] = awaiting_doc{c.sequence, c.rev, peer_rev};
     return;
   }
@@ -304,8 +304,8 @@ void fail_or_retry(pusher_self self, error err) {
                      store::collection_id{st.cfg.coll}, std::numeric_limits<uint64_t>::max());
 }
 
-bool resolve_held(pusher_self self, uint64_t seq, const std::string& id, const std::string& rev,
-                  const std::string& peer_rev) {
+bool resolve_held(pusher_self self, store::reader& reader, uint64_t seq, const std::string& id,
+                  const std::string& rev, const std::string& peer_rev) {
   /// How it happens: a pulled revision landed on a branch and the process ended before the
   /// puller's resolution committed (or the branch's flags were left so that our tombstone
   /// won over the peer's: soak seed 4212825462674726375, s17 stuck for 120 s with both
@@ -313,7 +313,7 @@ bool resolve_held(pusher_self self, uint64_t seq, const std::string& id, const s
   /// waiting forever, and each run failed the document again.
   auto& st = self->state;
   if (!st.cfg.with_puller || peer_rev.empty() || !st.resolved.insert(id).second) return false;
-  auto sides = read_conflict(st.cfg.db, st.cfg.coll, id, peer_rev);
+  auto sides = read_conflict(reader, id, peer_rev);
   if (!sides) return false;
   st.awaiting[id] = awaiting_doc{seq, rev, peer_rev};
   ++st.resolving;

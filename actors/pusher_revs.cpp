@@ -103,7 +103,7 @@ void prepare_one(pusher_self self, store::reader& reader, queued_rev& q,
       std::find(r->history.begin(), r->history.end(), q.known_ancestors.front()) ==
           r->history.end()) {
     /// A branch we hold: resolved, and the resolution goes out instead.
-    if (resolve_held(self, q.sequence, q.id, q.rev, q.known_ancestors.front())) return;
+    if (resolve_held(self, reader, q.sequence, q.id, q.rev, q.known_ancestors.front())) return;
     add_event(self, q, r->deleted,
               {errc::conflict, q.id + ": the peer's revision " + q.known_ancestors.front() +
                                    " is not an ancestor of " + q.rev});

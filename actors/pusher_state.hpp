@@ -81,11 +81,12 @@ using pusher_self = pusher_actor::stateful_pointer<pusher_state>;
 
 void send_list(pusher_self self, std::vector<store::change> list);
 /// `peer_rev`, the peer's current revision of `id`, is a leaf we hold on another branch than
-/// our current `rev` (feed entry `seq`): resolves that conflict now and lets the document
-/// wait for the resolution's feed entry. False when there is nothing to resolve here (no
-/// puller beside us, the revision is not ours, or this run tried once already).
-bool resolve_held(pusher_self self, uint64_t seq, const std::string& id, const std::string& rev,
-                  const std::string& peer_rev);
+/// our current `rev` (feed entry `seq`): resolves that conflict now (reading it through the
+/// caller's `reader`) and lets the document wait for the resolution's feed entry. False when
+/// there is nothing to resolve here (no puller beside us, the revision is not ours, or this
+/// run tried once already).
+bool resolve_held(pusher_self self, store::reader& reader, uint64_t seq, const std::string& id,
+                  const std::string& rev, const std::string& peer_rev);
 /// The peer holds (id, rev) as its current revision: recorded against cfg.remote (batched,
 /// written by record_held), and a document waiting after a 409 is settled by it.
 void peer_holds(pusher_self self, const std::string& id, const std::string& rev);

@@ -170,6 +170,11 @@ struct puller_config {
 /// An empty RPY (the connection fills in the number).
 protocol::message empty_reply();
 
+/// The HTTP error reply to a request this side failed: http_status_for(e) (503 for a store
+/// that is down for now, 409, else 500) with peer_error_text(e), never a shared store's URL
+/// or SQL.
+protocol::message http_error_reply(const error& e);
+
 /// The answer to a peer's getAttachment (the blob, deflated when it asked for `compress`) or
 /// proveAttachment (the nonce proof) from `db`'s blob store: HTTP 404 for a digest we do not
 /// hold, BLIP 400 for a malformed request. nullopt when `msg` is neither. (blob_server.cpp)

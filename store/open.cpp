@@ -81,6 +81,7 @@ status check_or_create_schema(connection& c, bool writable) {
   if (auto st = c.exec(sql::kCreateSchema); !st.ok()) return st;
   if (auto st = c.exec(sql::kSchemaVersion2); !st.ok()) return st;
   if (auto st = c.exec(sql::kSchemaVersion3); !st.ok()) return st;
+  if (auto st = c.exec(sql::kCreateConflictedIndex); !st.ok()) return st;
   std::string pragmas = "PRAGMA application_id = " + std::to_string(kApplicationId) +
                         "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   if (auto st = c.exec(pragmas.c_str()); !st.ok()) return st;

@@ -261,14 +261,11 @@ int pg_statement::step() {
                                lengths.data(), formats_.data(), /*resultFormat=*/1);
   auto st = pq().PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-    /// A pooled reader session the server dropped (it restarted while the session sat idle)
-    /// fails its first statement, and only then does libpq see it is gone. A read outside a
-    /// transaction is run again, once, on a new session (usable() reconnects): after an
-    /// outage each stale reader cost a hub one 503 (a pusher's rev answered "retry later"
-    /// while the ones beside it went through: adapters_cli_pg_hubs_test). Writes are not: one
-    /// may have committed before its reply was lost.
-    if (conn_.read_only() && conn_.tx_depth() == 0 && !retried_ &&
-        pq().PQstatus(conn_.handle()) == CONNECTION_BAD) {
+    /// A read on a session the server dropped runs again, once (lost_outside_transaction):
+    /// after an outage each stale reader cost a hub one 503 (a pusher's rev answered "retry
+    /// later" while the ones beside it went through: adapters_cli_pg_hubs_test). Writes do
+    /// not: one may have committed before its reply was lost.
+    if (conn_.read_only() && !retried_ && conn_.lost_outside_transaction()) {
       pq().PQclear(r);
       retried_ = true;
       int rc = step();
@@ -409,10 +406,7 @@ statement* pg_connection::prepare(const char* sql) {
   text = collection_sql(text, collection_);
   std::string name = "s" + std::to_string(++next_name_);
   bool prepared = usable() && prepare_on_server(name, text);
-  /// A session the server dropped while it sat idle is seen only now: preparing changes
-  /// nothing on the server, so outside a transaction it is prepared again on a new session.
-  if (!prepared && tx_depth() == 0 && pq().PQstatus(pg_) == CONNECTION_BAD)
-    prepared = usable() && prepare_on_server(name, text);
+  if (!prepared && lost_outside_transaction()) prepared = usable() && prepare_on_server(name, text);
   if (!prepared) return nullptr;
   auto s = std::make_unique<pg_statement>(*this, name, text, count_params(text), returns_id);
   return cache_.emplace(k, std::move(s)).first->second.get();
@@ -457,21 +451,24 @@ status pg_connection::exec_now(const char* sql) {
   return {};
 }
 
+bool pg_connection::lost_outside_transaction() const {
+  return tx_depth_ == 0 && pq().PQstatus(pg_) == CONNECTION_BAD;
+}
+
 status pg_connection::begin(bool write) {
   bool lost = false;
   auto st = begin_once(write, lost);
-  /// A pooled session the server dropped (it restarted while the session sat idle) fails its
-  /// first statement, and only then does libpq see it is gone. Nothing ran in the transaction
-  /// yet, so beginning again on a new session is safe; usable() reconnects. (`lost` is taken
-  /// before anything reconnects: a ROLLBACK after the failed BEGIN used to reconnect first,
-  /// so the session looked fine here and the group commit failed with 503 after an outage.)
+  /// Nothing ran in the transaction yet: a BEGIN on a dropped session begins again on a new
+  /// one. (`lost` is taken before anything reconnects: a ROLLBACK after the failed BEGIN used
+  /// to reconnect first, so the session looked fine here and the group commit failed with 503
+  /// after an outage.)
   if (!st.ok() && lost) st = begin_once(write, lost);
   return st;
 }
 
 status pg_connection::begin_once(bool write, bool& lost) {
   auto failed = [&](status st) {
-    lost = pq().PQstatus(pg_) == CONNECTION_BAD;
+    lost = lost_outside_transaction();
     /// A lost session took its transaction with it: nothing to roll back.
     if (!lost) exec_now("ROLLBACK");
     return st;

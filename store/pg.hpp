@@ -141,6 +141,12 @@ class pg_connection final : public connection {
   /// fails the call with a recoverable io_error; the hub answers the peer so, and the peer
   /// retries.
   bool usable();
+  /// The last call failed because the server had dropped the session, outside a transaction:
+  /// nothing of a transaction was lost, and a statement that changes nothing (a read, a
+  /// prepare, a BEGIN) may run again on a new session (usable() reconnects). A pooled session
+  /// the server dropped while it sat idle (it restarted) fails its first statement, and only
+  /// then does libpq see it is gone.
+  bool lost_outside_transaction() const;
   /// Bumped by each reconnect; statements prepared on an older session are prepared again.
   uint64_t generation() const { return generation_; }
   bool prepare_on_server(const std::string& name, const std::string& text);

@@ -22,7 +22,6 @@ CREATE TABLE docs(
   expires INTEGER);
 CREATE UNIQUE INDEX docs_seq ON docs(seq);
 CREATE INDEX docs_expires ON docs(expires) WHERE expires IS NOT NULL;
-CREATE INDEX docs_conflicted ON docs(id) WHERE (flags & 2) = 2;
 CREATE TABLE checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE peer_checkpoints(id TEXT PRIMARY KEY NOT NULL, rev TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value NOT NULL);
@@ -56,8 +55,9 @@ INSERT OR IGNORE INTO collections(id, scope, name) VALUES(0, '_default', '_defau
 )";
 
 /// The documents with open conflicts, found without reading every row (kListConflicted, when
-/// an active puller starts). Added after schema version 3 shipped: a version-3 file gets it
-/// when opened for writing (an index changes nothing an older peerlite reads or writes).
+/// an active puller starts). Added after schema version 3 shipped: made with every new file,
+/// and on an older file when it is opened for writing (an index changes nothing an older
+/// peerlite reads or writes).
 inline constexpr char kCreateConflictedIndex[] =
     "CREATE INDEX IF NOT EXISTS docs_conflicted ON docs(id) WHERE (flags & 2) = 2";
 inline constexpr char kListConflicted[] =

@@ -29,14 +29,19 @@ inline uint64_t raise_open_files_limit() {
   return static_cast<uint64_t>(lim.rlim_cur);
 }
 
-/// Resident set size of `pid` in KiB (VmRSS), 0 if unknown.
-inline long rss_kib(pid_t pid) {
+/// One "Name:   N kB" field of /proc/<pid>/status in KiB (VmRSS, RssAnon, ...), 0 if unknown.
+inline long status_kib(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 &&
+        line[field.size()] == ':')
+      return std::stol(line.substr(field.size() + 1));
   return 0;
 }
+
+/// Resident set size of `pid` in KiB (VmRSS), 0 if unknown.
+inline long rss_kib(pid_t pid) { return status_kib(pid, "VmRSS"); }
 
 /// CPU seconds (user + system) `pid` has used so far, from /proc/<pid>/stat; 0 if unknown.
 inline double cpu_seconds(pid_t pid) {

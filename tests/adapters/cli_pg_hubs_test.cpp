@@ -280,12 +280,12 @@ BOOST_AUTO_TEST_CASE(postgresql_stopped_for_10_s_mid_sync_loses_nothing) {
   }
   BOOST_REQUIRE_MESSAGE(db.cluster->start_again(&why), why);
   put(s, writer, "last", R"({"while":"back"})");
+  auto all_logs = [&] {
+    return "pusher:\n" + pusher.proc->log() + "puller:\n" + puller.proc->log() + "hub A:\n" +
+           a.proc->log() + "hub B:\n" + b.proc->log();
+  };
   bool arrived = wait_for_doc(s, reader, "last", kRecoveryTimeout).has_value();
-  BOOST_TEST(arrived, "pusher:\n"
-                          << pusher.proc->log() << "puller:\n"
-                          << puller.proc->log() << "hub A:\n"
-                          << a.proc->log() << "hub B:\n"
-                          << b.proc->log());
+  BOOST_TEST(arrived, all_logs());
   /// Every write arrives, though not in order: a rev the hub could not store yet (503) is
   /// sent again on the pusher's next connection, after ones written later ("last" came ~1 s
   /// before w1..w3 in 3 of 7 runs under load). Each gets what is left of kRecoveryTimeout.
@@ -301,8 +301,7 @@ BOOST_AUTO_TEST_CASE(postgresql_stopped_for_10_s_mid_sync_loses_nothing) {
     BOOST_TEST(there, "w" << i << " missing after " << kRecoveryTimeout.count() << " s");
   }
   if (missing)  // on stderr, so ctest's output keeps it at any Boost.Test log level
-    std::cerr << "pusher:\n" << pusher.proc->log() << "puller:\n" << puller.proc->log()
-              << "hub A:\n" << a.proc->log() << "hub B:\n" << b.proc->log();
+    std::cerr << all_logs();
   BOOST_TEST(pusher.proc->running());
   BOOST_TEST(puller.proc->running());
   /// The hubs kept their connections: the continuous puller's one connection to hub B lasted

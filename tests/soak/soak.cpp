@@ -46,6 +46,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "adapters/tcp/process_resources.hpp"
 #include "store/database.hpp"
 #include "store/rev_tree.hpp"
 
@@ -277,16 +278,8 @@ long file_kib(const fs::path& p) {
   return ec ? 0 : static_cast<long>(n / 1024);
 }
 
-/// One "Name:   N kB" field of /proc/PID/status in KiB, -1 when unknown.
-long status_kib(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(field + ":", 0) == 0)
-      return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
-  return -1;
-}
-
-long rss_kib(pid_t pid) { return status_kib(pid, "VmRSS"); }
+using peerlite::net::rss_kib;
+using peerlite::net::status_kib;
 
 // --- the ledger of acknowledged writes ---
 
@@ -940,17 +933,18 @@ void soak::progress() {
     failed = L_.failed;
   }
   auto hub_fp = take_fingerprint(files_[0]);
-  long rss = hub_.alive() ? rss_kib(hub_.pid) : -1;
-  long anon = hub_.alive() ? status_kib(hub_.pid, "RssAnon") : -1;
+  long rss = hub_.alive() ? rss_kib(hub_.pid) : 0;
+  long anon = hub_.alive() ? status_kib(hub_.pid, "RssAnon") : 0;
   const char* hs = hub_.state == pstate::running  ? "up"
                    : hub_.state == pstate::frozen ? "stopped"
                                                   : "down";
   say(format("%s/%s writes %s acknowledged (%s failed), peers up %d/%u (%d stopped), hub %s "
-             "(%s docs, RSS %.1f MiB, anon %.1f), hub kills %d, peer kills %d, SIGTERMs %d, drops %d",
+             "(%s docs, RSS %.1f MiB, anon %.1f), hub kills %d, peer kills %d, SIGTERMs %d, "
+             "drops %d",
              mmss(seconds_since(t0_)).c_str(), mmss(o_.minutes * 60).c_str(),
              thousands(L_.acknowledged()).c_str(), thousands(failed).c_str(), up, o_.peers,
              frozen, hs, hub_fp ? thousands(hub_fp->docs).c_str() : "?",
-             rss > 0 ? rss / 1024.0 : 0.0, anon / 1024.0, hub_kills_, peer_kills_, peer_terms_ + hub_terms_,
+             rss / 1024.0, anon / 1024.0, hub_kills_, peer_kills_, peer_terms_ + hub_terms_,
              peer_freezes_ + hub_freezes_ + hub_terms_));
   last_progress_ = sclock::now();
 }
