@@ -8,6 +8,7 @@
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
 #include "actors/pusher_state.hpp"
+#include "actors/replicator_actor.hpp"
 #include "actors/tuning.hpp"
 #include "protocol/rep_messages.hpp"
 
@@ -366,6 +367,16 @@ pusher_actor::behavior_type pusher_impl(pusher_self self, pusher_config cfg) {
         report(self, true);
         watchdog(self);
         fill(self);
+        /// Active push-and-pull: the puller starts once our first feed read is done and its
+        /// proposeChanges is out. Couchbase Lite sends subChanges first, but its pusher reads
+        /// its feed long before the peer's revs can arrive; ours, started beside the puller,
+        /// could lose that race on a busy machine: the pulled revs resolved the conflicts
+        /// first and the run proposed less than Couchbase Lite (conformance active/
+        /// conflict_bidi, once on a loaded machine; every time with the pusher's start
+        /// delayed by 100 ms).
+        if (st.cfg.with_puller)
+          self->send(caf::actor_cast<replicator_actor>(st.cfg.parent), start_atom::value,
+                     uint64_t{st.cfg.lane});
       },
       [=](watchdog_atom) { watchdog(self); },
       [=](skip_atom, const std::vector<std::string>& revs) {

@@ -256,6 +256,15 @@ replicator_actor::behavior_type replicator_impl(repl_self self,
         st.last_error = {};
         connect(self);
       },
+      [=](start_atom, uint64_t lane) {
+        /// A push-and-pull lane's pusher has its first proposeChanges out: start its puller.
+        /// Only the lane's current pusher counts (a report from one of an earlier connection's
+        /// workers must not start this connection's puller twice).
+        auto* l = lane_at(self, lane);
+        if (l && l->puller && l->pusher &&
+            self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(l->pusher))
+          self->send(l->puller, start_atom::value);
+      },
       [=](stop_atom) { on_stop(self); },
       [=](stop_atom, uint64_t gen) {
         if (gen == self->state.generation && self->state.phase != repl_phase::stopped)

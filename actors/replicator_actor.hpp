@@ -17,12 +17,14 @@ namespace peerlite::actors {
 
 /// Commands from the public handle, reports from workers, and the actor's own timers.
 ///  - (start_atom, reset_checkpoint), (stop_atom)
+///  - (start_atom, lane): from a push-and-pull lane's pusher, its first list is out
 ///  - (retry_atom, generation): a backoff timer fired
 ///  - (checkpoint_atom, generation): the delayed checkpoint save is due
 ///  - (tick_atom): a paced status report is due
 ///  - (stop_atom, generation): the stop deadline passed (STOPPED whatever the connection does)
 using replicator_actor = connection_owner::extend<
-    caf::reacts_to<start_atom, bool>, caf::reacts_to<stop_atom>,
+    caf::reacts_to<start_atom, bool>, caf::reacts_to<start_atom, uint64_t>,
+    caf::reacts_to<stop_atom>,
     caf::reacts_to<stop_atom, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
     caf::reacts_to<checkpoint_atom, uint64_t>, caf::reacts_to<tick_atom>,
     caf::reacts_to<worker_status_atom, worker_report>,

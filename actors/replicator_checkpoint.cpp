@@ -142,7 +142,8 @@ void start_workers(repl_self self) {
       self->link_to(l.puller);
       st.mixer.update(worker_report{false, activity_level::busy, 0, 0, 0, l.start_cp.remote, {}},
                       i);
-      self->send(l.puller, start_atom::value);
+      /// Push-and-pull: its pusher starts it (see the pusher's start_atom).
+      if (cfg.type == replicator_type::pull) self->send(l.puller, start_atom::value);
     }
     l.current = l.saved = l.start_cp;
   }
