@@ -83,6 +83,11 @@ bool session::has_frames() const {
   return !s.closed && s.failure.ok() && (!s.acks.empty() || !s.outbox.empty());
 }
 
+bool session::has_unsent() const {
+  auto& s = *impl_;
+  return has_frames() || (!s.closed && s.failure.ok() && !s.paused.empty());
+}
+
 bool session::next_frame(std::string& out) { return impl_->frame_next(out); }
 
 bool session::is_pending(uint64_t number) const { return impl_->pending.contains(number); }

@@ -115,6 +115,9 @@ class session {
 
   /// True when next_frame() would produce a frame (an owed ACK or an unpaused message).
   bool has_frames() const;
+  /// True while anything queued is not on the wire yet: has_frames(), or a message paused
+  /// until the peer ACKs what it has of it. A graceful close waits for this to clear.
+  bool has_unsent() const;
 
   /// Moves the next frame to put on the wire into `out` (replacing its contents) and returns
   /// true, or returns false when there is nothing to send now (empty, or every message waits

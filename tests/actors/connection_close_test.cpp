@@ -71,6 +71,24 @@ BOOST_AUTO_TEST_CASE(connection_teardown_initiated_by_owner_handshakes) {
   }
 }
 
+/// A close right after a reply too big for one ACK window (128,000 bytes) waits for the
+/// peer's ACKs and sends all of it first (a 160 KiB getAttachment reply was cut off this way).
+BOOST_AUTO_TEST_CASE(graceful_close_sends_a_reply_waiting_for_acks) {
+  for (auto p : kBoth) {
+    BOOST_TEST_CONTEXT(name(p)) {
+      pair_fixture f;
+      connect_ok(f, p);
+      std::string body(400000, 'b');
+      auto got = ask(*f.sys, f.a.log->handle(), make_request("echo_close", body));
+      BOOST_TEST_REQUIRE(got.reply.has_value(), "no reply: " << got.err.message);
+      BOOST_TEST(got.reply->body.size() == body.size());
+      auto cb = f.b.log->wait_closed(3s);
+      BOOST_TEST_REQUIRE(cb.has_value());
+      BOOST_TEST((cb->code == errc::ok));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(close_completion_never_called_closes_after_timeout) {
   for (auto p : kBoth) {
     BOOST_TEST_CONTEXT(name(p)) {

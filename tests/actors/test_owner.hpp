@@ -72,9 +72,9 @@ inline protocol::message make_request(std::string profile, std::string body = {}
   return m;
 }
 
-/// Profiles: "echo" replies with the body; "fail" fails the handler (peer sees ERR 501);
-/// "post" counts only; "hold" is never answered; anything else gets ERR BLIP/404 (the
-/// owner's call).
+/// Profiles: "echo" replies with the body; "echo_close" replies with the body, then closes the
+/// connection at once; "fail" fails the handler (peer sees ERR 501); "post" counts only;
+/// "hold" is never answered; anything else gets ERR BLIP/404 (the owner's call).
 inline connection_owner::behavior_type test_owner(connection_owner::pointer self,
                                                   std::shared_ptr<owner_log> log) {
   return {
@@ -98,6 +98,18 @@ inline connection_owner::behavior_type test_owner(connection_owner::pointer self
           reply.properties = {{"Echo", std::string(profile)}};
           reply.body = std::move(req.body);
           return reply;
+        }
+        if (profile == "echo_close") {
+          /// The reply first, then the close: the connection must still send all of it.
+          protocol::message reply;
+          reply.type = protocol::message_type::reply;
+          reply.body = std::move(req.body);
+          auto rp = self->make_response_promise<protocol::message>();
+          rp.deliver(std::move(reply));
+          close_info info;
+          info.message = "done after the reply";
+          if (auto c = log->handle()) self->send(c, actors::close_atom::value, info);
+          return rp;
         }
         if (profile == "fail") return make_error(errc::io_error, "handler failed on purpose");
         return protocol::make_error_reply(req.number, "BLIP", 404, "no handler");

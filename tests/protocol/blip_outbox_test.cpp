@@ -121,6 +121,8 @@ BOOST_AUTO_TEST_CASE(flow_control_pauses_until_acked) {
   /// 16382 frame bytes after each 2-byte header: the 8th frame passes 128,000 (131,056).
   BOOST_CHECK_EQUAL(first.size(), 8u);
   BOOST_CHECK(!a.has_frames());
+  /// Paused is not sent: a graceful close drains until has_unsent() clears.
+  BOOST_CHECK(a.has_unsent());
   std::string f;
   BOOST_CHECK(!a.next_frame(f));
   /// Replay them into b: it owes ACKs at 65,528 and 131,056 bytes.
@@ -146,6 +148,7 @@ BOOST_AUTO_TEST_CASE(flow_control_pauses_until_acked) {
     BOOST_REQUIRE(pump(a2, b).ok());
   }
   BOOST_CHECK(!a2.has_frames());
+  BOOST_CHECK(!a2.has_unsent());
 }
 
 BOOST_AUTO_TEST_CASE(pair_of_sessions_exchanges_requests_and_replies) {
