@@ -5,7 +5,6 @@
 #include <caf/event_based_actor.hpp>
 
 #include "actors/tuning.hpp"
-#include "protocol/digest.hpp"
 
 namespace peerlite::actors {
 
@@ -65,7 +64,6 @@ void database_core::prewarm_reader() {
   sys->spawn([core = shared_from_this()](caf::event_based_actor*) {
     if (auto r = core->open_reader()) core->release_reader(std::move(*r));
     core->prewarming_ = false;
-    protocol::warm_digests();  /// the checkpoint ID, computed once connected, needs them
   });
 }
 

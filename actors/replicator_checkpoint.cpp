@@ -1,5 +1,4 @@
 // The active replicator's checkpointer (PROTOCOL.md §4) and its workers.
-#include <openssl/evp.h>
 
 #include "actors/database_core.hpp"
 #include "actors/errors.hpp"
@@ -21,13 +20,8 @@ namespace {
 /// "cp-" + base64 of the digest of `input`: SHA-1 for the default collection (28 characters),
 /// SHA-256 for a named one (44), as Couchbase Lite's checkpoint IDs.
 std::string cp_digest(const std::string& input, bool sha256) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  EVP_Digest(input.data(), input.size(), md, &md_len,
-             sha256 ? protocol::sha256_md() : protocol::sha1_md(), nullptr);
-  unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-  int n = EVP_EncodeBlock(b64, md, static_cast<int>(md_len));
-  return "cp-" + std::string(reinterpret_cast<char*>(b64), static_cast<size_t>(n));
+  if (sha256) return "cp-" + protocol::base64(protocol::sha256_digest().update(input).finish());
+  return "cp-" + protocol::base64(protocol::sha1_digest().update(input).finish());
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
 // subChanges, attachments and getCollections (see rep_messages.hpp).
-#include <openssl/evp.h>
 
 #include "protocol/digest.hpp"
 #include "protocol/rep_json.hpp"
@@ -141,19 +140,9 @@ expected<prove_attachment_request> prove_attachment_request::decode(const messag
 }
 
 std::string attachment_proof(std::string_view nonce, std::string_view blob) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  auto len = static_cast<unsigned char>(nonce.size());
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, protocol::sha1_md(), nullptr);
-  EVP_DigestUpdate(ctx, &len, 1);
-  EVP_DigestUpdate(ctx, nonce.data(), nonce.size());
-  EVP_DigestUpdate(ctx, blob.data(), blob.size());
-  EVP_DigestFinal_ex(ctx, md, &md_len);
-  EVP_MD_CTX_free(ctx);
-  unsigned char b64[4 * ((20 + 2) / 3) + 1];
-  int n = EVP_EncodeBlock(b64, md, static_cast<int>(md_len));
-  return "sha1-" + std::string(reinterpret_cast<char*>(b64), static_cast<size_t>(n));
+  auto len = static_cast<char>(static_cast<unsigned char>(nonce.size()));
+  auto md = sha1_digest().update({&len, 1}).update(nonce).update(blob).finish();
+  return "sha1-" + base64(md);
 }
 
 // ---- getCollections ----------------------------------------------------------------------

@@ -1,6 +1,5 @@
 #include "store/rev_id.hpp"
 
-#include <openssl/evp.h>
 
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -48,23 +47,15 @@ expected<std::string> canonical_json(std::string_view json) {
 }
 
 std::string compute_rev_id(std::string_view parent, bool deleted, std::string_view canonical_body) {
-  unsigned char len = static_cast<unsigned char>(parent.size() & 0xFF);
-  unsigned char del = deleted ? 1 : 0;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, protocol::sha1_md(), nullptr);
-  EVP_DigestUpdate(ctx, &len, 1);
-  EVP_DigestUpdate(ctx, parent.data(), parent.size());
-  EVP_DigestUpdate(ctx, &del, 1);
-  EVP_DigestUpdate(ctx, canonical_body.data(), canonical_body.size());
-  EVP_DigestFinal_ex(ctx, digest, &digest_len);
-  EVP_MD_CTX_free(ctx);
+  auto len = static_cast<char>(static_cast<unsigned char>(parent.size() & 0xFF));
+  char del = deleted ? 1 : 0;
+  auto digest =
+      protocol::sha1_digest().update({&len, 1}).update(parent).update({&del, 1}).update(
+          canonical_body).finish();
   static constexpr char kHex[] = "0123456789abcdef";
   uint64_t gen = parent.empty() ? 1 : rev_generation(parent) + 1;
   std::string out = std::to_string(gen) + "-";
-  for (unsigned int i = 0; i < digest_len; ++i) {
-    unsigned char b = digest[i];
+  for (unsigned char b : digest) {
     out.push_back(kHex[b >> 4]);
     out.push_back(kHex[b & 0xF]);
   }
