@@ -183,7 +183,7 @@ void add_blob_commands(CLI::App& app) {
   c->callback([compact] { run_compact(*compact); });
 }
 
-const bool registered = register_commands(11, add_blob_commands);
+const bool registered = register_commands(11, {"blob", "compact"}, add_blob_commands);
 
 }  // namespace
 

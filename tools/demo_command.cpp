@@ -182,7 +182,7 @@ void add_demo_command(CLI::App& app) {
   cmd->callback([o] { run_demo(*o); });
 }
 
-const bool registered = register_commands(40, add_demo_command);
+const bool registered = register_commands(40, {"demo"}, add_demo_command);
 
 }  // namespace
 }  // namespace peerlite::tools

@@ -344,7 +344,7 @@ void add_import_export_commands(CLI::App& app) {
   c->callback([exp] { run_export(*exp); });
 }
 
-const bool registered = register_commands(12, add_import_export_commands);
+const bool registered = register_commands(12, {"import", "export"}, add_import_export_commands);
 
 }  // namespace
 

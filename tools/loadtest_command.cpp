@@ -271,7 +271,7 @@ void add_loadtest_command(CLI::App& app) {
   });
 }
 
-const bool registered = register_commands(35, add_loadtest_command);
+const bool registered = register_commands(35, {"loadtest"}, add_loadtest_command);
 
 }  // namespace
 }  // namespace peerlite::tools

@@ -1,6 +1,9 @@
 // peerlite: the command line. Every command group registers itself (see commands.hpp).
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -10,8 +13,14 @@ namespace peerlite::tools {
 
 namespace {
 
-std::vector<std::pair<int, command_adder>>& groups() {
-  static std::vector<std::pair<int, command_adder>> g;
+struct group {
+  int order;
+  std::vector<std::string> names;
+  command_adder add;
+};
+
+std::vector<group>& groups() {
+  static std::vector<group> g;
   return g;
 }
 
@@ -23,15 +32,30 @@ std::string one_line_failure(const CLI::App* app, const CLI::Error& e) {
 
 }  // namespace
 
-bool register_commands(int order, command_adder add) {
-  groups().emplace_back(order, add);
+bool register_commands(int order, std::initializer_list<const char*> names, command_adder add) {
+  groups().push_back({order, {names.begin(), names.end()}, add});
   return true;
 }
 
-void add_all_commands(CLI::App& app) {
+bool add_commands(CLI::App& app, std::string_view name) {
   auto g = groups();
-  std::stable_sort(g.begin(), g.end(), [](auto& a, auto& b) { return a.first < b.first; });
-  for (auto& [order, add] : g) add(app);
+  std::stable_sort(g.begin(), g.end(), [](auto& a, auto& b) { return a.order < b.order; });
+  for (auto& grp : g) {
+    bool named = std::find(grp.names.begin(), grp.names.end(), name) != grp.names.end();
+    if (!name.empty() && !named) continue;
+    size_t before = app.get_subcommands({}).size();
+    grp.add(app);
+    auto added = app.get_subcommands({});
+    std::vector<std::string> got;
+    for (size_t i = before; i < added.size(); ++i) got.push_back(added[i]->get_name());
+    if (got != grp.names) {
+      std::cerr << "peerlite: internal error: a command group registered other names than it "
+                   "adds\n";
+      std::abort();
+    }
+    if (named) return true;
+  }
+  return name.empty();
 }
 
 void fail(const std::string& command, const std::string& message) {
@@ -48,9 +72,8 @@ int main(int argc, char** argv) {
       "peerlite"};
   app.require_subcommand(1);
   app.failure_message(peerlite::tools::one_line_failure);
-  peerlite::tools::add_all_commands(app);
-  if (argc > 1 && argv[1][0] != '-' &&
-      app.get_subcommands([&](CLI::App* s) { return s->get_name() == argv[1]; }).empty()) {
+  std::string_view command = argc > 1 && argv[1][0] != '-' ? argv[1] : "";
+  if (!peerlite::tools::add_commands(app, command)) {
     std::cerr << "peerlite: unknown command \"" << argv[1] << "\" (see --help)" << std::endl;
     return 2;
   }

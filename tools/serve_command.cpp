@@ -342,7 +342,7 @@ void add_serve_command(CLI::App& app) {
   cmd->callback([o] { run_serve(*o); });
 }
 
-const bool registered = register_commands(20, add_serve_command);
+const bool registered = register_commands(20, {"serve"}, add_serve_command);
 
 }  // namespace
 }  // namespace peerlite::tools

@@ -410,7 +410,7 @@ void add_store_commands(CLI::App& app) {
   c->callback([colls] { run_collections(*colls); });
 }
 
-const bool registered = register_commands(10, add_store_commands);
+const bool registered = register_commands(10, {"put", "get", "rm", "ls", "changes", "info", "collections"}, add_store_commands);
 
 }  // namespace
 

@@ -272,7 +272,7 @@ void add_sync_command(CLI::App& app) {
   cmd->callback([o] { run_sync(*o); });
 }
 
-const bool registered = register_commands(30, add_sync_command);
+const bool registered = register_commands(30, {"sync"}, add_sync_command);
 
 }  // namespace
 }  // namespace peerlite::tools
