@@ -8,31 +8,31 @@ namespace peerlite::protocol {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
-sha1_digest::sha1_digest() { SHA1_Init(&ctx_); }
+constexpr bool is_sha1(digest_algorithm a) { return a == digest_algorithm::sha1; }
 
-sha1_digest& sha1_digest::update(std::string_view bytes) {
-  SHA1_Update(&ctx_, bytes.data(), bytes.size());
+template <digest_algorithm A>
+digest<A>::digest() {
+  if constexpr (is_sha1(A)) SHA1_Init(&ctx_);
+  else SHA256_Init(&ctx_);
+}
+
+template <digest_algorithm A>
+digest<A>& digest<A>::update(std::string_view bytes) {
+  if constexpr (is_sha1(A)) SHA1_Update(&ctx_, bytes.data(), bytes.size());
+  else SHA256_Update(&ctx_, bytes.data(), bytes.size());
   return *this;
 }
 
-std::array<unsigned char, sha1_digest::kSize> sha1_digest::finish() {
+template <digest_algorithm A>
+std::array<unsigned char, digest<A>::kSize> digest<A>::finish() {
   std::array<unsigned char, kSize> out;
-  SHA1_Final(out.data(), &ctx_);
+  if constexpr (is_sha1(A)) SHA1_Final(out.data(), &ctx_);
+  else SHA256_Final(out.data(), &ctx_);
   return out;
 }
 
-sha256_digest::sha256_digest() { SHA256_Init(&ctx_); }
-
-sha256_digest& sha256_digest::update(std::string_view bytes) {
-  SHA256_Update(&ctx_, bytes.data(), bytes.size());
-  return *this;
-}
-
-std::array<unsigned char, sha256_digest::kSize> sha256_digest::finish() {
-  std::array<unsigned char, kSize> out;
-  SHA256_Final(out.data(), &ctx_);
-  return out;
-}
+template class digest<digest_algorithm::sha1>;
+template class digest<digest_algorithm::sha256>;
 
 #pragma GCC diagnostic pop
 

@@ -18,32 +18,27 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace peerlite::protocol {
 
-/// A SHA-1 in progress: update() any number of times, then finish() once.
-class sha1_digest {
+enum class digest_algorithm { sha1, sha256 };
+
+/// A digest in progress: update() any number of times, then finish() once.
+template <digest_algorithm A>
+class digest {
  public:
-  static constexpr size_t kSize = 20;
-  sha1_digest();
-  sha1_digest& update(std::string_view bytes);
+  static constexpr size_t kSize = A == digest_algorithm::sha1 ? 20 : 32;
+  digest();
+  digest& update(std::string_view bytes);
   std::array<unsigned char, kSize> finish();
 
  private:
-  SHA_CTX ctx_;
+  std::conditional_t<A == digest_algorithm::sha1, SHA_CTX, SHA256_CTX> ctx_;
 };
 
-/// A SHA-256 in progress, as sha1_digest.
-class sha256_digest {
- public:
-  static constexpr size_t kSize = 32;
-  sha256_digest();
-  sha256_digest& update(std::string_view bytes);
-  std::array<unsigned char, kSize> finish();
-
- private:
-  SHA256_CTX ctx_;
-};
+using sha1_digest = digest<digest_algorithm::sha1>;
+using sha256_digest = digest<digest_algorithm::sha256>;
 
 /// Standard base64 (with padding) of `n` bytes.
 std::string base64(const unsigned char* bytes, size_t n);
