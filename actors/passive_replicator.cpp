@@ -172,6 +172,7 @@ protocol::message sub_changes(passive_self self, const protocol::message& msg) {
   cfg.active_only = req->active_only;
   cfg.doc_ids.insert(req->doc_ids.begin(), req->doc_ids.end());
   cfg.pushed = st.pushed;
+  cfg.lanes = st.colls ? static_cast<uint32_t>(st.colls->size()) : 1;
   auto pusher = spawn_pusher(self->system(), std::move(cfg));
   st.pushers.emplace(key, pusher);
   self->link_to(pusher);

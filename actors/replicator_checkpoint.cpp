@@ -119,6 +119,7 @@ void start_workers(repl_self self) {
       pc.coll = l.coll;
       pc.index = l.index;
       pc.lane = i;
+      pc.lanes = static_cast<uint32_t>(st.lanes.size());
       l.pusher = spawn_pusher(self->system(), std::move(pc));
       self->link_to(l.pusher);
       st.mixer.update(worker_report{true, activity_level::busy, 0, 0, l.start_cp.local, {}, {}}, i);

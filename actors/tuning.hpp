@@ -117,11 +117,15 @@ constexpr std::size_t kMaxChangeListsInFlight = 8;
 /// queued at once, so we allow a few commits' worth, bounded by bytes for big documents.
 constexpr std::size_t kMaxRevsInFlight = 6000;
 constexpr std::size_t kMaxRevBytesInFlight = 16 << 20;
+/// Both are per connection: a session's pushers (one per collection) share them. Each keeps at
+/// least this many revs in flight (the reference's window), so a session of more than
+/// kMaxRevsInFlight / kMinRevsInFlight (600) collections may have more than kMaxRevsInFlight.
+constexpr std::size_t kMinRevsInFlight = 10;
 
 /// A peer's requests a connection holds unanswered before it closes the connection
 /// (connection_options::max_unreplied_requests). An honest peerlite peer has at most
-/// kMaxRevsInFlight revs plus kMaxChangeListsInFlight lists and a few control requests
-/// unanswered; Couchbase Lite about 10 revs and 5 lists. Each held request costs its message
+/// kMaxRevsInFlight revs (all collections together) plus kMaxChangeListsInFlight lists per
+/// collection and a few control requests unanswered; Couchbase Lite about 10 revs and 5 lists. Each held request costs its message
 /// (a rev's body) in the worker's mailbox.
 constexpr std::size_t kMaxUnrepliedRequests = 16384;
 

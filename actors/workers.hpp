@@ -119,6 +119,10 @@ struct pusher_config {
   uint32_t lane = 0;
   /// Passive side: what the peer pushed on this connection (see pushed_revs).
   std::shared_ptr<pushed_revs> pushed;
+  /// The pushers sharing this connection (one per collection of the session): each keeps
+  /// 1/lanes of kMaxRevsInFlight and kMaxRevBytesInFlight unanswered, so the connection stays
+  /// under a peer's max_unreplied_requests however many collections it pushes.
+  uint32_t lanes = 1;
 };
 
 /// Spawns a pusher; it starts on (start_atom).

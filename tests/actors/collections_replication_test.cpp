@@ -8,6 +8,7 @@
 
 #include <peerlite/message_endpoint_listener.hpp>
 
+#include "actors/tuning.hpp"
 #include "store/database.hpp"
 #include "tests/actors/seed_harness.hpp"
 #include "tests/actors/wire_tap.hpp"
@@ -184,6 +185,51 @@ BOOST_AUTO_TEST_CASE(through_a_hub) {
   BOOST_TEST((l_a.docs() == p_a.docs()));
   BOOST_TEST((l_b.docs() == p_b.docs()));
   BOOST_TEST(l_b.docs().size() == 1u);
+}
+
+/// However many collections a session pushes, their pushers share one window of unanswered
+/// revs (kMaxRevsInFlight): with one each, ten collections could leave 60,000 unanswered, and
+/// a hub closes a connection past max_unreplied_requests (16,384 by default; bench
+/// push_collections_ws, 100,000 docs over 10 collections, failed so).
+BOOST_AUTO_TEST_CASE(collections_share_one_window_of_unanswered_revs) {
+  constexpr int kCollections = 10, kDocsEach = 1000;
+  temp_db phone("phone"), hub_db("hub");
+  std::vector<std::string> names;
+  std::vector<std::unique_ptr<in_collection>> on_phone, on_hub;
+  for (int c = 0; c < kCollections; ++c) {
+    names.push_back("store.c" + std::to_string(c));
+    on_phone.push_back(std::make_unique<in_collection>(phone, names.back()));
+    on_hub.push_back(std::make_unique<in_collection>(hub_db, names.back()));
+    auto& db = *on_phone.back()->db;
+    auto written = db.in_transaction([&db]() -> status {
+      for (int i = 0; i < kDocsEach; ++i)
+        if (auto r = db.put("d" + std::to_string(i), R"({"i":)" + std::to_string(i) + "}"); !r)
+          return r.err();
+      return {};
+    });
+    BOOST_REQUIRE_MESSAGE(written.ok(), written.message());
+  }
+  passive_host hub(hub_db.db);
+  auto log = std::make_shared<wire_log>();
+  auto push = run(phone, tapped_endpoint(hub, log, "phone"), replicator_type::push, names);
+  BOOST_TEST(push.err.code == errc::ok, push.err.message);
+  BOOST_TEST(!log->failed(), log->why());
+  /// The most revs the phone had sent and not yet seen answered, in wire order.
+  std::set<uint64_t> unanswered;
+  size_t most = 0;
+  for (auto& m : log->all()) {
+    if (m.from_active && m.msg.type == protocol::message_type::request &&
+        m.msg.profile() == "rev") {
+      unanswered.insert(m.msg.number);
+      most = std::max(most, unanswered.size());
+    } else if (!m.from_active && m.msg.type != protocol::message_type::request) {
+      unanswered.erase(m.msg.number);
+    }
+  }
+  BOOST_TEST_MESSAGE("most revs unanswered at once: " << most);
+  BOOST_TEST(most > 0u);
+  BOOST_TEST(most <= actors::kMaxRevsInFlight);
+  for (int c = 0; c < kCollections; ++c) BOOST_TEST(on_hub[c]->docs().size() == size_t(kDocsEach));
 }
 
 BOOST_AUTO_TEST_CASE(each_collection_keeps_its_own_checkpoint) {
