@@ -192,7 +192,7 @@ BOOST_AUTO_TEST_CASE(through_a_hub) {
 /// a hub closes a connection past max_unreplied_requests (16,384 by default; bench
 /// push_collections_ws, 100,000 docs over 10 collections, failed so).
 BOOST_AUTO_TEST_CASE(collections_share_one_window_of_unanswered_revs) {
-  constexpr int kCollections = 10, kDocsEach = 1000;
+  constexpr int kCollections = 10, kDocsEach = 2000;
   temp_db phone("phone"), hub_db("hub");
   std::vector<std::string> names;
   std::vector<std::unique_ptr<in_collection>> on_phone, on_hub;
@@ -214,22 +214,40 @@ BOOST_AUTO_TEST_CASE(collections_share_one_window_of_unanswered_revs) {
   auto push = run(phone, tapped_endpoint(hub, log, "phone"), replicator_type::push, names);
   BOOST_TEST(push.err.code == errc::ok, push.err.message);
   BOOST_TEST(!log->failed(), log->why());
-  /// The most revs the phone had sent and not yet seen answered, in wire order.
-  std::set<uint64_t> unanswered;
-  size_t most = 0;
-  for (auto& m : log->all()) {
-    if (m.from_active && m.msg.type == protocol::message_type::request &&
-        m.msg.profile() == "rev") {
-      unanswered.insert(m.msg.number);
-      most = std::max(most, unanswered.size());
-    } else if (!m.from_active && m.msg.type != protocol::message_type::request) {
-      unanswered.erase(m.msg.number);
+  /// The most revs one side had sent and not yet seen answered, in wire order.
+  auto most_unanswered = [](wire_log& wire, bool from_active) {
+    std::set<uint64_t> unanswered;
+    size_t most = 0;
+    for (auto& m : wire.all()) {
+      if (m.from_active == from_active && m.msg.type == protocol::message_type::request &&
+          m.msg.profile() == "rev") {
+        unanswered.insert(m.msg.number);
+        most = std::max(most, unanswered.size());
+      } else if (m.from_active != from_active &&
+                 m.msg.type != protocol::message_type::request) {
+        unanswered.erase(m.msg.number);
+      }
     }
-  }
-  BOOST_TEST_MESSAGE("most revs unanswered at once: " << most);
-  BOOST_TEST(most > 0u);
-  BOOST_TEST(most <= actors::kMaxRevsInFlight);
+    return most;
+  };
+  size_t pushed = most_unanswered(*log, true);
+  BOOST_TEST_MESSAGE("push: most revs unanswered at once: " << pushed);
+  BOOST_TEST(pushed > 0u);
+  BOOST_TEST(pushed <= actors::kMaxRevsInFlight);
   for (int c = 0; c < kCollections; ++c) BOOST_TEST(on_hub[c]->docs().size() == size_t(kDocsEach));
+  /// The hub's pushers, one per collection the laptop pulls, share theirs the same way.
+  temp_db laptop("laptop");
+  std::vector<std::unique_ptr<in_collection>> on_laptop;
+  for (auto& name : names) on_laptop.push_back(std::make_unique<in_collection>(laptop, name));
+  auto pull_log = std::make_shared<wire_log>();
+  auto pull = run(laptop, tapped_endpoint(hub, pull_log, "laptop"), replicator_type::pull, names);
+  BOOST_TEST(pull.err.code == errc::ok, pull.err.message);
+  size_t pulled = most_unanswered(*pull_log, false);
+  BOOST_TEST_MESSAGE("pull: most revs unanswered at once: " << pulled);
+  BOOST_TEST(pulled > 0u);
+  BOOST_TEST(pulled <= actors::kMaxRevsInFlight);
+  for (int c = 0; c < kCollections; ++c)
+    BOOST_TEST(on_laptop[c]->docs().size() == size_t(kDocsEach));
 }
 
 BOOST_AUTO_TEST_CASE(each_collection_keeps_its_own_checkpoint) {
