@@ -125,8 +125,8 @@ constexpr std::size_t kMinRevsInFlight = 10;
 /// A peer's requests a connection holds unanswered before it closes the connection
 /// (connection_options::max_unreplied_requests). An honest peerlite peer has at most
 /// kMaxRevsInFlight revs (all collections together) plus kMaxChangeListsInFlight lists per
-/// collection and a few control requests unanswered; Couchbase Lite about 10 revs and 5 lists. Each held request costs its message
-/// (a rev's body) in the worker's mailbox.
+/// collection and a few control requests unanswered; Couchbase Lite about 10 revs and 5
+/// lists. Each held request costs its message (a rev's body) in the worker's mailbox.
 constexpr std::size_t kMaxUnrepliedRequests = 16384;
 
 /// Revisions a passive connection remembers its peer pushed (actors::pushed_revs) before it
